@@ -1,0 +1,58 @@
+/** What agents report about the traffic they carried: per-edge stats for one window, plus sampled spans. */
+import { z } from "zod";
+import { histogramSchema } from "./histogram.ts";
+
+export const statusClassSchema = z.enum(["1xx", "2xx", "3xx", "4xx", "5xx"]);
+export type StatusClass = z.infer<typeof statusClassSchema>;
+
+export function statusClassOf(status: number): StatusClass {
+  if (status >= 500) return "5xx";
+  if (status >= 400) return "4xx";
+  if (status >= 300) return "3xx";
+  if (status >= 200) return "2xx";
+  return "1xx";
+}
+
+/** Stats for one edge (caller service@version -> callee service@version, status class) over one window. */
+export const edgeStatsSchema = z.object({
+  source: z.string().min(1).max(63),
+  sourceVersion: z.string().min(1).max(63),
+  destination: z.string().min(1).max(63),
+  destinationVersion: z.string().min(1).max(63),
+  statusClass: statusClassSchema,
+  requests: z.number().int().nonnegative(),
+  /** Failed calls: 5xx responses and proxy-made failures. */
+  errors: z.number().int().nonnegative(),
+  bytesIn: z.number().int().nonnegative(),
+  bytesOut: z.number().int().nonnegative(),
+  /** Calls that ran over mTLS. */
+  mtls: z.number().int().nonnegative().default(0),
+  latency: histogramSchema,
+});
+export type EdgeStats = z.infer<typeof edgeStatsSchema>;
+
+export const spanSchema = z.object({
+  traceId: z.string().regex(/^[0-9a-f]{32}$/),
+  spanId: z.string().regex(/^[0-9a-f]{16}$/),
+  parentSpanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  kind: z.enum(["client", "server"]),
+  service: z.string(),
+  version: z.string(),
+  peerService: z.string().optional(),
+  name: z.string().max(256),
+  startTimeUnixMs: z.number(),
+  durationMs: z.number().nonnegative(),
+  status: z.number().int(),
+  error: z.string().optional(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+export type Span = z.infer<typeof spanSchema>;
+
+export const telemetryWindowSchema = z.object({
+  /** Window start, unix ms. */
+  windowStart: z.number().int(),
+  windowMs: z.number().int().positive(),
+  edges: z.array(edgeStatsSchema).max(10_000),
+  spans: z.array(spanSchema).max(1_000).default([]),
+});
+export type TelemetryWindow = z.infer<typeof telemetryWindowSchema>;
