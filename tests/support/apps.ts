@@ -1,0 +1,114 @@
+/** Real HTTP apps for integration tests, in the test process: an echo upstream and a caller that calls through its agent. */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface EchoApp {
+  server: http.Server;
+  port: number;
+  seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/** Answers every request with a JSON echo of what it received, and records it. */
+export async function startEchoApp(name: string): Promise<EchoApp> {
+  const seen: SeenRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+      const payload = JSON.stringify({ app: name, method: req.method, url: req.url, bodyLength: body.length });
+      res.writeHead(200, { "content-type": "application/json", "x-app": name });
+      res.end(payload);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export interface CallerApp {
+  port: number;
+  /** The outbound port of this app's agent; set once the agent is up (and again if it restarts). */
+  outboundPort: number;
+  close(): Promise<void>;
+}
+
+const keepAlive = new http.Agent({ keepAlive: true });
+
+/**
+ * An app that, for `GET /call/<service>/<path…>`, calls `http://<service>/<path…>` through its agent's outbound
+ * listener as an HTTP proxy (absolute-form) and relays status, `x-trellis-error` and body.
+ */
+export async function startCallerApp(): Promise<CallerApp> {
+  const app: CallerApp = { port: 0, outboundPort: 0, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    const match = /^\/call\/([^/]+)(\/.*)?$/.exec(req.url ?? "");
+    if (!match) {
+      res.writeHead(404).end();
+      return;
+    }
+    const upstream = http.request(
+      {
+        host: "127.0.0.1",
+        port: app.outboundPort,
+        method: req.method,
+        path: `http://${match[1]}${match[2] ?? "/"}`,
+        headers: { ...req.headers, host: match[1] },
+        agent: keepAlive,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", (e) => {
+      res.writeHead(599, { "x-caller-error": e.message }).end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  app.port = (server.address() as AddressInfo).port;
+  app.close = () => new Promise((r) => server.close(() => r()));
+  return app;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One HTTP request to 127.0.0.1; optional absolute-form proxy target. */
+export function request(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer | string; timeoutMs?: number } = {},
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, path, method: opts.method ?? "GET", headers: opts.headers, agent: keepAlive },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error(`request to :${port}${path} timed out`)));
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
