@@ -1,0 +1,93 @@
+/**
+ * One shop service process. Environment: SERVICE (web|catalog|cart|inventory|payments|recommendations|reviews),
+ * VERSION (v1, v2 …), PORT (0 = OS-chosen), OUTBOUND_PORT (the agent's outbound listener; may instead arrive later
+ * on stdin when TRELLIS_CONTROL=stdin, see runtime/control.ts).
+ * Prints {"msg":"app listening","port":P} once bound.
+ */
+import http from "node:http";
+import { listenForControl } from "./runtime/control.ts";
+import type { Router } from "./runtime/http.ts";
+import { log } from "./runtime/log.ts";
+import { MeshClient } from "./runtime/mesh-client.ts";
+import { cartRouter } from "./services/cart.ts";
+import { catalogRouter } from "./services/catalog.ts";
+import { Inventory, defaultStock, inventoryRouter } from "./services/inventory.ts";
+import { PaymentProcessor, paymentsRouter } from "./services/payments.ts";
+import { recommendationsRouter } from "./services/recommendations.ts";
+import { reviewsRouter } from "./services/reviews.ts";
+import { webRouter } from "./services/web.ts";
+
+export const SERVICES = ["web", "catalog", "cart", "inventory", "payments", "recommendations", "reviews"] as const;
+
+const service = process.env.SERVICE ?? "";
+const version = process.env.VERSION ?? "v1";
+const port = Number(process.env.PORT ?? 0);
+const outbound = process.env.OUTBOUND_PORT ? Number(process.env.OUTBOUND_PORT) : undefined;
+
+if (!(SERVICES as readonly string[]).includes(service)) {
+  log("error", "SERVICE must be one of " + SERVICES.join(", "), { service });
+  process.exit(2);
+}
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  log("error", "PORT must be 0..65535", { port: process.env.PORT });
+  process.exit(2);
+}
+
+const client = new MeshClient({ outboundPort: outbound });
+const timers: NodeJS.Timeout[] = [];
+
+function routerFor(name: string): Router {
+  switch (name) {
+    case "web":
+      return webRouter(client);
+    case "catalog":
+      return catalogRouter(client);
+    case "cart":
+      return cartRouter(client);
+    case "inventory": {
+      const inv = new Inventory(defaultStock());
+      timers.push(setInterval(() => inv.expire(), 5_000).unref(), setInterval(() => inv.restock(), 10_000).unref());
+      return inventoryRouter(inv);
+    }
+    case "payments":
+      return paymentsRouter(new PaymentProcessor(version));
+    case "recommendations":
+      return recommendationsRouter(client);
+    default:
+      return reviewsRouter();
+  }
+}
+
+const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, routerFor(service).listener());
+server.on("clientError", (_err, socket) => socket.destroy());
+
+server.listen(port, "127.0.0.1", () => {
+  const addr = server.address();
+  const bound = typeof addr === "object" && addr ? addr.port : port;
+  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), level: "info", msg: "app listening", port: bound, service, version }) + "\n");
+});
+server.on("error", (err) => {
+  log("error", "cannot listen", { error: String(err), port });
+  process.exit(1);
+});
+
+function stop(reason: string): void {
+  log("info", "stopping", { reason });
+  for (const t of timers) clearInterval(t);
+  client.close();
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+
+if (process.env.TRELLIS_CONTROL === "stdin") {
+  listenForControl({
+    onOutboundPort(p) {
+      if (client.outboundPort !== p) log("info", "outbound port set", { outbound: p });
+      client.setOutboundPort(p);
+    },
+    onClose: () => stop("control channel closed (launcher gone)"),
+  });
+}
+process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGINT", () => stop("SIGINT"));
