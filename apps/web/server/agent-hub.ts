@@ -1,0 +1,549 @@
+/**
+ * `/ws/agents`: the control-plane side of the agent protocol.
+ *
+ * - The first frame must be a valid `hello` within 10 s carrying the join token (constant-time compare). A wrong token
+ *   gets a fatal `error` frame and close 4001.
+ * - Every frame is validated with `parseAgentFrame`; an invalid one gets a non-fatal `error` frame (the socket is
+ *   closed only after `maxInvalidFrames`). Other agents are never affected.
+ * - Topology changes (hello, disconnect, grace expiry) schedule a push round, debounced to coalesce bursts. A round cuts
+ *   a new config version (persisted, monotonically increasing) when the topology changed, and sends each agent its
+ *   snapshot with a fresh nonce. At most one un-acked snapshot per agent is in flight: a newer one waits and the
+ *   newest is sent when the ack / nack arrives (or the in-flight one times out).
+ * - Sync state per agent: SYNCED (acked the newest it was sent), STALE (sent, not acked / newer pending), NACKED.
+ * - Heartbeat: ws ping every 5 s; a socket that misses 2 pongs is terminated.
+ * - After a console restart, instances that were connected and seen within the grace stay endpoints until they
+ *   reconnect or the grace passes, so the first agents back do not get a snapshot missing everyone else.
+ * - Telemetry frames go straight into the in-memory TelemetryStore (synchronous, no I/O).
+ *
+ * All database work goes through repositories, serialized on one promise chain (SQLite has one writer anyway).
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  type AckFrame,
+  type ErrorFrame,
+  type HelloFrame,
+  type NackFrame,
+  type SnapshotFrame,
+  parseAgentFrame,
+} from "@trellis/protocol";
+import { type RawData, WebSocket, WebSocketServer } from "ws";
+import { tokenMatches } from "./join-token.ts";
+import type { Logger } from "./log.ts";
+import type { EndpointRow, Repositories, SyncState } from "./repositories/index.ts";
+import { type TopologyService, buildSnapshot, buildTopology, topologyKey } from "./snapshot-builder.ts";
+import type { TelemetryStore } from "./telemetry-store.ts";
+
+export const CLOSE_BAD_TOKEN = 4001;
+export const CLOSE_PROTOCOL = 4002;
+export const CLOSE_HELLO_TIMEOUT = 4008;
+export const CLOSE_REPLACED = 4009;
+
+export interface AgentHubOptions {
+  helloTimeoutMs: number;
+  heartbeatMs: number;
+  debounceMs: number;
+  maxInvalidFrames: number;
+  restartGraceMs: number;
+  /** An un-acked snapshot older than this no longer blocks sending a newer one. */
+  ackTimeoutMs: number;
+  touchIntervalMs: number;
+  maxPayloadBytes: number;
+}
+
+export const defaultAgentHubOptions: AgentHubOptions = {
+  helloTimeoutMs: 10_000,
+  heartbeatMs: 5_000,
+  debounceMs: 30,
+  maxInvalidFrames: 20,
+  restartGraceMs: 30_000,
+  ackTimeoutMs: 15_000,
+  touchIntervalMs: 5_000,
+  maxPayloadBytes: 8 * 1024 * 1024,
+};
+
+type Phase = "awaiting-hello" | "registering" | "ready" | "closed";
+
+interface InFlight {
+  version: number;
+  nonce: string;
+  sentAt: number;
+}
+
+export interface AgentSessionInfo {
+  sessionId: number;
+  instanceId: string;
+  service: string;
+  version: string;
+  remote: string;
+  connectedAt: string;
+  syncState: SyncState;
+  sentVersion: number;
+  ackedVersion: number;
+  inFlight: { version: number; sentAt: string } | null;
+  pending: boolean;
+  lastError: string | null;
+  telemetryFrames: number;
+  invalidFrames: number;
+}
+
+class AgentSession {
+  phase: Phase = "awaiting-hello";
+  hello: HelloFrame | null = null;
+  invalidFrames = 0;
+  missedPongs = 0;
+  inFlight: InFlight | null = null;
+  pending = false;
+  sentVersion = 0;
+  ackedVersion = 0;
+  syncState: SyncState = "UNKNOWN";
+  lastError: string | null = null;
+  telemetryFrames = 0;
+  backlog: RawData[] = [];
+  helloTimer: NodeJS.Timeout | null = null;
+  readonly connectedAt = new Date();
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly remote: string,
+  ) {}
+}
+
+export interface AgentHubDeps {
+  repos: Repositories;
+  store: TelemetryStore;
+  joinToken: string;
+  log: Logger;
+  /** Called after each push round with the registry as it stands (the live graph keeps it). */
+  onRegistryChange?: (services: Awaited<ReturnType<Repositories["services"]["summaries"]>>) => void;
+  options?: Partial<AgentHubOptions>;
+}
+
+export class AgentHub {
+  readonly options: AgentHubOptions;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<AgentSession>();
+  private readonly byInstance = new Map<string, AgentSession>();
+  private readonly grace = new Map<string, EndpointRow & { expiresAt: number }>();
+  private nextSessionId = 1;
+  private dbChain: Promise<unknown> = Promise.resolve();
+  private roundChain: Promise<void> = Promise.resolve();
+  private roundTimer: NodeJS.Timeout | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private touchTimer: NodeJS.Timeout | null = null;
+  private current: { version: number; topology: TopologyService[]; key: string } | null = null;
+  /** Highest version any agent said it holds: the next version must exceed it. */
+  private minVersion = 0;
+  private shuttingDown = false;
+  rounds = 0;
+
+  constructor(private readonly deps: AgentHubDeps) {
+    this.options = { ...defaultAgentHubOptions, ...deps.options };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayloadBytes });
+    this.wss.on("connection", (ws: WebSocket, req: IncomingMessage) => this.onConnection(ws, req));
+  }
+
+  private get log(): Logger {
+    return this.deps.log;
+  }
+
+  /** Runs database work one call at a time, in order. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.dbChain.then(fn, fn);
+    this.dbChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async start(): Promise<void> {
+    const now = new Date();
+    const recovered = await this.serial(() => this.deps.repos.instances.recoverAfterRestart(this.options.restartGraceMs, now));
+    for (const row of recovered) this.grace.set(row.instanceId, { ...row, expiresAt: row.lastSeen.getTime() + this.options.restartGraceMs });
+    if (recovered.length > 0) this.log.info("endpoints kept through restart grace", { count: recovered.length, graceMs: this.options.restartGraceMs });
+    this.armGraceTimer();
+    const version = await this.serial(() => this.deps.repos.meshState.currentVersion());
+    this.minVersion = version;
+    await this.runRound();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+    this.touchTimer = setInterval(() => this.touch(), this.options.touchIntervalMs);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
+  }
+
+  // ---------------------------------------------------------------- connection lifecycle
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const remote = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
+    const session = new AgentSession(this.nextSessionId++, ws, remote);
+    this.sessions.add(session);
+    session.helloTimer = setTimeout(() => {
+      if (session.phase !== "awaiting-hello") return;
+      this.log.warn("agent rejected", { remote, reason: "no hello within timeout" });
+      this.fail(session, "hello-timeout", `no valid hello within ${this.options.helloTimeoutMs} ms`, CLOSE_HELLO_TIMEOUT);
+    }, this.options.helloTimeoutMs);
+    ws.on("pong", () => {
+      session.missedPongs = 0;
+    });
+    ws.on("message", (data: RawData) => this.onMessage(session, data));
+    ws.on("close", (code: number) => this.onClose(session, code));
+    ws.on("error", (err: Error) => this.log.debug("agent socket error", { remote, error: err.message }));
+  }
+
+  private onMessage(session: AgentSession, data: RawData): void {
+    if (session.phase === "closed") return;
+    if (session.phase === "registering") {
+      session.backlog.push(data);
+      return;
+    }
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const parsed = parseAgentFrame(raw);
+    if (session.phase === "awaiting-hello") {
+      if (!parsed.ok) {
+        this.log.warn("agent rejected", { remote: session.remote, reason: "invalid first frame", error: parsed.error });
+        this.fail(session, "invalid-frame", `first frame must be a valid hello: ${parsed.error}`, CLOSE_PROTOCOL);
+        return;
+      }
+      if (parsed.frame.type !== "hello") {
+        this.log.warn("agent rejected", { remote: session.remote, reason: "frame before hello", type: parsed.frame.type });
+        this.fail(session, "hello-required", `first frame must be hello, got ${parsed.frame.type}`, CLOSE_PROTOCOL);
+        return;
+      }
+      this.onHello(session, parsed.frame);
+      return;
+    }
+    if (!parsed.ok) {
+      this.invalidFrame(session, parsed.error);
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case "telemetry":
+        session.telemetryFrames++;
+        this.deps.store.ingest(frame.window);
+        return;
+      case "ack":
+        this.onAck(session, frame);
+        return;
+      case "nack":
+        this.onNack(session, frame);
+        return;
+      case "hello":
+        this.sendError(session, { code: "already-registered", message: "hello already received on this connection", fatal: false });
+        return;
+    }
+  }
+
+  private invalidFrame(session: AgentSession, error: string): void {
+    session.invalidFrames++;
+    const h = session.hello;
+    this.log.warn("invalid agent frame", {
+      instanceId: h?.instanceId,
+      service: h?.service,
+      error: error.slice(0, 500),
+      count: session.invalidFrames,
+    });
+    if (session.invalidFrames >= this.options.maxInvalidFrames) {
+      this.fail(session, "too-many-invalid-frames", `${session.invalidFrames} invalid frames`, CLOSE_PROTOCOL);
+      return;
+    }
+    this.sendError(session, { code: "invalid-frame", message: error, fatal: false });
+  }
+
+  private onHello(session: AgentSession, hello: HelloFrame): void {
+    if (!tokenMatches(this.deps.joinToken, hello.token)) {
+      this.log.warn("agent rejected", {
+        remote: session.remote,
+        reason: "invalid join token",
+        service: hello.service,
+        instanceId: hello.instanceId,
+      });
+      this.fail(session, "unauthorized", "invalid join token", CLOSE_BAD_TOKEN);
+      return;
+    }
+    if (session.helloTimer) clearTimeout(session.helloTimer);
+    session.helloTimer = null;
+    session.phase = "registering";
+    session.hello = hello;
+    session.ackedVersion = hello.configVersion;
+    const previous = this.byInstance.get(hello.instanceId);
+    if (previous && previous !== session) {
+      this.log.info("agent connection replaced", { instanceId: hello.instanceId, service: hello.service });
+      this.fail(previous, "replaced", "a newer connection with the same instance id took over", CLOSE_REPLACED);
+    }
+    this.byInstance.set(hello.instanceId, session);
+    this.grace.delete(hello.instanceId);
+    if (hello.configVersion > this.minVersion) this.minVersion = hello.configVersion;
+    this.serial(() => this.deps.repos.instances.registerHello(hello, new Date())).then(
+      () => {
+        if (session.phase !== "registering") return;
+        session.phase = "ready";
+        this.log.info("agent connected", {
+          instanceId: hello.instanceId,
+          service: hello.service,
+          version: hello.version,
+          address: hello.inboundAddress,
+          agentVersion: hello.agentVersion,
+          configVersion: hello.configVersion,
+          remote: session.remote,
+        });
+        this.scheduleRound();
+        const backlog = session.backlog;
+        session.backlog = [];
+        for (const data of backlog) this.onMessage(session, data);
+      },
+      (err: unknown) => {
+        this.log.error("agent registration failed", { instanceId: hello.instanceId, error: err as Error });
+        this.fail(session, "internal", "registration failed", 1011);
+      },
+    );
+  }
+
+  private onAck(session: AgentSession, frame: AckFrame): void {
+    const h = session.hello!;
+    const inFlight = session.inFlight;
+    if (!inFlight || inFlight.nonce !== frame.nonce || inFlight.version !== frame.version) {
+      this.log.debug("stale ack ignored", { instanceId: h.instanceId, version: frame.version });
+      return;
+    }
+    session.inFlight = null;
+    session.ackedVersion = frame.version;
+    session.lastError = null;
+    session.syncState = session.pending ? "STALE" : "SYNCED";
+    const state = session.syncState;
+    this.serial(() => this.deps.repos.instances.recordAck(h.instanceId, frame.version, state, new Date())).catch((err) =>
+      this.log.error("recording ack failed", { instanceId: h.instanceId, error: err as Error }),
+    );
+    if (session.pending) this.sendSnapshot(session);
+  }
+
+  private onNack(session: AgentSession, frame: NackFrame): void {
+    const h = session.hello!;
+    const inFlight = session.inFlight;
+    if (!inFlight || inFlight.nonce !== frame.nonce || inFlight.version !== frame.version) {
+      this.log.debug("stale nack ignored", { instanceId: h.instanceId, version: frame.version });
+      return;
+    }
+    session.inFlight = null;
+    session.syncState = "NACKED";
+    session.lastError = frame.error;
+    this.log.warn("snapshot nacked", { instanceId: h.instanceId, service: h.service, version: frame.version, error: frame.error.slice(0, 500) });
+    this.serial(() => this.deps.repos.instances.recordNack(h.instanceId, frame.version, frame.error)).catch((err) =>
+      this.log.error("recording nack failed", { instanceId: h.instanceId, error: err as Error }),
+    );
+    if (session.pending) this.sendSnapshot(session);
+  }
+
+  private onClose(session: AgentSession, code: number): void {
+    const wasReady = session.phase === "ready" || session.phase === "registering";
+    session.phase = "closed";
+    if (session.helloTimer) clearTimeout(session.helloTimer);
+    this.sessions.delete(session);
+    const h = session.hello;
+    if (!h || !wasReady) return;
+    if (this.byInstance.get(h.instanceId) !== session) return; // replaced by a newer connection
+    this.byInstance.delete(h.instanceId);
+    if (this.shuttingDown) return;
+    this.log.info("agent disconnected", { instanceId: h.instanceId, service: h.service, code });
+    this.serial(() => this.deps.repos.instances.markDisconnected(h.instanceId, new Date()))
+      .catch((err) => this.log.error("marking agent disconnected failed", { instanceId: h.instanceId, error: err as Error }))
+      .finally(() => this.scheduleRound());
+  }
+
+  private sendError(session: AgentSession, e: Omit<ErrorFrame, "type">): void {
+    if (session.ws.readyState !== WebSocket.OPEN) return;
+    const frame: ErrorFrame = { type: "error", ...e };
+    session.ws.send(JSON.stringify(frame));
+  }
+
+  /** Fatal error frame, then close. */
+  private fail(session: AgentSession, code: string, message: string, closeCode: number): void {
+    this.sendError(session, { code, message, fatal: true });
+    if (session.helloTimer) clearTimeout(session.helloTimer);
+    if (session.ws.readyState === WebSocket.OPEN || session.ws.readyState === WebSocket.CONNECTING) {
+      session.ws.close(closeCode, message.slice(0, 120));
+      // A peer that never completes the close handshake is cut off.
+      setTimeout(() => session.ws.terminate(), 2_000).unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- push
+
+  /** Coalesces bursts of changes into one round. */
+  scheduleRound(): void {
+    if (this.roundTimer || this.shuttingDown) return;
+    this.roundTimer = setTimeout(() => {
+      this.roundTimer = null;
+      this.roundChain = this.roundChain
+        .then(() => this.runRound())
+        .catch((err) => this.log.error("push round failed", { error: err as Error }));
+    }, this.options.debounceMs);
+  }
+
+  private async runRound(): Promise<void> {
+    if (this.shuttingDown) return;
+    const repos = this.deps.repos;
+    const [services, connected] = await this.serial(() =>
+      Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints()]),
+    );
+    const now = Date.now();
+    const endpoints: EndpointRow[] = [...connected];
+    const live = new Set(connected.map((e) => e.instanceId));
+    for (const [id, g] of this.grace) {
+      if (g.expiresAt <= now) this.grace.delete(id);
+      else if (!live.has(id)) endpoints.push(g);
+    }
+    const topology = buildTopology(services, endpoints);
+    const key = topologyKey(topology);
+    if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
+      const floor = Math.max(this.minVersion, this.current?.version ?? 0);
+      const version = await this.serial(() => repos.meshState.nextVersion(floor));
+      this.current = { version, topology, key };
+      this.rounds++;
+      this.log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
+    }
+    this.deps.onRegistryChange?.(services);
+    for (const session of this.sessions) {
+      if (session.phase === "ready" && session.sentVersion < this.current.version) this.sendSnapshot(session);
+    }
+  }
+
+  private sendSnapshot(session: AgentSession): void {
+    const current = this.current;
+    const h = session.hello;
+    if (!current || !h || session.phase !== "ready" || session.ws.readyState !== WebSocket.OPEN) return;
+    const now = Date.now();
+    if (session.inFlight && now - session.inFlight.sentAt < this.options.ackTimeoutMs) {
+      session.pending = true;
+      if (session.syncState === "SYNCED") session.syncState = "STALE";
+      return;
+    }
+    let snapshot: unknown;
+    try {
+      snapshot = buildSnapshot({ version: current.version, service: h.service, topology: current.topology, issuedAt: new Date(now) });
+    } catch (err) {
+      this.log.error("snapshot failed validation; not sent", { instanceId: h.instanceId, version: current.version, error: err as Error });
+      return;
+    }
+    const frame: SnapshotFrame = { type: "snapshot", version: current.version, nonce: randomBytes(12).toString("base64url"), snapshot };
+    session.ws.send(JSON.stringify(frame));
+    session.inFlight = { version: frame.version, nonce: frame.nonce, sentAt: now };
+    session.pending = false;
+    session.sentVersion = frame.version;
+    session.syncState = "STALE";
+    this.log.debug("snapshot sent", { instanceId: h.instanceId, version: frame.version });
+    this.serial(() => this.deps.repos.instances.recordSent(h.instanceId, frame.version)).catch((err) =>
+      this.log.error("recording sent version failed", { instanceId: h.instanceId, error: err as Error }),
+    );
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private armGraceTimer(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    if (this.grace.size === 0) return;
+    const soonest = Math.min(...[...this.grace.values()].map((g) => g.expiresAt));
+    this.graceTimer = setTimeout(() => {
+      const now = Date.now();
+      let expired = 0;
+      for (const [id, g] of this.grace) {
+        if (g.expiresAt <= now) {
+          this.grace.delete(id);
+          expired++;
+        }
+      }
+      if (expired > 0) {
+        this.log.info("restart grace expired", { instances: expired });
+        this.scheduleRound();
+      }
+      this.armGraceTimer();
+    }, Math.max(0, soonest - Date.now()) + 10);
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const session of this.sessions) {
+      if (session.ws.readyState !== WebSocket.OPEN) continue;
+      if (session.missedPongs >= 2) {
+        this.log.warn("agent heartbeat lost; terminating", { instanceId: session.hello?.instanceId, remote: session.remote });
+        session.ws.terminate();
+        continue;
+      }
+      session.missedPongs++;
+      session.ws.ping();
+      // An in-flight snapshot that timed out no longer holds back the newest one.
+      if (session.pending && session.inFlight && now - session.inFlight.sentAt >= this.options.ackTimeoutMs) this.sendSnapshot(session);
+    }
+  }
+
+  private touch(): void {
+    const ids = [...this.byInstance.keys()];
+    if (ids.length === 0) return;
+    this.serial(() => this.deps.repos.instances.touch(ids, new Date())).catch((err) =>
+      this.log.error("refreshing lastSeen failed", { error: err as Error }),
+    );
+  }
+
+  // ---------------------------------------------------------------- queries & shutdown
+
+  get currentVersion(): number {
+    return this.current?.version ?? 0;
+  }
+
+  get connectedCount(): number {
+    return this.byInstance.size;
+  }
+
+  sessionsInfo(): AgentSessionInfo[] {
+    const out: AgentSessionInfo[] = [];
+    for (const s of this.sessions) {
+      if (!s.hello || s.phase === "closed") continue;
+      out.push({
+        sessionId: s.id,
+        instanceId: s.hello.instanceId,
+        service: s.hello.service,
+        version: s.hello.version,
+        remote: s.remote,
+        connectedAt: s.connectedAt.toISOString(),
+        syncState: s.syncState,
+        sentVersion: s.sentVersion,
+        ackedVersion: s.ackedVersion,
+        inFlight: s.inFlight ? { version: s.inFlight.version, sentAt: new Date(s.inFlight.sentAt).toISOString() } : null,
+        pending: s.pending,
+        lastError: s.lastError,
+        telemetryFrames: s.telemetryFrames,
+        invalidFrames: s.invalidFrames,
+      });
+    }
+    return out;
+  }
+
+  /** Closes every agent socket. Instances keep `connected` so their endpoints get the restart grace next time. */
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    for (const t of [this.roundTimer, this.graceTimer]) if (t) clearTimeout(t);
+    for (const t of [this.heartbeatTimer, this.touchTimer]) if (t) clearInterval(t);
+    await this.serial(() => this.deps.repos.instances.stampConnected(new Date())).catch(() => undefined);
+    for (const s of this.sessions) {
+      if (s.ws.readyState === WebSocket.OPEN) s.ws.close(1001, "console shutting down");
+      else s.ws.terminate();
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        for (const s of this.sessions) s.ws.terminate();
+        resolve();
+      }, 500);
+      this.wss.close(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,49 @@
+/** Console process configuration from the environment (docs/processes.md). */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const REPO_ROOT = path.resolve(WEB_DIR, "../..");
+
+export interface ConsoleConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  /** From TRELLIS_JOIN_TOKEN; when absent the token is read from / generated into `<dataDir>/join-token`. */
+  joinTokenEnv: string | undefined;
+  /** Next.js dev mode (HMR, on-demand compilation) vs the production build in `.next`. */
+  dev: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
+  const portRaw = env.PORT ?? "3000";
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0..65535 (got ${portRaw})`);
+  const dataDir = path.resolve(env.TRELLIS_DATA_DIR || path.join(REPO_ROOT, "data"));
+  const databaseUrl = env.DATABASE_URL || `file:${path.join(dataDir, "trellis.db")}`;
+  return {
+    port,
+    host: env.HOST || "127.0.0.1",
+    dataDir,
+    databaseUrl,
+    joinTokenEnv: env.TRELLIS_JOIN_TOKEN || undefined,
+    dev: decideDevMode(env.NODE_ENV),
+  };
+}
+
+/**
+ * Production unless asked for development: NODE_ENV=development runs Next in dev mode (the `dev` script); otherwise the
+ * console serves the production build (`npm start` builds first). Without a build and without NODE_ENV=production it
+ * falls back to dev mode so a fresh checkout still starts.
+ */
+export function decideDevMode(nodeEnv: string | undefined): boolean {
+  if (nodeEnv === "development") return true;
+  if (nodeEnv === "production") return false;
+  return !hasProductionBuild();
+}
+
+export function hasProductionBuild(): boolean {
+  return existsSync(path.join(WEB_DIR, ".next", "BUILD_ID"));
+}

@@ -1,0 +1,130 @@
+/** Agents / instances: registration from `hello`, liveness, and per-agent config sync state. */
+import type { HelloFrame } from "@trellis/protocol";
+import type { Db } from "../db.ts";
+import { type InstanceRow, type ServiceRepository, instanceNames, toInstanceRow } from "./services.ts";
+
+export type SyncState = "SYNCED" | "STALE" | "NACKED" | "UNKNOWN";
+
+export interface EndpointRow {
+  instanceId: string;
+  service: string;
+  version: string;
+  address: string;
+  lastSeen: Date;
+}
+
+export class InstanceRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly services: ServiceRepository,
+  ) {}
+
+  /** Upserts the service, its version and the instance from a `hello`; marks it connected. */
+  async registerHello(hello: HelloFrame, now: Date): Promise<void> {
+    const { serviceId, subsetId } = await this.services.ensure(hello.service, hello.version);
+    const fields = {
+      serviceId,
+      subsetId,
+      address: hello.inboundAddress,
+      inboundPort: hello.ports.inbound,
+      outboundPort: hello.ports.outbound,
+      adminPort: hello.ports.admin,
+      appPort: hello.ports.app,
+      agentVersion: hello.agentVersion,
+      connected: true,
+      lastSeen: now,
+      ackedVersion: hello.configVersion,
+    };
+    await this.db.instance.upsert({
+      where: { instanceId: hello.instanceId },
+      create: { instanceId: hello.instanceId, firstSeen: now, syncState: "UNKNOWN", ...fields },
+      update: fields,
+    });
+  }
+
+  async markDisconnected(instanceId: string, now: Date): Promise<void> {
+    await this.db.instance.updateMany({ where: { instanceId }, data: { connected: false, lastSeen: now } });
+  }
+
+  /** Refreshes lastSeen of live agents (batched, every few seconds). */
+  async touch(instanceIds: string[], now: Date): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await this.db.instance.updateMany({ where: { instanceId: { in: instanceIds } }, data: { lastSeen: now } });
+  }
+
+  async recordSent(instanceId: string, version: number): Promise<void> {
+    await this.db.instance.updateMany({ where: { instanceId }, data: { sentVersion: version, syncState: "STALE" } });
+  }
+
+  async recordAck(instanceId: string, version: number, state: SyncState, now: Date): Promise<void> {
+    await this.db.instance.updateMany({
+      where: { instanceId },
+      data: { ackedVersion: version, syncState: state, syncError: null, syncedAt: now },
+    });
+  }
+
+  async recordNack(instanceId: string, version: number, error: string): Promise<void> {
+    await this.db.instance.updateMany({
+      where: { instanceId },
+      data: { syncState: "NACKED", syncError: `v${version}: ${error}`.slice(0, 4096) },
+    });
+  }
+
+  /**
+   * At console start: instances still marked connected (the console went away under them) and seen within
+   * `graceMs` are returned so they stay endpoints until they reconnect or the grace passes; then every instance is
+   * marked disconnected, since no agent socket exists yet.
+   */
+  async recoverAfterRestart(graceMs: number, now: Date): Promise<EndpointRow[]> {
+    const rows = await this.db.instance.findMany({
+      where: { connected: true, lastSeen: { gte: new Date(now.getTime() - graceMs) } },
+      include: instanceNames,
+    });
+    await this.db.instance.updateMany({ where: { connected: true }, data: { connected: false } });
+    return rows.map((r) => ({
+      instanceId: r.instanceId,
+      service: r.service.name,
+      version: r.subset.version,
+      address: r.address,
+      lastSeen: r.lastSeen,
+    }));
+  }
+
+  /** Graceful shutdown: keep `connected` (the console closed the sockets, not the agents) and stamp lastSeen. */
+  async stampConnected(now: Date): Promise<void> {
+    await this.db.instance.updateMany({ where: { connected: true }, data: { lastSeen: now } });
+  }
+
+  async connectedEndpoints(): Promise<EndpointRow[]> {
+    const rows = await this.db.instance.findMany({
+      where: { connected: true },
+      orderBy: { instanceId: "asc" },
+      include: instanceNames,
+    });
+    return rows.map((r) => ({
+      instanceId: r.instanceId,
+      service: r.service.name,
+      version: r.subset.version,
+      address: r.address,
+      lastSeen: r.lastSeen,
+    }));
+  }
+
+  async list(opts: { connectedOnly?: boolean; limit?: number } = {}): Promise<InstanceRow[]> {
+    const rows = await this.db.instance.findMany({
+      where: opts.connectedOnly ? { connected: true } : undefined,
+      orderBy: [{ connected: "desc" }, { lastSeen: "desc" }],
+      take: opts.limit ?? 500,
+      include: instanceNames,
+    });
+    return rows.map(toInstanceRow);
+  }
+
+  /** Forgets instances disconnected for longer than `olderThanMs` (agents with a fresh id each start pile up). */
+  async pruneDisconnected(olderThanMs: number, now: Date): Promise<number> {
+    const r = await this.db.instance.deleteMany({
+      where: { connected: false, lastSeen: { lt: new Date(now.getTime() - olderThanMs) } },
+    });
+    return r.count;
+  }
+}

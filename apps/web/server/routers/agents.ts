@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { publicProcedure, router } from "../trpc.ts";
+
+export const agentsListInput = z.object({ connectedOnly: z.boolean().default(false) }).optional();
+
+export const agentsRouter = router({
+  /** Every known agent (instance) with its sync state per config version, and the current config version. */
+  list: publicProcedure.input(agentsListInput).query(async ({ ctx, input }) => {
+    const agents = await ctx.repos.instances.list({ connectedOnly: input?.connectedOnly ?? false });
+    const live = new Map(ctx.hub.sessionsInfo().map((s) => [s.instanceId, s]));
+    return {
+      configVersion: ctx.hub.currentVersion,
+      connected: ctx.hub.connectedCount,
+      agents: agents.map((a) => {
+        const s = live.get(a.instanceId);
+        return {
+          ...a,
+          // The hub's in-memory view is newer than the row while a write is queued.
+          syncState: s?.syncState ?? a.syncState,
+          sentVersion: s?.sentVersion ?? a.sentVersion,
+          ackedVersion: s?.ackedVersion ?? a.ackedVersion,
+          syncError: s ? s.lastError : a.syncError,
+          pending: s?.pending ?? false,
+          telemetryFrames: s?.telemetryFrames ?? 0,
+        };
+      }),
+    };
+  }),
+});

@@ -1,0 +1,86 @@
+/**
+ * Pure: the mesh's topology (every service, its versions, its live endpoints) -> the MeshSnapshot one agent gets.
+ * Every snapshot is validated with the protocol's meshSnapshotSchema before it leaves the console.
+ */
+import { type Endpoint, type MeshSnapshot, meshSnapshotSchema } from "@trellis/protocol";
+
+export interface TopologyService {
+  name: string;
+  versions: string[];
+  endpoints: Endpoint[];
+}
+
+export interface EndpointSource {
+  instanceId: string;
+  service: string;
+  version: string;
+  address: string;
+}
+
+/**
+ * Known services and versions + live endpoints (connected instances, plus instances still in their post-restart
+ * grace) -> a canonical, sorted topology. An endpoint whose service or version is not registered adds it.
+ */
+export function buildTopology(
+  services: { name: string; versions: { version: string }[] | string[] }[],
+  endpoints: EndpointSource[],
+): TopologyService[] {
+  const byName = new Map<string, { versions: Set<string>; endpoints: Map<string, Endpoint> }>();
+  const ensure = (name: string) => {
+    let s = byName.get(name);
+    if (!s) {
+      s = { versions: new Set(), endpoints: new Map() };
+      byName.set(name, s);
+    }
+    return s;
+  };
+  for (const svc of services) {
+    const s = ensure(svc.name);
+    for (const v of svc.versions) s.versions.add(typeof v === "string" ? v : v.version);
+  }
+  for (const ep of endpoints) {
+    const s = ensure(ep.service);
+    s.versions.add(ep.version);
+    s.endpoints.set(ep.instanceId, { address: ep.address, version: ep.version, instanceId: ep.instanceId });
+  }
+  return [...byName.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, s]) => ({
+      name,
+      versions: [...s.versions].sort(),
+      endpoints: [...s.endpoints.values()].sort((a, b) =>
+        a.address === b.address ? (a.instanceId < b.instanceId ? -1 : 1) : a.address < b.address ? -1 : 1,
+      ),
+    }));
+}
+
+/** Canonical key of a topology: equal keys mean equal snapshots (apart from version and issuedAt). */
+export function topologyKey(topology: TopologyService[]): string {
+  return JSON.stringify(topology);
+}
+
+/**
+ * The snapshot for an agent of `service`: its own service and every service of the mesh (all of them may be called
+ * for now — authorization policies will narrow this later), with versions and endpoints. Throws if invalid.
+ */
+export function buildSnapshot(args: {
+  version: number;
+  service: string;
+  topology: TopologyService[];
+  issuedAt: Date;
+}): MeshSnapshot {
+  const services = args.topology.map((s) => ({
+    name: s.name,
+    versions: [...s.versions],
+    endpoints: s.endpoints.map((e) => ({ ...e })),
+  }));
+  if (!services.some((s) => s.name === args.service)) {
+    services.push({ name: args.service, versions: [], endpoints: [] });
+  }
+  return meshSnapshotSchema.parse({
+    version: args.version,
+    service: args.service,
+    services,
+    issuedAt: args.issuedAt.toISOString(),
+  });
+}

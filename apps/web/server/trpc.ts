@@ -1,0 +1,23 @@
+/**
+ * tRPC setup: context and procedure builders. Served by the custom server through tRPC's Node HTTP adapter at
+ * `/api/trpc` (same process as the hubs: one Prisma client, one hub). No transformer: responses are plain JSON
+ * (`{"result":{"data":…}}`), readable with fetch; dates travel as ISO strings.
+ */
+import { initTRPC } from "@trpc/server";
+import type { AgentHub } from "./agent-hub.ts";
+import type { LiveView } from "./live-view.ts";
+import type { Repositories } from "./repositories/index.ts";
+
+export interface Services {
+  repos: Repositories;
+  live: LiveView;
+  hub: AgentHub;
+}
+
+export type Context = Services;
+
+const t = initTRPC.context<Context>().create();
+
+export const router = t.router;
+export const publicProcedure = t.procedure;
+export const createCallerFactory = t.createCallerFactory;

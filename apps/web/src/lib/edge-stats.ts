@@ -1,0 +1,129 @@
+/**
+ * Pure aggregation of telemetry windows: 1-second buckets of per-edge stats (by status class) -> per
+ * service@version pair totals over a range of seconds -> rps / percentiles / error % / mTLS %.
+ * Histograms merge exactly (element-wise), so percentiles over any range are exact to the bucket bounds.
+ */
+import { type Histogram, emptyHistogram, mergeInto, quantile } from "@trellis/protocol";
+import type { LiveStats } from "./live-types.ts";
+
+export interface EdgeRecord {
+  source: string;
+  sourceVersion: string;
+  destination: string;
+  destinationVersion: string;
+  statusClass: string;
+  requests: number;
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+  mtls: number;
+  latency: Histogram;
+}
+
+export interface SecondBucket {
+  /** Unix seconds. */
+  sec: number;
+  edges: Iterable<EdgeRecord>;
+}
+
+export interface PairStats {
+  source: string;
+  sourceVersion: string;
+  destination: string;
+  destinationVersion: string;
+  requests: number;
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+  mtls: number;
+  latency: Histogram;
+  /** Requests per status class. */
+  byStatus: Record<string, number>;
+}
+
+export function pairKey(source: string, sourceVersion: string, destination: string, destinationVersion: string): string {
+  return `${source}@${sourceVersion}->${destination}@${destinationVersion}`;
+}
+
+export function emptyPair(source: string, sourceVersion: string, destination: string, destinationVersion: string): PairStats {
+  return {
+    source,
+    sourceVersion,
+    destination,
+    destinationVersion,
+    requests: 0,
+    errors: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    mtls: 0,
+    latency: emptyHistogram(),
+    byStatus: {},
+  };
+}
+
+function addInto(into: PairStats, e: EdgeRecord): void {
+  into.requests += e.requests;
+  into.errors += e.errors;
+  into.bytesIn += e.bytesIn;
+  into.bytesOut += e.bytesOut;
+  into.mtls += e.mtls;
+  mergeInto(into.latency, e.latency);
+  into.byStatus[e.statusClass] = (into.byStatus[e.statusClass] ?? 0) + e.requests;
+}
+
+/** Sums every bucket's edges per service@version pair (over status classes). Sorted by pair key. */
+export function aggregatePairs(buckets: Iterable<SecondBucket>): PairStats[] {
+  const pairs = new Map<string, PairStats>();
+  for (const b of buckets) {
+    for (const e of b.edges) {
+      const key = pairKey(e.source, e.sourceVersion, e.destination, e.destinationVersion);
+      let p = pairs.get(key);
+      if (!p) {
+        p = emptyPair(e.source, e.sourceVersion, e.destination, e.destinationVersion);
+        pairs.set(key, p);
+      }
+      addInto(p, e);
+    }
+  }
+  return [...pairs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+}
+
+/** Merges several pairs (e.g. every inbound pair of a service) into one total. */
+export function sumPairs(list: Iterable<PairStats>): PairStats {
+  const out = emptyPair("*", "*", "*", "*");
+  for (const p of list) {
+    out.requests += p.requests;
+    out.errors += p.errors;
+    out.bytesIn += p.bytesIn;
+    out.bytesOut += p.bytesOut;
+    out.mtls += p.mtls;
+    mergeInto(out.latency, p.latency);
+    for (const [k, v] of Object.entries(p.byStatus)) out.byStatus[k] = (out.byStatus[k] ?? 0) + v;
+  }
+  return out;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Rates and percentiles of a total over `windowSeconds`. Rounded to 2 decimals (stable diffs, small frames). */
+export function statsOf(p: Pick<PairStats, "requests" | "errors" | "mtls" | "latency">, windowSeconds: number): LiveStats {
+  const requests = p.requests;
+  return {
+    rps: windowSeconds > 0 ? round(requests / windowSeconds) : 0,
+    p50Ms: round(quantile(p.latency, 0.5)),
+    p99Ms: round(quantile(p.latency, 0.99)),
+    errorPct: requests > 0 ? round((p.errors / requests) * 100) : 0,
+    mtlsPct: requests > 0 ? round((p.mtls / requests) * 100) : 0,
+    requests,
+    errors: p.errors,
+  };
+}
+
+/** The seconds a rate is computed over at `nowMs`: the last `windowSeconds` complete seconds. */
+export function windowRange(nowMs: number, windowSeconds: number): { fromSec: number; toSec: number } {
+  const current = Math.floor(nowMs / 1000);
+  return { fromSec: current - windowSeconds, toSec: current - 1 };
+}

@@ -1,0 +1,151 @@
+/**
+ * Pure view model of the live service graph: registry (services, versions, instance counts) + aggregated telemetry
+ * pairs -> nodes (services with their versions as children) and edges (per service@version pair).
+ */
+import { INGRESS_SOURCE, UNKNOWN_VERSION } from "@trellis/protocol";
+import { type PairStats, statsOf, sumPairs } from "./edge-stats.ts";
+import { healthOf } from "./health.ts";
+import type { LiveEdge, LiveGraph, LiveNode, LiveStats } from "./live-types.ts";
+
+export interface ServiceInfo {
+  name: string;
+  versions: { version: string; instances: number; connected: number }[];
+}
+
+export interface GraphInput {
+  ts: number;
+  windowSeconds: number;
+  services: ServiceInfo[];
+  /** Aggregated over the window (see aggregatePairs). */
+  pairs: PairStats[];
+}
+
+export const serviceNodeId = (service: string): string => `s:${service}`;
+export const versionNodeId = (service: string, version: string): string => `v:${service}@${version}`;
+export const edgeId = (p: Pick<PairStats, "source" | "sourceVersion" | "destination" | "destinationVersion">): string =>
+  `e:${p.source}@${p.sourceVersion}->${p.destination}@${p.destinationVersion}`;
+
+/** Node an edge end attaches to: the version node, or the service node for ingress / an unknown version. */
+function endpointNode(service: string, version: string): string {
+  if (service === INGRESS_SOURCE || version === UNKNOWN_VERSION || !version) return serviceNodeId(service);
+  return versionNodeId(service, version);
+}
+
+export function formatRps(rps: number): string {
+  if (rps === 0) return "0";
+  if (rps < 10) return rps.toFixed(1);
+  return String(Math.round(rps));
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function formatPct(pct: number): string {
+  if (pct === 0) return "0%";
+  if (pct < 10) return `${pct.toFixed(1)}%`;
+  return `${Math.round(pct)}%`;
+}
+
+/** `12 rps · 4.1 ms · 0.5%` (rps, p99, error %), prefixed with a lock when at least half the calls ran over mTLS. */
+export function edgeLabel(s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">): string {
+  const text = `${formatRps(s.rps)} rps · ${formatMs(s.p99Ms)} · ${formatPct(s.errorPct)}`;
+  return s.mtlsPct >= 50 ? `🔒 ${text}` : text;
+}
+
+const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export function buildLiveGraph(input: GraphInput): LiveGraph {
+  const { windowSeconds } = input;
+  // service -> version -> {instances, connected}
+  const services = new Map<string, Map<string, { instances: number; connected: number }>>();
+  const ensure = (service: string, version?: string) => {
+    let versions = services.get(service);
+    if (!versions) {
+      versions = new Map();
+      services.set(service, versions);
+    }
+    if (version && version !== UNKNOWN_VERSION && service !== INGRESS_SOURCE && !versions.has(version)) {
+      versions.set(version, { instances: 0, connected: 0 });
+    }
+  };
+  for (const s of input.services) {
+    ensure(s.name);
+    for (const v of s.versions) {
+      ensure(s.name, v.version);
+      const cur = services.get(s.name)!.get(v.version)!;
+      cur.instances += v.instances;
+      cur.connected += v.connected;
+    }
+  }
+  for (const p of input.pairs) {
+    if (p.requests === 0) continue;
+    ensure(p.source, p.sourceVersion);
+    ensure(p.destination, p.destinationVersion);
+  }
+
+  const nodes: LiveNode[] = [];
+  for (const [service, versions] of services) {
+    const isIngress = service === INGRESS_SOURCE;
+    const relevant = input.pairs.filter((p) => (isIngress ? p.source === service : p.destination === service));
+    const total = statsOf(sumPairs(relevant), windowSeconds);
+    let instances = 0;
+    let connected = 0;
+    for (const [version, counts] of versions) {
+      instances += counts.instances;
+      connected += counts.connected;
+      const inbound = statsOf(
+        sumPairs(relevant.filter((p) => p.destinationVersion === version)),
+        windowSeconds,
+      );
+      nodes.push({
+        id: versionNodeId(service, version),
+        kind: "version",
+        label: version,
+        service,
+        version,
+        parent: serviceNodeId(service),
+        health: healthOf(inbound.requests, inbound.errorPct),
+        instances: counts.instances,
+        connected: counts.connected,
+        ...inbound,
+      });
+    }
+    nodes.push({
+      id: serviceNodeId(service),
+      kind: isIngress ? "ingress" : "service",
+      label: service,
+      service,
+      version: null,
+      parent: null,
+      health: healthOf(total.requests, total.errorPct),
+      instances,
+      connected,
+      ...total,
+    });
+  }
+
+  const edges: LiveEdge[] = [];
+  for (const p of input.pairs) {
+    if (p.requests === 0) continue;
+    const stats = statsOf(p, windowSeconds);
+    edges.push({
+      id: edgeId(p),
+      source: endpointNode(p.source, p.sourceVersion),
+      target: endpointNode(p.destination, p.destinationVersion),
+      sourceService: p.source,
+      sourceVersion: p.sourceVersion,
+      destinationService: p.destination,
+      destinationVersion: p.destinationVersion,
+      health: healthOf(stats.requests, stats.errorPct),
+      label: edgeLabel(stats),
+      ...stats,
+    });
+  }
+
+  nodes.sort(byId);
+  edges.sort(byId);
+  return { type: "graph", ts: input.ts, windowSeconds, nodes, edges };
+}

@@ -1,0 +1,61 @@
+/**
+ * The live service graph as the console serves it: the `/ws/live` frame and the `graph.live` tRPC result share this
+ * shape. Plain JSON (no transformer): numbers, strings, booleans, null.
+ */
+export type Health = "healthy" | "warning" | "critical" | "idle";
+
+export interface LiveStats {
+  /** Requests per second over the graph's window. */
+  rps: number;
+  /** Median / 99th percentile latency in milliseconds (from the merged fixed-bucket histogram). */
+  p50Ms: number;
+  p99Ms: number;
+  /** Failed requests (5xx and proxy-made failures) as a percentage of requests, 0..100. */
+  errorPct: number;
+  /** Requests that ran over mTLS as a percentage of requests, 0..100. */
+  mtlsPct: number;
+  /** Raw counts over the window. */
+  requests: number;
+  errors: number;
+}
+
+export interface LiveNode extends LiveStats {
+  /** `s:<service>` for a service, `v:<service>@<version>` for a version, `s:ingress` for outside traffic. */
+  id: string;
+  kind: "service" | "version" | "ingress";
+  label: string;
+  service: string;
+  version: string | null;
+  /** The service node a version node sits in (cytoscape compound parent). */
+  parent: string | null;
+  /** From the error rate of the traffic this node receives (ingress: sends). No traffic: idle. */
+  health: Health;
+  /** Known instances (agents) and how many are connected now. */
+  instances: number;
+  connected: number;
+}
+
+export interface LiveEdge extends LiveStats {
+  /** `e:<source>@<sourceVersion>-><destination>@<destinationVersion>`. */
+  id: string;
+  /** Node ids. A version of `unknown` (or the ingress source) attaches the edge to the service node itself. */
+  source: string;
+  target: string;
+  sourceService: string;
+  sourceVersion: string;
+  destinationService: string;
+  destinationVersion: string;
+  health: Health;
+  /** `rps · p99 · err%`, with a lock when most calls ran over mTLS. */
+  label: string;
+}
+
+export interface LiveGraph {
+  type: "graph";
+  /** When the graph was computed, unix ms. */
+  ts: number;
+  /** Window the rates are computed over, seconds (the last complete seconds before `ts`). */
+  windowSeconds: number;
+  nodes: LiveNode[];
+  edges: LiveEdge[];
+}
