@@ -253,6 +253,7 @@ class Instance {
       } else {
         await this.startAgent();
       }
+      this.l.restarted(this);
       say("info", `${which} restarted`, { instance: this.spec.id, ...this.row() });
     } catch (err) {
       this.replacingAgent = false;
@@ -357,6 +358,10 @@ export class Launcher {
     this.writePorts();
     process.stdout.write("\nports changed:\n" + this.describe() + "\n\n");
     if (inst === this.web && this.loadgen && this.loadgenTarget !== inst.ports?.inbound) void this.loadgen.stop(); // its exit handler restarts it on the new port
+  }
+
+  restarted(_inst: Instance): void {
+    if (this.started) this.writePorts(); // new pids
   }
 
   readyChanged(_inst: Instance): void {
