@@ -1,0 +1,92 @@
+/**
+ * Prometheus text exposition format 0.0.4. Names follow the field's conventions (`requests_total`,
+ * `request_duration_seconds`); every family has HELP and TYPE, every series appears once.
+ * Series cover the edges this agent reports: its outbound calls and ingress calls to its own service.
+ */
+import { LATENCY_BUCKETS_MS } from "@trellis/protocol";
+import type { EdgeRegistry } from "../telemetry/edges.ts";
+import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** `le` values in seconds, printed without float noise (0.00030000000000000003 → 0.0003). */
+const LE = LATENCY_BUCKETS_MS.map((ms) => String(Number((ms / 1000).toPrecision(12))));
+
+function esc(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n < 0 ? "-Inf" : "NaN";
+}
+
+export interface ProcessInfo {
+  configVersion: number;
+  controlConnected: boolean;
+  ready: boolean;
+  endpoints: number;
+  startTimeSeconds: number;
+}
+
+export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounter, info: ProcessInfo): string {
+  const out: string[] = [];
+  const groups = [...edges.all()].filter((g) => g.count > 0);
+
+  out.push("# HELP requests_total Requests carried, per edge and response code (reported by the calling agent; ingress by the receiving one).");
+  out.push("# TYPE requests_total counter");
+  for (const g of groups) {
+    const labels = `source_service="${esc(g.source)}",source_version="${esc(g.sourceVersion)}",destination_service="${esc(g.destination)}",destination_version="${esc(g.destinationVersion)}"`;
+    const codes = [...g.codes.entries()].sort((a, b) => a[0] - b[0]);
+    for (const [code, n] of codes) out.push(`requests_total{${labels},response_code="${code}"} ${n}`);
+  }
+
+  out.push("# HELP request_duration_seconds Time from request received to response complete, per edge.");
+  out.push("# TYPE request_duration_seconds histogram");
+  for (const g of groups) {
+    const labels = `source_service="${esc(g.source)}",source_version="${esc(g.sourceVersion)}",destination_service="${esc(g.destination)}",destination_version="${esc(g.destinationVersion)}"`;
+    const counts = g.latency.counts;
+    let cumulative = 0;
+    for (let i = 0; i < LE.length; i++) {
+      cumulative += counts[i] ?? 0;
+      out.push(`request_duration_seconds_bucket{${labels},le="${LE[i]}"} ${cumulative}`);
+    }
+    cumulative += counts[LE.length] ?? 0;
+    out.push(`request_duration_seconds_bucket{${labels},le="+Inf"} ${cumulative}`);
+    out.push(`request_duration_seconds_sum{${labels}} ${num(g.latency.sumMs / 1000)}`);
+    out.push(`request_duration_seconds_count{${labels}} ${cumulative}`);
+  }
+
+  out.push("# HELP trellis_proxy_errors_total Errors produced by the agent itself, by listener and x-trellis-error value.");
+  out.push("# TYPE trellis_proxy_errors_total counter");
+  for (const c of proxyErrors.counts.values())
+    out.push(`trellis_proxy_errors_total{listener="${esc(c.listener)}",error="${esc(c.kind)}"} ${c.n}`);
+
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  out.push("# HELP process_resident_memory_bytes Resident memory size in bytes.");
+  out.push("# TYPE process_resident_memory_bytes gauge");
+  out.push(`process_resident_memory_bytes ${mem.rss}`);
+  out.push("# HELP process_heap_bytes V8 heap used in bytes.");
+  out.push("# TYPE process_heap_bytes gauge");
+  out.push(`process_heap_bytes ${mem.heapUsed}`);
+  out.push("# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.");
+  out.push("# TYPE process_cpu_seconds_total counter");
+  out.push(`process_cpu_seconds_total ${num((cpu.user + cpu.system) / 1e6)}`);
+  out.push("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.");
+  out.push("# TYPE process_start_time_seconds gauge");
+  out.push(`process_start_time_seconds ${num(info.startTimeSeconds)}`);
+
+  out.push("# HELP trellis_config_version Version of the applied config snapshot (0 = none).");
+  out.push("# TYPE trellis_config_version gauge");
+  out.push(`trellis_config_version ${info.configVersion}`);
+  out.push("# HELP trellis_control_connected Whether the control link to the console is up (1) or not (0).");
+  out.push("# TYPE trellis_control_connected gauge");
+  out.push(`trellis_control_connected ${info.controlConnected ? 1 : 0}`);
+  out.push("# HELP trellis_ready Whether a config snapshot is applied (1) or not (0).");
+  out.push("# TYPE trellis_ready gauge");
+  out.push(`trellis_ready ${info.ready ? 1 : 0}`);
+  out.push("# HELP trellis_upstream_endpoints Endpoint addresses with a connection pool.");
+  out.push("# TYPE trellis_upstream_endpoints gauge");
+  out.push(`trellis_upstream_endpoints ${info.endpoints}`);
+  return out.join("\n") + "\n";
+}

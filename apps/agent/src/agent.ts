@@ -1,0 +1,178 @@
+/**
+ * Wires one agent: config state (+ persisted snapshot), the three listeners, the control link and the telemetry
+ * reporter. `startAgent` resolves once every listener is bound.
+ */
+import { rename, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type HelloFrame, INGRESS_SOURCE, PROTOCOL_VERSION, UNKNOWN_VERSION } from "@trellis/protocol";
+import { createAdminListener } from "./admin/listener.ts";
+import type { AgentOptions } from "./args.ts";
+import { persistSnapshot, readPersistedSnapshot } from "./config/persist.ts";
+import { ConfigState } from "./config/state.ts";
+import { ControlLink } from "./control/link.ts";
+import { createSnapshotHandler } from "./control/snapshots.ts";
+import { createInboundListener } from "./inbound/listener.ts";
+import { inboundStack } from "./inbound/stack.ts";
+import { type Logger, RateLimitedLog } from "./log.ts";
+import { createOutboundListener } from "./outbound/listener.ts";
+import { outboundStack } from "./outbound/stack.ts";
+import { EdgeRegistry } from "./telemetry/edges.ts";
+import { ProxyErrorCounter } from "./telemetry/proxy-errors.ts";
+import { TelemetryReporter } from "./telemetry/reporter.ts";
+import { DEFAULT_POOL_OPTIONS, EndpointRegistry, createPool } from "./upstream/endpoints.ts";
+import { AGENT_VERSION } from "./version.ts";
+
+export interface Ports {
+  inbound: number;
+  outbound: number;
+  admin: number;
+  app: number;
+}
+
+export interface RunningAgent {
+  ports: Ports;
+  config: ConfigState;
+  stop(graceMs?: number): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startAgent(opts: AgentOptions, log: Logger): Promise<RunningAgent> {
+  const self = { service: opts.service, version: opts.version };
+  const edges = new EdgeRegistry();
+  const endpoints = new EndpointRegistry(DEFAULT_POOL_OPTIONS);
+  const config = new ConfigState(self, endpoints, edges);
+  const proxyErrors = new ProxyErrorCounter();
+  const rateLog = new RateLimitedLog(log);
+
+  // The last good snapshot, so the agent serves even when the console never answers.
+  try {
+    const raw = readPersistedSnapshot(opts.stateDir);
+    if (raw !== null) {
+      const checked = config.check(raw);
+      if (checked.ok) {
+        config.apply(checked.snapshot);
+        log.info("loaded persisted snapshot", { version: checked.snapshot.version });
+      } else {
+        log.warn("ignoring persisted snapshot", { error: checked.error });
+      }
+    }
+  } catch (err) {
+    log.warn("ignoring unreadable persisted snapshot", { error: (err as Error).message });
+  }
+
+  const appPool = createPool(`http://127.0.0.1:${opts.appPort}`, DEFAULT_POOL_OPTIONS);
+  const outbound = createOutboundListener(
+    outboundStack({ config, edges, self, proxyErrors }),
+    `${opts.service}/${opts.version}`,
+    opts.limits,
+    rateLog,
+  );
+  const inbound = createInboundListener(
+    inboundStack({ config, ingressEdge: edges.get(INGRESS_SOURCE, UNKNOWN_VERSION, opts.service, opts.version), proxyErrors, appPool, appPort: opts.appPort }),
+    opts.limits,
+    rateLog,
+  );
+  let link: ControlLink | null = null;
+  const admin = createAdminListener({
+    config,
+    edges,
+    proxyErrors,
+    endpoints,
+    controlConnected: () => link?.connected ?? false,
+    startTimeSeconds: Math.floor(Date.now() / 1000 - process.uptime()),
+  });
+
+  const servers = [outbound, inbound, admin];
+  let ports: Ports;
+  try {
+    ports = {
+      inbound: await listen(inbound, opts.inboundPort, opts.inboundHost),
+      outbound: await listen(outbound, opts.outboundPort, "127.0.0.1"),
+      admin: await listen(admin, opts.adminPort, "127.0.0.1"),
+      app: opts.appPort,
+    };
+  } catch (err) {
+    for (const s of servers) if (s.listening) s.close();
+    await appPool.destroy();
+    throw err;
+  }
+
+  const reporter = new TelemetryReporter(edges, (frame) => link?.send(frame) ?? false);
+  reporter.start(config.snapshot?.telemetry.intervalMs ?? 1000);
+  config.onApplied((s) => reporter.start(s.telemetry.intervalMs));
+
+  if (opts.consoleUrl !== null) {
+    const hello = (): HelloFrame => ({
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      token: opts.token,
+      service: opts.service,
+      version: opts.version,
+      instanceId: opts.instanceId,
+      inboundAddress: `${opts.advertiseHost}:${ports.inbound}`,
+      ports,
+      agentVersion: AGENT_VERSION,
+      configVersion: config.version,
+    });
+    link = new ControlLink({
+      url: opts.consoleUrl,
+      hello,
+      onSnapshot: createSnapshotHandler(config, (s) => persistSnapshot(opts.stateDir, s), log),
+      log,
+      heartbeatMs: opts.heartbeatMs,
+    });
+    link.start();
+  }
+
+  const listening = {
+    msg: "agent listening",
+    inbound: ports.inbound,
+    outbound: ports.outbound,
+    admin: ports.admin,
+    app: ports.app,
+    service: opts.service,
+    version: opts.version,
+    instanceId: opts.instanceId,
+    configVersion: config.version,
+    pid: process.pid,
+  };
+  const portsFile = join(opts.stateDir, "ports.json");
+  await writeFile(portsFile + ".tmp", JSON.stringify(listening) + "\n");
+  await rename(portsFile + ".tmp", portsFile);
+  const { msg, ...fields } = listening;
+  log.info(msg, fields);
+
+  return {
+    ports,
+    config,
+    async stop(graceMs = 1000) {
+      reporter.stop();
+      await Promise.all([link?.stop(), ...servers.map((s) => closeServer(s, graceMs))]);
+      await Promise.allSettled([appPool.destroy(), endpoints.closeAll()]);
+    },
+  };
+}

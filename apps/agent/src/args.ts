@@ -1,0 +1,144 @@
+/** Command-line flags (docs/processes.md) → validated options. */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { serviceNameSchema, versionSchema } from "@trellis/protocol";
+import type { Level } from "./log.ts";
+import { DEFAULT_LIMITS, type HttpLimits } from "./proxy/server.ts";
+
+export interface AgentOptions {
+  service: string;
+  version: string;
+  appPort: number;
+  inboundPort: number;
+  outboundPort: number;
+  adminPort: number;
+  inboundHost: string;
+  advertiseHost: string;
+  consoleUrl: string | null;
+  token: string;
+  stateDir: string;
+  instanceId: string;
+  heartbeatMs: number;
+  limits: HttpLimits;
+  logLevel: Level;
+}
+
+export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
+       [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1]
+       [--console ws://127.0.0.1:3000/ws/agents] [--token-file <path> | TRELLIS_JOIN_TOKEN env]
+       [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
+       [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
+       [--request-timeout-ms 300000] [--log-level info]`;
+
+export class UsageError extends Error {}
+
+function port(name: string, v: string | undefined, def: number | null): number {
+  if (v === undefined) {
+    if (def === null) throw new UsageError(`--${name} is required`);
+    return def;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number (got ${v})`);
+  return n;
+}
+
+function positiveInt(name: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer (got ${v})`);
+  return n;
+}
+
+export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      service: { type: "string" },
+      version: { type: "string" },
+      "app-port": { type: "string" },
+      "inbound-port": { type: "string" },
+      "outbound-port": { type: "string" },
+      "admin-port": { type: "string" },
+      "inbound-host": { type: "string" },
+      console: { type: "string" },
+      "token-file": { type: "string" },
+      "state-dir": { type: "string" },
+      "instance-id": { type: "string" },
+      "advertise-host": { type: "string" },
+      "heartbeat-ms": { type: "string" },
+      "max-header-size": { type: "string" },
+      "headers-timeout-ms": { type: "string" },
+      "request-timeout-ms": { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) throw new UsageError(USAGE);
+  const service = serviceNameSchema.safeParse(values.service);
+  if (!service.success) throw new UsageError(`--service ${values.service === undefined ? "is required" : "must be a DNS label"}`);
+  const version = versionSchema.safeParse(values.version);
+  if (!version.success) throw new UsageError(`--version ${values.version === undefined ? "is required" : "is not a valid version label"}`);
+  const appPort = port("app-port", values["app-port"], null);
+  if (appPort === 0) throw new UsageError("--app-port must not be 0");
+
+  let token = env.TRELLIS_JOIN_TOKEN ?? "";
+  if (values["token-file"] !== undefined) {
+    try {
+      token = readFileSync(values["token-file"], "utf8").trim();
+    } catch (err) {
+      throw new UsageError(`--token-file: cannot read ${values["token-file"]}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+  if (token.length > 512) throw new UsageError("join token is longer than 512 characters");
+
+  const consoleUrl = values.console ?? env.TRELLIS_CONSOLE ?? null;
+  if (consoleUrl !== null && !/^wss?:\/\//.test(consoleUrl)) throw new UsageError("--console must be a ws:// or wss:// URL");
+
+  // Instance id: flag, else the one kept in the state dir, else a new one (kept there for the next start).
+  let instanceId = values["instance-id"];
+  let stateDir = values["state-dir"];
+  if (stateDir === undefined) {
+    instanceId ??= `${service.data}-${version.data}-${randomBytes(3).toString("hex")}`;
+    stateDir = join(".state", "agents", instanceId);
+  }
+  stateDir = resolve(stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  if (instanceId === undefined) {
+    const file = join(stateDir, "instance-id");
+    if (existsSync(file)) instanceId = readFileSync(file, "utf8").trim();
+    if (!instanceId) {
+      instanceId = `${service.data}-${version.data}-${randomBytes(3).toString("hex")}`;
+      writeFileSync(file, instanceId + "\n");
+    }
+  }
+  if (instanceId.length > 128) throw new UsageError("--instance-id is longer than 128 characters");
+
+  const logLevel = (values["log-level"] ?? "info") as Level;
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError("--log-level must be debug|info|warn|error");
+
+  return {
+    service: service.data,
+    version: version.data,
+    appPort,
+    inboundPort: port("inbound-port", values["inbound-port"], 0),
+    outboundPort: port("outbound-port", values["outbound-port"], 0),
+    adminPort: port("admin-port", values["admin-port"], 0),
+    inboundHost: values["inbound-host"] ?? "127.0.0.1",
+    advertiseHost: values["advertise-host"] ?? "127.0.0.1",
+    consoleUrl,
+    token,
+    stateDir,
+    instanceId,
+    heartbeatMs: positiveInt("heartbeat-ms", values["heartbeat-ms"], 5_000),
+    limits: {
+      maxHeaderSize: positiveInt("max-header-size", values["max-header-size"], DEFAULT_LIMITS.maxHeaderSize),
+      headersTimeoutMs: positiveInt("headers-timeout-ms", values["headers-timeout-ms"], DEFAULT_LIMITS.headersTimeoutMs),
+      requestTimeoutMs: positiveInt("request-timeout-ms", values["request-timeout-ms"], DEFAULT_LIMITS.requestTimeoutMs),
+      keepAliveTimeoutMs: DEFAULT_LIMITS.keepAliveTimeoutMs,
+    },
+    logLevel,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The control link: one websocket to the console (`/ws/agents`). Sends `hello` on open, answers `snapshot` frames
+ * with ack/nack (in order), logs `error` frames, reconnects with capped exponential backoff + full jitter, and
+ * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate).
+ * Nothing here is on the data path: the console being down never stops traffic.
+ */
+import { type AgentFrame, type HelloFrame, type SnapshotFrame, parseConsoleFrame } from "@trellis/protocol";
+import WebSocket from "ws";
+import type { Logger } from "../log.ts";
+import { Backoff } from "./backoff.ts";
+import { type SnapshotReply, nack } from "./snapshots.ts";
+
+export interface ControlLinkOptions {
+  url: string;
+  hello: () => HelloFrame;
+  onSnapshot: (frame: SnapshotFrame) => Promise<SnapshotReply>;
+  log: Logger;
+  heartbeatMs: number;
+  backoff?: Backoff;
+}
+
+export class ControlLink {
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private missed = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly backoff: Backoff;
+  connected = false;
+  /** Connections opened so far (for logs and tests). */
+  sessions = 0;
+
+  constructor(private readonly opts: ControlLinkOptions) {
+    this.backoff = opts.backoff ?? new Backoff(250, 10_000);
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  send(frame: AgentFrame): boolean {
+    const ws = this.ws;
+    if (ws === null || !this.connected || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.stopHeartbeat();
+    const ws = this.ws;
+    if (ws === null) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 300);
+      ws.once("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      try {
+        ws.close(1001, "agent shutting down");
+      } catch {
+        ws.terminate();
+      }
+    });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { log } = this.opts;
+    const ws = new WebSocket(this.opts.url, { handshakeTimeout: 5_000, perMessageDeflate: false, maxPayload: 32 * 1024 * 1024 });
+    this.ws = ws;
+    ws.on("open", () => {
+      this.connected = true;
+      this.sessions++;
+      this.missed = 0;
+      log.info("control link up", { console: this.opts.url, session: this.sessions });
+      ws.send(JSON.stringify(this.opts.hello()));
+      this.startHeartbeat(ws);
+    });
+    ws.on("message", (data, isBinary) => {
+      this.missed = 0;
+      this.onMessage(isBinary ? (data as Buffer) : data.toString());
+    });
+    ws.on("pong", () => {
+      this.missed = 0;
+    });
+    ws.on("ping", () => {
+      this.missed = 0;
+    });
+    ws.on("error", (err) => {
+      log.debug("control link error", { error: err.message });
+    });
+    ws.on("close", (code, reason) => {
+      const wasConnected = this.connected;
+      this.connected = false;
+      this.stopHeartbeat();
+      if (this.ws === ws) this.ws = null;
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      if (wasConnected) log.warn("control link down", { code, reason: reason.toString(), retryInMs: delay });
+      else if (this.backoff.attempts <= 1 || this.backoff.attempts % 10 === 0)
+        log.warn("console unreachable", { console: this.opts.url, attempts: this.backoff.attempts, retryInMs: delay });
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        this.connect();
+      }, delay);
+    });
+  }
+
+  private onMessage(raw: string | Buffer): void {
+    const { log } = this.opts;
+    const parsed = parseConsoleFrame(raw);
+    if (!parsed.ok) {
+      // A snapshot frame that fails the frame schema still deserves a nack if it names its version and nonce.
+      const guess = tryJson(raw) as { type?: unknown; version?: unknown; nonce?: unknown } | null;
+      if (guess?.type === "snapshot" && Number.isInteger(guess.version) && typeof guess.nonce === "string" && guess.nonce.length > 0) {
+        this.send(nack(Math.max(0, guess.version as number), guess.nonce.slice(0, 64), `invalid snapshot frame: ${parsed.error}`));
+      }
+      log.warn("invalid frame from console", { error: parsed.error });
+      return;
+    }
+    const frame = parsed.frame;
+    this.backoff.reset();
+    if (frame.type === "error") {
+      (frame.fatal ? log.error : log.warn)("console error", { code: frame.code, message: frame.message, fatal: frame.fatal });
+      return;
+    }
+    // snapshot: handled strictly in arrival order; replies go out on whatever socket is up then.
+    this.queue = this.queue
+      .then(() => this.opts.onSnapshot(frame))
+      .then(
+        (reply) => {
+          this.send(reply);
+        },
+        (err) => {
+          log.error("snapshot handling failed", { error: (err as Error).message });
+        },
+      );
+  }
+
+  private startHeartbeat(ws: WebSocket): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      if (this.missed >= 2) {
+        this.opts.log.warn("console not answering heartbeats, reconnecting", { missed: this.missed });
+        ws.terminate();
+        return;
+      }
+      this.missed++;
+      try {
+        ws.ping();
+      } catch {
+        /* closing */
+      }
+    }, this.opts.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+}
+
+function tryJson(raw: string | Buffer): unknown {
+  try {
+    return JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
+  } catch {
+    return null;
+  }
+}

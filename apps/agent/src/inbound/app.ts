@@ -1,0 +1,33 @@
+/** app: forwards to the local app `127.0.0.1:<app-port>` over one keep-alive undici Pool. */
+import type { TrellisError } from "@trellis/protocol";
+import type { Pool } from "undici";
+import {
+  errors,
+  isBadRequestArgument,
+  isConnectFailure,
+  isConnectRefused,
+  isUpstreamTimeout,
+} from "../errors.ts";
+import type { Exchange, Upstream } from "../proxy/exchange.ts";
+import type { Layer } from "../proxy/layer.ts";
+
+export class AppLayer implements Layer, Upstream {
+  readonly name = "app";
+  constructor(
+    private readonly pool: Pool,
+    private readonly appPort: number,
+  ) {}
+
+  onRequest(ex: Exchange): boolean {
+    ex.upstream = this;
+    ex.dispatch(this.pool);
+    return false;
+  }
+
+  classify(_ex: Exchange, err: Error): TrellisError {
+    if (isConnectRefused(err) || isConnectFailure(err)) return errors.appUnavailable(this.appPort, err);
+    if (isUpstreamTimeout(err)) return errors.appTimeout(this.appPort, err);
+    if (isBadRequestArgument(err)) return errors.inboundBadRequest(err);
+    return errors.appReset(this.appPort, err);
+  }
+}

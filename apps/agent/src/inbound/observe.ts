@@ -1,0 +1,28 @@
+/**
+ * observe (inbound): calls from other agents (they carry `x-trellis-source`) are reported by the caller's agent, so
+ * they are NOT recorded here; calls from outside the mesh are recorded on the `ingress` → this service edge.
+ */
+import type { Exchange } from "../proxy/exchange.ts";
+import type { Layer } from "../proxy/layer.ts";
+import type { EdgeGroup } from "../telemetry/edges.ts";
+import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+
+export class InboundObserveLayer implements Layer {
+  readonly name = "observe";
+  constructor(
+    private readonly ingress: EdgeGroup,
+    private readonly proxyErrors: ProxyErrorCounter,
+  ) {}
+
+  onRequest(ex: Exchange): boolean {
+    if (ex.source === null) ex.edge = this.ingress;
+    return true;
+  }
+
+  onComplete(ex: Exchange): void {
+    if (ex.error !== null) this.proxyErrors.count("inbound", ex.error.proxyError);
+    const edge = ex.edge;
+    if (edge === null) return;
+    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, false);
+  }
+}

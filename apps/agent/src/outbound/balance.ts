@@ -1,0 +1,67 @@
+/**
+ * balance: picks the endpoint inside the subset the route chose (P2C by default), tracks its in-flight count and
+ * EWMA latency, and ejects endpoints whose connections are refused — retrying the call on another endpoint, which
+ * is safe because nothing of the request was sent. Up to MAX_ATTEMPTS endpoints are tried.
+ */
+import { errors, ProxyErrorKind } from "../errors.ts";
+import type { TrellisError } from "@trellis/protocol";
+import type { Target } from "../config/routes.ts";
+import type { Exchange } from "../proxy/exchange.ts";
+import type { Layer, Stack } from "../proxy/layer.ts";
+import { pickTarget } from "./pickers.ts";
+
+const MAX_ATTEMPTS = 3;
+
+function hold(ex: Exchange, t: Target): void {
+  ex.target = t;
+  ex.edge = t.edge;
+  ex.holdsTarget = true;
+  t.ep.inflight++;
+  ex.attempts++;
+  ex.attemptStart = performance.now();
+}
+
+function release(ex: Exchange): void {
+  if (ex.holdsTarget) {
+    ex.holdsTarget = false;
+    ex.target!.ep.inflight--;
+  }
+}
+
+export class BalanceLayer implements Layer {
+  readonly name = "balance";
+
+  onRequest(ex: Exchange): boolean {
+    const route = ex.route!;
+    const subset = ex.subset!;
+    const t = pickTarget(subset, route.loadBalancer, ex.start, true);
+    if (t === null) {
+      ex.fail(errors.noHealthyEndpoints(route.name, subset.version));
+      return false;
+    }
+    hold(ex, t);
+    return true;
+  }
+
+  onFailure(ex: Exchange, err: TrellisError): boolean {
+    if (err.proxyError !== ProxyErrorKind.connectRefused && err.proxyError !== ProxyErrorKind.connectFailed) return false;
+    const failed = ex.target;
+    if (failed === null) return false;
+    const now = performance.now();
+    release(ex);
+    failed.ep.eject(now);
+    if (ex.attempts >= MAX_ATTEMPTS || ex.clientGone) return false;
+    const next = pickTarget(ex.subset!, ex.route!.loadBalancer, now, false);
+    if (next === null) return false;
+    hold(ex, next);
+    (ex.stack as Stack).resumeAfter(ex, this);
+    return true;
+  }
+
+  onComplete(ex: Exchange): void {
+    if (!ex.holdsTarget) return;
+    const ep = ex.target!.ep;
+    release(ex);
+    if (!ex.failed && ex.status > 0) ep.succeeded(performance.now() - ex.attemptStart);
+  }
+}

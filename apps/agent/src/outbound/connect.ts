@@ -1,0 +1,35 @@
+/**
+ * connect: sends the call to the chosen endpoint over its pooled keep-alive undici Pool (mTLS will plug in here),
+ * and names what went wrong when it fails.
+ */
+import type { TrellisError } from "@trellis/protocol";
+import {
+  errors,
+  isBadRequestArgument,
+  isConnectFailure,
+  isConnectRefused,
+  isProtocolError,
+  isUpstreamTimeout,
+} from "../errors.ts";
+import type { Exchange, Upstream } from "../proxy/exchange.ts";
+import type { Layer } from "../proxy/layer.ts";
+
+export class ConnectLayer implements Layer, Upstream {
+  readonly name = "connect";
+
+  onRequest(ex: Exchange): boolean {
+    ex.upstream = this;
+    ex.dispatch(ex.target!.ep.pool);
+    return false;
+  }
+
+  classify(ex: Exchange, err: Error): TrellisError {
+    const address = ex.target?.ep.address ?? "?";
+    if (isConnectRefused(err)) return errors.connectRefused(address, err);
+    if (isConnectFailure(err)) return errors.connectFailed(address, err);
+    if (isUpstreamTimeout(err)) return errors.timeout(ex.service, ex.route?.timeoutMs ?? 0);
+    if (isBadRequestArgument(err)) return errors.outboundBadRequest(err);
+    if (isProtocolError(err)) return errors.upstreamProtocol(address, err);
+    return errors.upstreamReset(address, err);
+  }
+}

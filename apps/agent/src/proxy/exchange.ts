@@ -1,0 +1,230 @@
+/**
+ * One proxied request. The exchange is also the undici dispatch handler (legacy handler API, which undici's Pool
+ * calls without wrapping): response headers are copied from undici's raw header array straight into the server
+ * response, body chunks are written as they arrive with backpressure, the request body is handed to undici as a
+ * stream. One object per request, no Promises, no per-request closures.
+ */
+import { type IncomingMessage, ServerResponse } from "node:http";
+import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
+import type { Dispatcher } from "undici";
+import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
+import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
+import type { EdgeGroup } from "../telemetry/edges.ts";
+import { type RequestHeaderInfo, filterResponseHeaders } from "./headers.ts";
+import type { Stack } from "./layer.ts";
+
+/** Turns an undici/socket error into the proxy error for the layer that owns the connection. */
+export interface Upstream {
+  classify(ex: Exchange, err: Error): TrellisError;
+}
+
+/** `http.createServer({ ServerResponse: ProxyResponse })`: lets the shared 'close' listener find its exchange. */
+export class ProxyResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {
+  ex: Exchange | null = null;
+}
+
+const enum Phase {
+  Routing = 0,
+  Dispatched = 1,
+  Streaming = 2,
+  Done = 3,
+}
+
+const EMPTY: string[] = [];
+
+function onClientClose(this: ProxyResponse): void {
+  const ex = this.ex;
+  if (ex !== null) ex.clientClosed();
+}
+
+export class Exchange implements RequestHeaderInfo {
+  // Position in the stack (maintained by Stack).
+  stack: Stack | null = null;
+  at = 0;
+  depth = 0;
+  private phase: Phase = Phase.Routing;
+
+  // Decoded request.
+  /** Destination service name (outbound) — empty for inbound. */
+  service = "";
+  path = "/";
+  headers: string[] = EMPTY;
+  // RequestHeaderInfo, filled by filterRequestHeaders.
+  source: string | null = null;
+  host: string | null = null;
+  hasBody = false;
+
+  // Routing decisions.
+  route: ServiceRoute | null = null;
+  subset: TargetSet | null = null;
+  target: Target | null = null;
+  /** Telemetry edge this exchange is reported on; null = not reported here (e.g. inbound mesh calls). */
+  edge: EdgeGroup | null = null;
+  attempts = 0;
+  attemptStart = 0;
+  /** Whether `target`'s in-flight count includes this exchange. */
+  holdsTarget = false;
+  timer: NodeJS.Timeout | null = null;
+
+  // Upstream call.
+  upstream: Upstream | null = null;
+  private abortFn: ((err?: Error) => void) | null = null;
+  private resumeFn: (() => void) | null = null;
+  private cancelled = false;
+
+  // Outcome.
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  error: TrellisError | null = null;
+  /** The call failed (proxy-made error, or the response broke after it started). */
+  failed = false;
+  clientGone = false;
+
+  readonly start: number;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ProxyResponse,
+  ) {
+    this.start = performance.now();
+    res.ex = this;
+    res.on("close", onClientClose);
+  }
+
+  isDone(): boolean {
+    return this.phase === Phase.Done;
+  }
+
+  /** Returns false when already done (complete runs once). */
+  markDone(): boolean {
+    if (this.phase === Phase.Done) return false;
+    this.phase = Phase.Done;
+    this.res.ex = null;
+    return true;
+  }
+
+  get responseStarted(): boolean {
+    return this.res.headersSent;
+  }
+
+  fail(err: TrellisError): void {
+    this.stack!.fail(this, err);
+  }
+
+  /** Writes a proxy-made error response (or breaks the response if it already started). */
+  respondError(err: TrellisError): void {
+    this.error = err;
+    this.failed = err.status >= 500;
+    const res = this.res;
+    if (this.clientGone) {
+      this.status = CLIENT_CLOSED_STATUS;
+      this.failed = false;
+      return;
+    }
+    if (res.headersSent) {
+      // The status already went out; the only honest signal left is to cut the connection.
+      this.failed = true;
+      res.destroy();
+      return;
+    }
+    this.status = err.status;
+    const body = `${err.proxyError}: ${err.message}\n`;
+    res.writeHead(err.status, [
+      PROXY_ERROR_HEADER,
+      err.proxyError,
+      "content-type",
+      "text/plain; charset=utf-8",
+      "content-length",
+      String(Buffer.byteLength(body)),
+    ]);
+    res.end(body);
+  }
+
+  /** Starts (or restarts, after a failed attempt) the upstream call on `dispatcher`. */
+  dispatch(dispatcher: Dispatcher): void {
+    this.phase = Phase.Dispatched;
+    this.abortFn = null;
+    this.resumeFn = null;
+    this.cancelled = false;
+    const req = this.req;
+    dispatcher.dispatch(
+      { path: this.path, method: req.method as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? req : null },
+      this as unknown as Dispatcher.DispatchHandler,
+    );
+  }
+
+  /** Aborts the upstream call if there is one in flight (timeouts, client gone). Its onError is then ignored. */
+  cancelUpstream(): void {
+    if (this.abortFn !== null) {
+      const abort = this.abortFn;
+      this.abortFn = null;
+      abort(errors.clientClosed());
+    } else if (this.phase === Phase.Dispatched) {
+      this.cancelled = true;
+    }
+  }
+
+  /** The downstream connection closed before the exchange finished. */
+  clientClosed(): void {
+    if (this.phase === Phase.Done) return;
+    this.clientGone = true;
+    if (this.phase === Phase.Routing) return;
+    this.cancelUpstream();
+    // undici reports the abort through onError, which completes the exchange with 499.
+  }
+
+  // ---- undici dispatch handler (legacy API: raw header arrays, resume callback) ----
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.phase === Phase.Done || this.cancelled || this.clientGone) {
+      abort(errors.clientClosed());
+      return;
+    }
+    this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.phase !== Phase.Dispatched) return false;
+    if (statusCode < 200) return true; // 1xx (e.g. 103) are not relayed
+    this.status = statusCode;
+    this.resumeFn = resume;
+    this.phase = Phase.Streaming;
+    const headers = filterResponseHeaders(rawHeaders);
+    if (statusText) this.res.writeHead(statusCode, statusText, headers);
+    else this.res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.phase !== Phase.Streaming) return false;
+    this.bytesIn += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.res.once("drain", this.resumeFn!);
+    return false;
+  }
+
+  onComplete(_trailers: string[] | null): void {
+    if (this.phase !== Phase.Streaming) return;
+    this.abortFn = null;
+    this.res.end();
+    this.stack!.complete(this);
+  }
+
+  onError(err: Error): void {
+    if (this.phase === Phase.Done) return;
+    this.abortFn = null;
+    if (this.clientGone) {
+      this.status = CLIENT_CLOSED_STATUS;
+      this.error = errors.clientClosed();
+      this.stack!.complete(this);
+      return;
+    }
+    this.stack!.fail(this, this.upstream!.classify(this, err));
+  }
+
+  /** undici 7 passes the chunk written (its typings say a size; accept both). */
+  onBodySent(chunk: Buffer | string | number): void {
+    this.bytesOut += typeof chunk === "number" ? chunk : chunk.length;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Header filtering for both directions. Hop-by-hop headers (RFC 9110 §7.6.1) are dropped, as are the ones undici or
+ * Node manage themselves (`transfer-encoding`, `expect`). Works on raw, flat `[name, value, …]` arrays and keeps the
+ * order and case of everything else; names are only lower-cased when their length matches a candidate.
+ */
+export const TRELLIS_SOURCE_HEADER = "x-trellis-source";
+
+const enum H {
+  Keep = 0,
+  Drop = 1,
+  Host = 2,
+  Source = 3,
+  Connection = 4,
+  ContentLength = 5,
+  TransferEncoding = 6,
+}
+
+function classify(name: string): H {
+  switch (name.length) {
+    case 2:
+      return name.toLowerCase() === "te" ? H.Drop : H.Keep;
+    case 4:
+      return name.toLowerCase() === "host" ? H.Host : H.Keep;
+    case 6:
+      return name.toLowerCase() === "expect" ? H.Drop : H.Keep; // Node already answered 100-continue
+    case 7: {
+      const l = name.toLowerCase();
+      return l === "upgrade" || l === "trailer" ? H.Drop : H.Keep;
+    }
+    case 10: {
+      const l = name.toLowerCase();
+      if (l === "connection") return H.Connection;
+      return l === "keep-alive" ? H.Drop : H.Keep;
+    }
+    case 16: {
+      const l = name.toLowerCase();
+      if (l === TRELLIS_SOURCE_HEADER) return H.Source;
+      return l === "proxy-connection" ? H.Drop : H.Keep;
+    }
+    case 14:
+      return name.toLowerCase() === "content-length" ? H.ContentLength : H.Keep;
+    case 17:
+      return name.toLowerCase() === "transfer-encoding" ? H.TransferEncoding : H.Keep;
+    case 19:
+      return name.toLowerCase() === "proxy-authorization" ? H.Drop : H.Keep;
+    default:
+      return H.Keep;
+  }
+}
+
+/** Extra header names a `Connection:` header nominates as hop-by-hop (beyond keep-alive/close), or null. */
+function connectionTokens(value: string): Set<string> | null {
+  let set: Set<string> | null = null;
+  for (const part of value.split(",")) {
+    const t = part.trim().toLowerCase();
+    if (t === "" || t === "close" || t === "keep-alive") continue;
+    (set ??= new Set()).add(t);
+  }
+  return set;
+}
+
+function dropNominated(out: string[], nominated: Set<string>): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!nominated.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+  return kept;
+}
+
+/** What `filterRequestHeaders` saw while copying. Reused per exchange: no allocation per request. */
+export interface RequestHeaderInfo {
+  /** Value of an incoming `x-trellis-source`, or null. */
+  source: string | null;
+  /** Value of the incoming Host header, or null. */
+  host: string | null;
+  /** Whether the request has a body (Node's rule: content-length > 0 or transfer-encoding present). */
+  hasBody: boolean;
+}
+
+/**
+ * Copies forwardable request headers. `host` replaces the Host header when given (absolute-form proxy requests);
+ * `source` replaces any incoming `x-trellis-source` when given (outbound), else the incoming one is kept (inbound).
+ */
+export function filterRequestHeaders(raw: string[], info: RequestHeaderInfo, host: string | null, source: string | null): string[] {
+  let out: string[] = [];
+  let nominated: Set<string> | null = null;
+  info.source = null;
+  info.host = null;
+  info.hasBody = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    switch (classify(name)) {
+      case H.Keep:
+        out.push(name, raw[i + 1]);
+        break;
+      case H.Host:
+        if (info.host === null) {
+          info.host = raw[i + 1];
+          out.push(name, host ?? raw[i + 1]);
+        }
+        break;
+      case H.Source:
+        info.source = raw[i + 1];
+        if (source === null) out.push(name, raw[i + 1]);
+        break;
+      case H.ContentLength:
+        if (raw[i + 1] !== "0") info.hasBody = true;
+        out.push(name, raw[i + 1]);
+        break;
+      case H.TransferEncoding:
+        info.hasBody = true; // Node de-chunks; undici re-chunks a body of unknown length
+        break;
+      case H.Connection:
+        nominated = connectionTokens(raw[i + 1]);
+        break;
+      default:
+        break;
+    }
+  }
+  if (nominated !== null) out = dropNominated(out, nominated);
+  if (host !== null && info.host === null) out.push("host", host);
+  if (source !== null) out.push(TRELLIS_SOURCE_HEADER, source);
+  return out;
+}
+
+/** Converts undici's raw response headers (Buffers) into a flat string array for `res.writeHead`, minus hop-by-hop. */
+export function filterResponseHeaders(raw: Buffer[]): string[] {
+  let out: string[] = [];
+  let nominated: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString("latin1");
+    switch (classify(name)) {
+      case H.Keep:
+      case H.Host:
+      case H.Source:
+      case H.ContentLength:
+        out.push(name, raw[i + 1].toString("latin1"));
+        break;
+      case H.Connection:
+        nominated = connectionTokens(raw[i + 1].toString("latin1"));
+        break;
+      default:
+        break;
+    }
+  }
+  if (nominated !== null) out = dropNominated(out, nominated);
+  return out;
+}
