@@ -1,0 +1,119 @@
+/**
+ * The demo shop end to end with the real pieces: the console (apps/web), the launcher, nine app instances each with
+ * its real agent (apps/agent/dist/cli.js), and the load generator against web's agent inbound port (ingress).
+ * Fails — does not skip — when the agent is not built.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SHOP_INSTANCES } from "../src/topology.ts";
+import { Proc, agentCli, allPids, buildShop, cleanup, eventually, isAlive, readPorts, repoRoot, request, shopDir, tempDir, track, type PortsFile } from "./support.ts";
+
+const TOKEN = "shop-integration-token-0123456789";
+
+interface Edge {
+  source: string;
+  destination: string;
+  rps: number;
+}
+
+async function liveEdges(consoleUrl: string): Promise<Edge[]> {
+  const res = await fetch(`${consoleUrl}/api/trpc/graph.live`);
+  const body = (await res.json()) as { result?: { data?: { json?: { edges: Edge[] }; edges?: Edge[] } } };
+  const data = body.result?.data;
+  return (data?.json?.edges ?? data?.edges ?? []) as Edge[];
+}
+
+describe("demo shop with the real console and agents", () => {
+  let consoleUrl: string;
+  let stateRoot: string;
+  let launcher: Proc;
+  let ports: PortsFile;
+  const web = () => ports.instances.find((i) => i.service === "web")!;
+
+  before(async () => {
+    assert.ok(fs.existsSync(agentCli), `the agent is not built (${agentCli}); run npm run build -w @trellis/agent`);
+    buildShop();
+    const dataDir = tempDir("console");
+    const consoleProc = new Proc("console", ["--import", "tsx", path.join(repoRoot, "apps/web/server/main.ts")], {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      TRELLIS_DATA_DIR: dataDir,
+      TRELLIS_JOIN_TOKEN: TOKEN,
+      NODE_ENV: "production",
+    });
+    consoleUrl = String((await consoleProc.waitFor((l) => l.msg === "console listening", 90_000, "console listening")).url);
+    // The launcher passes the token to its agents by file, as `npm start` does.
+    stateRoot = tempDir("shop");
+    const tokenFile = path.join(stateRoot, "token");
+    fs.writeFileSync(tokenFile, TOKEN + "\n", { mode: 0o600 });
+    launcher = new Proc(
+      "launch",
+      [path.join(shopDir, "dist/launch.js"), "--console", `${consoleUrl.replace(/^http/, "ws")}/ws/agents`, "--token-file", tokenFile, "--state-root", stateRoot, "--no-load", "--ready-timeout", "30000"],
+      { TRELLIS_JOIN_TOKEN: "" },
+    );
+    await launcher.waitFor((l) => l.msg === "shop ready", 90_000, "shop ready");
+    ports = readPorts(stateRoot);
+    track(allPids(ports));
+  });
+  after(cleanup);
+
+  test("all nine instances run with their agents, and every agent applied a snapshot from the console", () => {
+    assert.deepEqual(ports.instances.map((i) => i.id).sort(), SHOP_INSTANCES.map((s) => s.id).sort());
+    const notReady = ports.instances.filter((i) => !i.ready).map((i) => i.id);
+    assert.deepEqual(notReady, [], "agents without a snapshot");
+  });
+
+  test("a checkout through web's agent succeeds end to end", async () => {
+    const res = await eventually(
+      async () => {
+        const r = await request(web().inbound, "POST", "/checkout", { buyNow: { productId: "p-100", qty: 1 } }, { "x-cart-id": `it-${Date.now()}` });
+        return r.status === 201 ? r : undefined;
+      },
+      20_000,
+      "checkout via web's agent → 201",
+    );
+    assert.match(res.body.paymentId, /^pay_v[12]_/);
+    assert.ok(res.body.totalCents > 0);
+  });
+
+  test("an app-style proxy call through web's outbound listener reaches catalog", async () => {
+    const res = await request(web().outbound, "GET", "http://catalog/products");
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
+    assert.equal(res.body.products.length, 12);
+    assert.equal(res.body.stockKnown, true, "catalog reached inventory through its own agent");
+  });
+
+  test("the load generator's requests succeed (≥ 95%) and the edges show up in the console's graph", async () => {
+    const lg = new Proc("loadgen", [path.join(shopDir, "dist/loadgen.js"), "--port", String(web().inbound), "--rps", "50", "--requests", "300", "--report-every", "2"]);
+    const done = await lg.waitFor((l) => l.msg === "loadgen done", 60_000, "loadgen done");
+    const rate = (done.ok as number) / (done.sent as number);
+    assert.equal(done.sent, 300);
+    assert.ok(rate >= 0.95, `success ${(rate * 100).toFixed(1)}%: ${JSON.stringify(done.failures)}`);
+    assert.ok(((done.kinds as Record<string, { n: number }>).checkout?.n ?? 0) > 0, "checkouts were part of the mix");
+    const want = [
+      ["ingress", "web"],
+      ["web", "catalog"],
+      ["web", "cart"],
+      ["web", "payments"],
+      ["catalog", "inventory"],
+      ["cart", "inventory"],
+    ];
+    await eventually(
+      async () => {
+        const edges = await liveEdges(consoleUrl);
+        return want.every(([s, d]) => edges.some((e) => e.source === s && e.destination === d && e.rps > 0));
+      },
+      15_000,
+      `graph.live edges ${want.map((w) => w.join("→")).join(", ")}`,
+    );
+  });
+
+  test("SIGTERM stops the shop: exit 0, no process left", async () => {
+    const pids = allPids(readPorts(stateRoot));
+    const exit = await launcher.stop("SIGTERM", 10_000);
+    assert.equal(exit.code, 0);
+    assert.deepEqual(pids.filter(isAlive), []);
+  });
+});
