@@ -1,3 +1,9 @@
-export default function Home() {
-  return <main>Trellis</main>;
+import { ServiceGraph } from "../src/components/ServiceGraph.tsx";
+
+export default function GraphPage() {
+  return (
+    <div className="graph-page">
+      <ServiceGraph />
+    </div>
+  );
 }

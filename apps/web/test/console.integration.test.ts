@@ -124,9 +124,12 @@ describe("console", { concurrency: false }, () => {
       return e && e.rps >= 27 && e.rps <= 30 ? g : null;
     }, 3_000, "edge in graph.live");
     const edge = graph.edges.find((x) => x.id === "e:catalog@v1->payments@v1")!;
-    assert.equal(edge.source, "v:catalog@v1");
-    assert.equal(edge.target, "v:payments@v1");
+    assert.equal(edge.source, "catalog");
+    assert.equal(edge.destination, "payments");
+    assert.equal(edge.sourceNode, "v:catalog@v1");
+    assert.equal(edge.targetNode, "v:payments@v1");
     assert.equal(edge.errorPct, 10);
+    assert.equal(edge.errorRate, 0.1);
     assert.equal(edge.mtlsPct, 100);
     assert.ok(edge.p99Ms > 2 && edge.p99Ms <= 2.5, `p99 ${edge.p99Ms}`);
     assert.equal(edge.health, "critical");

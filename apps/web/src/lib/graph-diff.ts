@@ -42,8 +42,8 @@ export function edgeElement(e: LiveEdge): ElementDef {
     group: "edges",
     data: {
       id: e.id,
-      source: e.source,
-      target: e.target,
+      source: e.sourceNode,
+      target: e.targetNode,
       label: e.label,
       health: e.health,
       rps: e.rps,

@@ -133,12 +133,12 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
     const stats = statsOf(p, windowSeconds);
     edges.push({
       id: edgeId(p),
-      source: endpointNode(p.source, p.sourceVersion),
-      target: endpointNode(p.destination, p.destinationVersion),
-      sourceService: p.source,
+      source: p.source,
       sourceVersion: p.sourceVersion,
-      destinationService: p.destination,
+      destination: p.destination,
       destinationVersion: p.destinationVersion,
+      sourceNode: endpointNode(p.source, p.sourceVersion),
+      targetNode: endpointNode(p.destination, p.destinationVersion),
       health: healthOf(stats.requests, stats.errorPct),
       label: edgeLabel(stats),
       ...stats,

@@ -10,9 +10,13 @@ export interface LiveStats {
   /** Median / 99th percentile latency in milliseconds (from the merged fixed-bucket histogram). */
   p50Ms: number;
   p99Ms: number;
-  /** Failed requests (5xx and proxy-made failures) as a percentage of requests, 0..100. */
+  /** Failed requests (5xx and proxy-made failures) as a share of requests, 0..1 (errorPct = errorRate × 100). */
+  errorRate: number;
+  /** The same as a percentage, 0..100. */
   errorPct: number;
-  /** Requests that ran over mTLS as a percentage of requests, 0..100. */
+  /** Requests that ran over mTLS as a share of requests, 0..1. */
+  mtlsShare: number;
+  /** The same as a percentage, 0..100. */
   mtlsPct: number;
   /** Raw counts over the window. */
   requests: number;
@@ -38,13 +42,15 @@ export interface LiveNode extends LiveStats {
 export interface LiveEdge extends LiveStats {
   /** `e:<source>@<sourceVersion>-><destination>@<destinationVersion>`. */
   id: string;
-  /** Node ids. A version of `unknown` (or the ingress source) attaches the edge to the service node itself. */
+  /** Calling service (`ingress` for traffic from outside the mesh) and its version. */
   source: string;
-  target: string;
-  sourceService: string;
   sourceVersion: string;
-  destinationService: string;
+  /** Called service and the version (subset) that served the call. */
+  destination: string;
   destinationVersion: string;
+  /** Graph node ids the edge joins. A version of `unknown` (or ingress) attaches to the service node itself. */
+  sourceNode: string;
+  targetNode: string;
   health: Health;
   /** `rps · p99 · err%`, with a lock when most calls ran over mTLS. */
   label: string;

@@ -1,0 +1,12 @@
+import { ServicesList } from "../../src/components/ServicesList.tsx";
+
+export const metadata = { title: "Services · Trellis" };
+
+export default function ServicesPage() {
+  return (
+    <div className="page">
+      <h1>Services</h1>
+      <ServicesList />
+    </div>
+  );
+}

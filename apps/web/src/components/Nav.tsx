@@ -1,0 +1,30 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+
+const links = [
+  { href: "/", label: "Graph", match: (p: string) => p === "/" },
+  { href: "/services", label: "Services", match: (p: string) => p.startsWith("/services") },
+  { href: "/agents", label: "Agents", match: (p: string) => p.startsWith("/agents") },
+];
+
+export function Nav() {
+  const pathname = usePathname() ?? "/";
+  return (
+    <header className="topbar">
+      <Link href="/" className="brand" data-testid="brand">
+        <span className="brand-mark" aria-hidden>
+          ▦
+        </span>
+        Trellis
+      </Link>
+      <nav className="nav" data-testid="nav">
+        {links.map((l) => (
+          <Link key={l.href} href={l.href} className={l.match(pathname) ? "active" : ""} data-testid={`nav-${l.label.toLowerCase()}`}>
+            {l.label}
+          </Link>
+        ))}
+      </nav>
+    </header>
+  );
+}

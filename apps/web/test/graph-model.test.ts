@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { emptyHistogram, observe } from "@trellis/protocol";
+import { type EdgeRecord, aggregatePairs, statsOf, sumPairs, windowRange } from "../src/lib/edge-stats.ts";
+import { buildLiveGraph, edgeLabel, formatMs, formatPct, formatRps } from "../src/lib/graph-model.ts";
+import { HEALTH_THRESHOLDS, healthOf } from "../src/lib/health.ts";
+
+function rec(p: Partial<EdgeRecord> & { latencies?: number[] }): EdgeRecord {
+  const latency = emptyHistogram();
+  for (const v of p.latencies ?? []) observe(latency, v);
+  const requests = p.requests ?? p.latencies?.length ?? 0;
+  return {
+    source: "web",
+    sourceVersion: "v1",
+    destination: "catalog",
+    destinationVersion: "v1",
+    statusClass: "2xx",
+    errors: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    mtls: 0,
+    ...p,
+    requests,
+    latency,
+  };
+}
+
+describe("health thresholds", () => {
+  test("idle without traffic, then healthy < 1 % < warning < 5 % <= critical", () => {
+    assert.equal(healthOf(0, 0), "idle");
+    assert.equal(healthOf(0, 50), "idle");
+    assert.equal(healthOf(10, 0), "healthy");
+    assert.equal(healthOf(10, 0.99), "healthy");
+    assert.equal(healthOf(10, HEALTH_THRESHOLDS.warningPct), "warning");
+    assert.equal(healthOf(10, 4.99), "warning");
+    assert.equal(healthOf(10, HEALTH_THRESHOLDS.criticalPct), "critical");
+    assert.equal(healthOf(10, 100), "critical");
+  });
+});
+
+describe("rps / percentiles from 1-second windows", () => {
+  test("pairs aggregate over seconds and status classes; rates divide by the window", () => {
+    const buckets = [
+      { sec: 100, edges: [rec({ latencies: Array(40).fill(1) }), rec({ statusClass: "5xx", errors: 10, latencies: Array(10).fill(30) })] },
+      { sec: 101, edges: [rec({ latencies: Array(50).fill(1), mtls: 50 })] },
+      { sec: 101, edges: [rec({ destination: "cart", latencies: [3] })] },
+    ];
+    const pairs = aggregatePairs(buckets);
+    assert.deepEqual(
+      pairs.map((p) => `${p.source}->${p.destination}`),
+      ["web->cart", "web->catalog"],
+    );
+    const catalog = pairs[1];
+    assert.equal(catalog.requests, 100);
+    assert.equal(catalog.errors, 10);
+    assert.deepEqual(catalog.byStatus, { "2xx": 90, "5xx": 10 });
+    const s = statsOf(catalog, 10);
+    assert.equal(s.rps, 10);
+    assert.equal(s.errorPct, 10);
+    assert.equal(s.errorRate, 0.1);
+    assert.equal(s.mtlsPct, 50);
+    assert.equal(s.mtlsShare, 0.5);
+    // 90 samples at 1 ms (bucket 0.75..1), 10 at 30 ms (bucket 25..30): p50 in the first, p99 in the second.
+    assert.ok(s.p50Ms > 0.75 && s.p50Ms <= 1, `p50 ${s.p50Ms}`);
+    assert.ok(s.p99Ms > 25 && s.p99Ms <= 30, `p99 ${s.p99Ms}`);
+  });
+
+  test("merging is exact: percentiles of merged windows equal those of all observations", () => {
+    const values = Array.from({ length: 500 }, (_, i) => (i * 7.3) % 120);
+    const whole = aggregatePairs([{ sec: 1, edges: [rec({ latencies: values })] }])[0];
+    const split = aggregatePairs([
+      { sec: 1, edges: [rec({ latencies: values.slice(0, 123) })] },
+      { sec: 2, edges: [rec({ latencies: values.slice(123, 400) })] },
+      { sec: 3, edges: [rec({ latencies: values.slice(400) })] },
+    ])[0];
+    assert.deepEqual(split.latency.counts, whole.latency.counts);
+    assert.equal(statsOf(split, 3).p99Ms, statsOf(whole, 3).p99Ms);
+  });
+
+  test("empty totals are zero, not NaN", () => {
+    const s = statsOf(sumPairs([]), 10);
+    assert.deepEqual(s, { rps: 0, p50Ms: 0, p99Ms: 0, errorRate: 0, errorPct: 0, mtlsShare: 0, mtlsPct: 0, requests: 0, errors: 0 });
+  });
+
+  test("the window is the last N complete seconds", () => {
+    assert.deepEqual(windowRange(1_000_500, 10), { fromSec: 990, toSec: 999 });
+    assert.deepEqual(windowRange(1_000_000, 1), { fromSec: 999, toSec: 999 });
+  });
+});
+
+describe("graph model", () => {
+  const services = [
+    { name: "catalog", versions: [{ version: "v1", instances: 2, connected: 2 }, { version: "v2", instances: 1, connected: 0 }] },
+    { name: "web", versions: [{ version: "v1", instances: 1, connected: 1 }] },
+    { name: "idle-svc", versions: [] },
+  ];
+
+  test("services become nodes with their versions as children; registered idle services included", () => {
+    const g = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs: [] });
+    assert.equal(g.type, "graph");
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ["s:catalog", "s:idle-svc", "s:web", "v:catalog@v1", "v:catalog@v2", "v:web@v1"],
+    );
+    const v2 = g.nodes.find((n) => n.id === "v:catalog@v2")!;
+    assert.equal(v2.parent, "s:catalog");
+    assert.equal(v2.kind, "version");
+    assert.equal(v2.connected, 0);
+    const catalog = g.nodes.find((n) => n.id === "s:catalog")!;
+    assert.equal(catalog.instances, 3);
+    assert.equal(catalog.connected, 2);
+    assert.ok(g.nodes.every((n) => n.health === "idle"));
+    assert.deepEqual(g.edges, []);
+  });
+
+  test("edges per service@version pair with rps, p99, error %, labels; health from inbound error rate", () => {
+    const pairs = aggregatePairs([
+      {
+        sec: 1,
+        edges: [
+          rec({ latencies: Array(97).fill(2), mtls: 97 }),
+          rec({ statusClass: "5xx", errors: 3, latencies: Array(3).fill(2), mtls: 3 }),
+          rec({ destinationVersion: "v2", latencies: Array(50).fill(4) }),
+          rec({ source: "ingress", sourceVersion: "unknown", destination: "web", latencies: Array(20).fill(8) }),
+          rec({ destination: "payments", destinationVersion: "unknown", statusClass: "5xx", errors: 5, latencies: Array(5).fill(0.1) }),
+        ],
+      },
+    ]);
+    const g = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs });
+    const e1 = g.edges.find((e) => e.id === "e:web@v1->catalog@v1")!;
+    assert.equal(e1.source, "web");
+    assert.equal(e1.destination, "catalog");
+    assert.equal(e1.sourceNode, "v:web@v1");
+    assert.equal(e1.targetNode, "v:catalog@v1");
+    assert.equal(e1.rps, 10);
+    assert.equal(e1.errorPct, 3);
+    assert.equal(e1.health, "warning");
+    assert.equal(e1.label, "🔒 10 rps · 2.0 ms · 3.0%");
+    const e2 = g.edges.find((e) => e.id === "e:web@v1->catalog@v2")!;
+    assert.equal(e2.health, "healthy");
+    assert.equal(e2.label, "5.0 rps · 4.0 ms · 0%");
+    // Ingress and unknown versions attach to the service node.
+    const ingress = g.edges.find((e) => e.source === "ingress")!;
+    assert.equal(ingress.sourceNode, "s:ingress");
+    assert.equal(ingress.targetNode, "v:web@v1");
+    assert.equal(g.nodes.find((n) => n.id === "s:ingress")!.kind, "ingress");
+    const failing = g.edges.find((e) => e.destination === "payments")!;
+    assert.equal(failing.targetNode, "s:payments");
+    assert.equal(failing.health, "critical");
+    // Telemetry-only services appear (without a phantom "unknown" version).
+    assert.ok(g.nodes.some((n) => n.id === "s:payments"));
+    assert.ok(!g.nodes.some((n) => n.id === "v:payments@unknown"));
+    // Service health from all its inbound traffic: 3 errors of 150 = 2 % -> warning; version nodes separately.
+    assert.equal(g.nodes.find((n) => n.id === "s:catalog")!.health, "warning");
+    assert.equal(g.nodes.find((n) => n.id === "v:catalog@v1")!.health, "warning");
+    assert.equal(g.nodes.find((n) => n.id === "v:catalog@v2")!.health, "healthy");
+    assert.equal(g.nodes.find((n) => n.id === "s:catalog")!.rps, 15);
+    assert.equal(g.nodes.find((n) => n.id === "s:idle-svc")!.health, "idle");
+  });
+
+  test("formatting", () => {
+    assert.equal(formatRps(0), "0");
+    assert.equal(formatRps(2.345), "2.3");
+    assert.equal(formatRps(123.4), "123");
+    assert.equal(formatMs(0.42), "0.4 ms");
+    assert.equal(formatMs(42.4), "42 ms");
+    assert.equal(formatMs(1500), "1.5 s");
+    assert.equal(formatPct(0), "0%");
+    assert.equal(formatPct(0.5), "0.5%");
+    assert.equal(formatPct(12.3), "12%");
+    assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }), "1.0 rps · 1.0 ms · 0%");
+  });
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { meshSnapshotSchema } from "@trellis/protocol";
+import { buildSnapshot, buildTopology, topologyKey } from "../server/snapshot-builder.ts";
+
+describe("snapshot builder", () => {
+  const services = [
+    { name: "web", versions: [{ version: "v1" }] },
+    { name: "catalog", versions: [{ version: "v1" }, { version: "v2" }] },
+  ];
+  const endpoints = [
+    { instanceId: "c2", service: "catalog", version: "v2", address: "127.0.0.1:9002" },
+    { instanceId: "c1", service: "catalog", version: "v1", address: "127.0.0.1:9001" },
+    { instanceId: "w1", service: "web", version: "v1", address: "127.0.0.1:9000" },
+  ];
+
+  test("topology: every service, all versions, live endpoints, sorted canonically", () => {
+    const t = buildTopology(services, endpoints);
+    assert.deepEqual(t, [
+      {
+        name: "catalog",
+        versions: ["v1", "v2"],
+        endpoints: [
+          { address: "127.0.0.1:9001", version: "v1", instanceId: "c1" },
+          { address: "127.0.0.1:9002", version: "v2", instanceId: "c2" },
+        ],
+      },
+      { name: "web", versions: ["v1"], endpoints: [{ address: "127.0.0.1:9000", version: "v1", instanceId: "w1" }] },
+    ]);
+    assert.equal(topologyKey(t), topologyKey(buildTopology([...services].reverse(), [...endpoints].reverse())));
+  });
+
+  test("an endpoint of an unregistered service or version adds it; duplicate instance ids collapse", () => {
+    const t = buildTopology([], [...endpoints, { instanceId: "c1", service: "catalog", version: "v1", address: "127.0.0.1:9001" }]);
+    assert.deepEqual(t.map((s) => s.name), ["catalog", "web"]);
+    assert.equal(t[0].endpoints.length, 2);
+    assert.deepEqual(t[0].versions, ["v1", "v2"]);
+  });
+
+  test("snapshot for an agent: its own service plus every service, valid per the protocol schema", () => {
+    const issuedAt = new Date("2026-11-21T10:00:00Z");
+    const snap = buildSnapshot({ version: 7, service: "web", topology: buildTopology(services, endpoints), issuedAt });
+    assert.equal(snap.version, 7);
+    assert.equal(snap.service, "web");
+    assert.equal(snap.issuedAt, issuedAt.toISOString());
+    assert.deepEqual(snap.services.map((s) => s.name), ["catalog", "web"]);
+    assert.equal(snap.services[0].mtls, "DISABLE");
+    assert.equal(snap.services[0].loadBalancer, "p2c");
+    assert.ok(meshSnapshotSchema.safeParse(snap).success);
+  });
+
+  test("the agent's own service is present even before it is in the topology", () => {
+    const snap = buildSnapshot({ version: 1, service: "newbie", topology: [], issuedAt: new Date() });
+    assert.deepEqual(snap.services.map((s) => s.name), ["newbie"]);
+  });
+
+  test("an invalid snapshot throws instead of being sent", () => {
+    assert.throws(() =>
+      buildSnapshot({
+        version: 1,
+        service: "web",
+        topology: [{ name: "Not A DNS Label", versions: [], endpoints: [] }],
+        issuedAt: new Date(),
+      }),
+    );
+  });
+});

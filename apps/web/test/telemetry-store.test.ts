@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { type EdgeStats, emptyHistogram, histogramCount, observe } from "@trellis/protocol";
+import { aggregatePairs } from "../src/lib/edge-stats.ts";
+import { TelemetryStore } from "../server/telemetry-store.ts";
+
+function edge(requests: number, statusClass: EdgeStats["statusClass"] = "2xx"): EdgeStats {
+  const latency = emptyHistogram();
+  for (let i = 0; i < requests; i++) observe(latency, 5);
+  return {
+    source: "web",
+    sourceVersion: "v1",
+    destination: "catalog",
+    destinationVersion: "v1",
+    statusClass,
+    requests,
+    errors: statusClass === "5xx" ? requests : 0,
+    bytesIn: requests,
+    bytesOut: 2 * requests,
+    mtls: 0,
+    latency,
+  };
+}
+
+describe("telemetry store", () => {
+  const now = 1_800_000_000_500;
+  const sec = Math.floor(now / 1000);
+
+  test("windows from several agents for the same second merge exactly per edge key", () => {
+    const store = new TelemetryStore();
+    store.ingest({ windowStart: (sec - 1) * 1000, edges: [edge(10), edge(2, "5xx")] }, now);
+    store.ingest({ windowStart: (sec - 1) * 1000, edges: [edge(5)] }, now);
+    const buckets = store.range(sec - 1, sec - 1);
+    assert.equal(buckets.length, 1);
+    const recs = [...buckets[0].edges];
+    assert.equal(recs.length, 2, "one record per status class");
+    const ok = recs.find((r) => r.statusClass === "2xx")!;
+    assert.equal(ok.requests, 15);
+    assert.equal(ok.bytesOut, 30);
+    assert.equal(histogramCount(ok.latency), 15);
+    const [pair] = aggregatePairs(buckets);
+    assert.equal(pair.requests, 17);
+    assert.equal(pair.errors, 2);
+  });
+
+  test("ingest does not alias the frame's histograms", () => {
+    const store = new TelemetryStore();
+    const e = edge(3);
+    store.ingest({ windowStart: (sec - 1) * 1000, edges: [e] }, now);
+    store.ingest({ windowStart: (sec - 1) * 1000, edges: [e] }, now);
+    assert.equal(histogramCount(e.latency), 3);
+  });
+
+  test("range returns only the asked seconds, ascending", () => {
+    const store = new TelemetryStore();
+    for (let s = sec - 20; s < sec; s++) store.ingest({ windowStart: s * 1000, edges: [edge(1)] }, now);
+    const r = store.range(sec - 10, sec - 1);
+    assert.deepEqual(r.map((b) => b.sec), Array.from({ length: 10 }, (_, i) => sec - 10 + i));
+  });
+
+  test("windows older than the retention are dropped and old buckets pruned", () => {
+    const store = new TelemetryStore({ retentionSeconds: 60, maxSkewMs: 3_600_000 });
+    assert.equal(store.ingest({ windowStart: (sec - 61) * 1000, edges: [edge(1)] }, now), 0);
+    store.ingest({ windowStart: (sec - 30) * 1000, edges: [edge(1)] }, now);
+    assert.equal(store.bucketCount, 1);
+    store.ingest({ windowStart: (sec + 40) * 1000, edges: [edge(1)] }, now + 40_000);
+    assert.equal(store.bucketCount, 1, "the bucket from 70 s earlier is gone");
+  });
+
+  test("a window far off the console's clock lands in the previous console second", () => {
+    const store = new TelemetryStore();
+    store.ingest({ windowStart: 1000, edges: [edge(4)] }, now);
+    assert.equal(store.range(sec - 1, sec - 1).length, 1);
+    assert.equal(store.bucketSecond({ windowStart: now + 60_000 }, now), sec - 1);
+  });
+
+  test("ingesting 1,000 edges x 100 frames stays cheap", () => {
+    const store = new TelemetryStore();
+    const edges = Array.from({ length: 1000 }, (_, i) => ({ ...edge(1), destination: `svc-${i}` }));
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++) store.ingest({ windowStart: (sec - 1) * 1000, edges }, now);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2000, `took ${ms} ms`);
+  });
+});
