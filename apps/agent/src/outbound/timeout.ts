@@ -9,8 +9,9 @@ import type { Layer } from "../proxy/layer.ts";
 function onTimeout(ex: Exchange): void {
   ex.timer = null;
   if (ex.isDone()) return;
-  ex.cancelUpstream();
+  // Answer first (the exchange is then done), then abort: undici's abort reports synchronously and is ignored.
   ex.fail(errors.timeout(ex.service, ex.route!.timeoutMs));
+  ex.cancelUpstream();
 }
 
 export class TimeoutLayer implements Layer {

@@ -154,7 +154,10 @@ export class Exchange implements RequestHeaderInfo {
     );
   }
 
-  /** Aborts the upstream call if there is one in flight (timeouts, client gone). Its onError is then ignored. */
+  /**
+   * Aborts the upstream call if there is one in flight. undici may report the abort synchronously through onError:
+   * callers that answer themselves (timeouts) finish the exchange first so that report is ignored.
+   */
   cancelUpstream(): void {
     if (this.abortFn !== null) {
       const abort = this.abortFn;

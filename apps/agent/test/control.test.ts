@@ -1,0 +1,173 @@
+/**
+ * The control link against a tiny stand-in console (a ws server in the test) — used ONLY for what the real console
+ * cannot easily be made to do: send bad snapshots (NACK), drop the socket, stop answering heartbeats.
+ * The real console is tested against the agent in the top-level integration tests.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { type AckFrame, type HelloFrame, type NackFrame, helloFrameSchema, parseAgentFrame } from "@trellis/protocol";
+import { WebSocket, WebSocketServer } from "ws";
+import { cleanup, getText, request, snapshot, startAgent, startApp, within } from "./helpers.ts";
+
+// biome-ignore lint: frames are checked by the protocol schema on receipt
+type Frame = any;
+
+/** A stand-in console: records every agent frame and lets the test wait for the next one of a type. */
+async function fakeConsole(opts: { autoPong?: boolean } = {}) {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: opts.autoPong ?? true });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  const frames: { type: string; [k: string]: unknown }[] = [];
+  const waiters: { type: string; from: number; resolve: (f: Frame) => void }[] = [];
+  /** Frames before the cursor were already returned by next(). */
+  let cursor = 0;
+  let socket: WebSocket | null = null;
+  wss.on("connection", (ws) => {
+    socket = ws;
+    ws.on("message", (data) => {
+      const parsed = parseAgentFrame(data.toString());
+      assert.ok(parsed.ok, `agent sent an invalid frame: ${(parsed as { error?: string }).error}`);
+      const f = parsed.frame as { type: string };
+      frames.push(f);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const w = waiters[i];
+        if (w.type === f.type && frames.length - 1 >= w.from) {
+          waiters.splice(i, 1);
+          cursor = frames.length;
+          w.resolve(f);
+        }
+      }
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws/agents`,
+    frames,
+    /** The next frame of `type` not yet returned (or at/after index `from`). */
+    next<T = Frame>(type: string, ms = 5_000, from = cursor): Promise<T> {
+      const idx = frames.findIndex((f, i) => i >= from && f.type === type);
+      if (idx >= 0) {
+        cursor = idx + 1;
+        return Promise.resolve(frames[idx] as T);
+      }
+      return within(new Promise<T>((resolve) => waiters.push({ type, from, resolve: resolve as (f: Frame) => void })), ms, `${type} frame`);
+    },
+    send(frame: unknown) {
+      socket!.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+    },
+    drop() {
+      socket!.terminate();
+    },
+    close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    },
+  };
+}
+
+describe("control link", () => {
+  after(cleanup);
+
+  test("hello, then NACK of bad snapshots keeps the old config serving; a good one is applied, persisted and acked", async () => {
+    const fc = await fakeConsole();
+    after(() => fc.close());
+    const appOld = await startApp("old");
+    const appNew = await startApp("new");
+    const catalog = (port: number) => ({ name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${port}`, version: "v1", instanceId: `c-${port}` }] });
+    const agent = await startAgent({
+      service: "shop",
+      appPort: appOld.port,
+      snapshot: snapshot("shop", [catalog(appOld.port)], 3),
+      args: ["--console", fc.url, "--instance-id", "shop-test-1"],
+      env: { TRELLIS_JOIN_TOKEN: "s3cret-join-token" },
+    });
+    const hello = await fc.next<HelloFrame>("hello");
+    assert.ok(helloFrameSchema.safeParse(hello).success);
+    assert.equal(hello.token, "s3cret-join-token");
+    assert.equal(hello.service, "shop");
+    assert.equal(hello.version, "v1");
+    assert.equal(hello.instanceId, "shop-test-1");
+    assert.equal(hello.configVersion, 3, "resumes with the version held (from the persisted snapshot)");
+    assert.equal(hello.inboundAddress, `127.0.0.1:${agent.inbound}`);
+    assert.deepEqual(hello.ports, { inbound: agent.inbound, outbound: agent.outbound, admin: agent.admin, app: appOld.port });
+
+    const callCatalog = async () => (await request({ port: agent.outbound, path: "/", headers: { host: "catalog" } })).headers["x-app"];
+    assert.equal(await callCatalog(), "old");
+
+    // 1. Schema-invalid snapshot (weights do not sum to 100).
+    const bad = snapshot("shop", [{ ...catalog(appNew.port), versions: ["v1", "v2"], split: [{ version: "v1", weight: 50 }, { version: "v2", weight: 40 }] }], 4);
+    fc.send({ type: "snapshot", version: 4, nonce: "n4", snapshot: bad });
+    const nack4 = await fc.next<NackFrame>("nack");
+    assert.equal(nack4.version, 4);
+    assert.equal(nack4.nonce, "n4");
+    assert.match(nack4.error, /services\.0\.split: weights must sum to 100 \(got 90\)/);
+    // 2. A snapshot cut for another service.
+    fc.send({ type: "snapshot", version: 5, nonce: "n5", snapshot: snapshot("payments", [catalog(appNew.port)], 5) });
+    const nack5 = await fc.next<NackFrame>("nack");
+    assert.equal(nack5.nonce, "n5");
+    assert.match(nack5.error, /for service "payments"/);
+    // 3. An older version than the one held.
+    fc.send({ type: "snapshot", version: 2, nonce: "n2", snapshot: snapshot("shop", [catalog(appNew.port)], 2) });
+    const nack2 = await fc.next<NackFrame>("nack");
+    assert.equal(nack2.nonce, "n2");
+    assert.match(nack2.error, /older than the applied version 3/);
+    // 4. A frame that is not even a valid snapshot frame but names version and nonce.
+    fc.send({ type: "snapshot", version: 6, nonce: "n6" });
+    fc.send("{not json");
+    // Old config still serves.
+    assert.equal(await callCatalog(), "old");
+    assert.equal(JSON.parse((await getText(agent.admin, "/config")).text).version, 3);
+    assert.equal(JSON.parse(readFileSync(join(agent.stateDir, "snapshot.json"), "utf8")).version, 3);
+
+    // A good snapshot: applied, persisted, acked.
+    fc.send({ type: "snapshot", version: 7, nonce: "n7", snapshot: snapshot("shop", [catalog(appNew.port)], 7) });
+    const ack = await fc.next<AckFrame>("ack");
+    assert.deepEqual(ack, { type: "ack", version: 7, nonce: "n7" });
+    assert.equal(await callCatalog(), "new");
+    assert.equal(JSON.parse((await getText(agent.admin, "/config")).text).version, 7);
+    assert.equal(JSON.parse(readFileSync(join(agent.stateDir, "snapshot.json"), "utf8")).version, 7);
+    assert.match((await getText(agent.admin, "/metrics")).text, /^trellis_control_connected 1$/m);
+
+    // Rebuilding routes keeps the connection pool of an unchanged endpoint (same upstream socket before and after).
+    const portBefore = appNew.requests.at(-1)!.remotePort;
+    fc.send({ type: "snapshot", version: 8, nonce: "n8", snapshot: snapshot("shop", [{ ...catalog(appNew.port), timeoutMs: 5000 }, { name: "extra", versions: ["v1"], endpoints: [] }], 8) });
+    await fc.next<AckFrame>("ack");
+    await callCatalog();
+    assert.equal(appNew.requests.at(-1)!.remotePort, portBefore, "pool for an unchanged endpoint is kept");
+
+    const nacks = fc.frames.filter((f) => f.type === "nack").map((f) => (f as NackFrame).nonce);
+    assert.deepEqual(nacks, ["n4", "n5", "n2", "n6"]);
+    assert.doesNotMatch(agent.stdout(), /s3cret-join-token/, "the token is never logged");
+  });
+
+  test("reconnects after a drop and resumes with the version held; /ready flips once a snapshot is applied", async () => {
+    const fc = await fakeConsole();
+    after(() => fc.close());
+    const app = await startApp("app");
+    const agent = await startAgent({ service: "shop", appPort: app.port, args: ["--console", fc.url] });
+    const hello1 = await fc.next<HelloFrame>("hello");
+    assert.equal(hello1.configVersion, 0);
+    assert.equal((await getText(agent.admin, "/ready")).status, 503);
+    fc.send({ type: "snapshot", version: 11, nonce: "a", snapshot: snapshot("shop", [{ name: "shop", versions: ["v1"], endpoints: [] }], 11) });
+    await fc.next("ack");
+    assert.equal((await getText(agent.admin, "/ready")).status, 200);
+    const from = fc.frames.length;
+    fc.drop();
+    const hello2 = await fc.next<HelloFrame>("hello", 5_000, from);
+    assert.equal(hello2.configVersion, 11);
+    // Traffic never depended on the link.
+    assert.equal((await request({ port: agent.inbound, path: "/", headers: { host: "shop" } })).status, 200);
+  });
+
+  test("a console that stops answering heartbeats is detected and the link is re-established", async () => {
+    const fc = await fakeConsole({ autoPong: false });
+    after(() => fc.close());
+    const app = await startApp("app");
+    const agent = await startAgent({ service: "shop", appPort: app.port, args: ["--console", fc.url, "--heartbeat-ms", "150"] });
+    await fc.next("hello");
+    const from = fc.frames.length;
+    await fc.next("hello", 5_000, from);
+    await agent.waitForLine((l) => l.msg === "console not answering heartbeats, reconnecting", 1_000, "heartbeat log");
+  });
+});

@@ -1,0 +1,48 @@
+/** Start from the persisted snapshot alone, ports.json, clean and quick shutdown. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { cleanup, closedPort, getText, request, snapshot, startAgent, startApp } from "./helpers.ts";
+
+after(cleanup);
+
+test("an agent started with only a state dir (console unreachable) serves traffic from the persisted snapshot", async () => {
+  const catalog = await startApp("catalog");
+  const self = await startApp("self");
+  const deadConsole = await closedPort();
+  const agent = await startAgent({
+    service: "shop",
+    appPort: self.port,
+    snapshot: snapshot("shop", [{ name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${catalog.port}`, version: "v1", instanceId: "c" }] }], 42),
+    args: ["--console", `ws://127.0.0.1:${deadConsole}/ws/agents`],
+  });
+  assert.equal((await getText(agent.admin, "/ready")).status, 200);
+  const cfg = JSON.parse((await getText(agent.admin, "/config")).text);
+  assert.equal(cfg.version, 42);
+  assert.equal(typeof cfg.appliedAt, "string");
+  assert.equal(cfg.snapshot.services[0].name, "catalog");
+  const r = await request({ port: agent.outbound, path: "http://catalog/items" });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers["x-app"], "catalog");
+  const inb = await request({ port: agent.inbound, path: "/", headers: { host: "shop" } });
+  assert.equal(inb.headers["x-app"], "self");
+
+  const ports = JSON.parse(readFileSync(join(agent.stateDir, "ports.json"), "utf8"));
+  assert.equal(ports.msg, "agent listening");
+  assert.deepEqual([ports.inbound, ports.outbound, ports.admin], [agent.inbound, agent.outbound, agent.admin]);
+  await agent.waitForLine((l) => l.msg === "console unreachable", 3_000, "console unreachable log");
+
+  // SIGTERM: exit 0, quickly, even with an idle keep-alive connection open on a listener.
+  const t0 = performance.now();
+  const code = await agent.stop(2_500);
+  assert.equal(code, 0);
+  assert.ok(performance.now() - t0 < 2_000, "stopped within 2 s");
+});
+
+test("an invalid persisted snapshot is ignored (not ready), not fatal", async () => {
+  const app = await startApp("app");
+  const agent = await startAgent({ service: "shop", appPort: app.port, snapshot: snapshot("other", [], 1) });
+  assert.equal((await getText(agent.admin, "/ready")).status, 503);
+  await agent.waitForLine((l) => l.msg === "ignoring persisted snapshot", 1_000);
+});
