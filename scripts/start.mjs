@@ -146,6 +146,14 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
+// Under `npm start`, a SIGTERM sent to npm alone kills npm without passing it on: notice that our parent is gone.
+if (process.env.npm_lifecycle_event) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown("npm exited", 0);
+  }, 300).unref();
+}
+
 /** Resolves with the first stdout JSON line `match` accepts; rejects if the child exits first or on timeout. */
 function waitForLine(child, match, timeoutMs, what) {
   return new Promise((res, rej) => {
