@@ -11,6 +11,8 @@ const nextConfig = {
   outputFileTracingRoot: repoRoot,
   devIndicators: false,
   poweredByHeader: false,
+  // The console logs JSON lines only; Next's per-request text lines would break that.
+  logging: { incomingRequests: false },
   reactStrictMode: true,
 };
 

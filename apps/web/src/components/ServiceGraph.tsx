@@ -2,7 +2,8 @@
 /**
  * The live service graph. Cytoscape is mounted ONCE; every `/ws/live` frame (one a second) is turned into element
  * changes by the pure `diffGraph` and applied in one `cy.batch`. The layout re-runs only when the node/edge set
- * changes; pan and zoom are kept (the view is fitted only until the user moves it).
+ * changes (positions from the pure layered layout); pan and zoom are kept (the view is fitted only until the user
+ * moves it).
  *
  * For browser tests: the container carries data-node-count / data-edge-count / data-frames / data-layouts, and
  * `window.__trellisGraph` exposes the cytoscape state (nodes, edges with their data, counters).
@@ -11,6 +12,7 @@ import type { Core, ElementDefinition, LayoutOptions } from "cytoscape";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { diffGraph } from "../lib/graph-diff.ts";
+import { layeredLayout } from "../lib/graph-layout.ts";
 import { HEALTH_COLORS } from "../lib/health.ts";
 import type { LiveGraph } from "../lib/live-types.ts";
 
@@ -83,11 +85,6 @@ const STYLE = [
     },
   },
   { selector: "node[connected = 0][kind = 'version']", style: { "background-opacity": 0.45 } },
-  ...(["healthy", "warning", "critical"] as const).flatMap((h) => [
-    { selector: `node[kind = 'version'][health = '${h}']`, style: { "background-color": HEALTH_COLORS[h] } },
-    { selector: `node[kind != 'version'][health = '${h}']`, style: { "border-color": HEALTH_COLORS[h] } },
-    { selector: `edge[health = '${h}']`, style: { "line-color": HEALTH_COLORS[h], "target-arrow-color": HEALTH_COLORS[h] } },
-  ]),
   {
     selector: "edge",
     style: {
@@ -107,25 +104,38 @@ const STYLE = [
       "arrow-scale": 0.9,
     },
   },
+  ...(["healthy", "warning", "critical"] as const).flatMap((h) => [
+    { selector: `node[kind = 'version'][health = '${h}']`, style: { "background-color": HEALTH_COLORS[h] } },
+    { selector: `node[kind != 'version'][health = '${h}']`, style: { "border-color": HEALTH_COLORS[h] } },
+  ]),
+  // Edges stay calm when healthy; warning / critical edges take the health colour.
+  ...(["warning", "critical"] as const).map((h) => ({
+    selector: `edge[health = '${h}']`,
+    style: { "line-color": HEALTH_COLORS[h], "target-arrow-color": HEALTH_COLORS[h], color: HEALTH_COLORS[h] },
+  })),
   { selector: "edge[?mtls]", style: { "line-style": "solid" } },
   { selector: "edge[!mtls]", style: { "line-style": "dashed", "line-dash-pattern": [6, 3] } },
   { selector: "node:selected", style: { "overlay-opacity": 0.08 } },
 ];
 
-function layoutOptions(fit: boolean, randomize: boolean): LayoutOptions {
-  return {
-    name: "cose",
+const MAX_FIT_ZOOM = 1.25;
+
+/** Positions from the pure layered layout, applied with cytoscape's `preset` layout (compound boxes follow). */
+function runLayout(cy: Core, graph: LiveGraph, fit: boolean): void {
+  const positions = layeredLayout(graph);
+  cy.layout({
+    name: "preset",
+    positions: (node: { id(): string }) => positions[node.id()],
+    fit: false,
     animate: false,
-    fit,
-    padding: 40,
-    randomize,
-    nodeDimensionsIncludeLabels: true,
-    idealEdgeLength: () => 140,
-    nodeRepulsion: () => 12000,
-    nestingFactor: 1.2,
-    componentSpacing: 80,
-    numIter: 1500,
-  } as LayoutOptions;
+  } as LayoutOptions).run();
+  if (fit) {
+    cy.fit(undefined, 50);
+    if (cy.zoom() > MAX_FIT_ZOOM) {
+      cy.zoom(MAX_FIT_ZOOM);
+      cy.center();
+    }
+  }
 }
 
 export function ServiceGraph() {
@@ -168,7 +178,7 @@ export function ServiceGraph() {
       });
       if (diff.topologyChanged) {
         layouts++;
-        cy.layout(layoutOptions(!userMoved, layouts === 1)).run();
+        runLayout(cy, graph, !userMoved);
       }
       container.dataset.nodeCount = String(cy.nodes().length);
       container.dataset.edgeCount = String(cy.edges().length);

@@ -124,8 +124,15 @@ export function statsOf(p: Pick<PairStats, "requests" | "errors" | "mtls" | "lat
   };
 }
 
-/** The seconds a rate is computed over at `nowMs`: the last `windowSeconds` complete seconds. */
+/**
+ * The seconds a rate is computed over at `nowMs`: the last `windowSeconds` seconds whose telemetry is complete.
+ * An agent's 1-second window that starts anywhere inside second B reaches the console by B + 2 at the latest, so
+ * second B is only complete from B + 2 on: the window ends two seconds before the current one (data shows up at
+ * most ~2 s after the request, and rates never dip because the newest second is still arriving).
+ */
+export const SETTLE_SECONDS = 2;
+
 export function windowRange(nowMs: number, windowSeconds: number): { fromSec: number; toSec: number } {
-  const current = Math.floor(nowMs / 1000);
-  return { fromSec: current - windowSeconds, toSec: current - 1 };
+  const toSec = Math.floor(nowMs / 1000) - SETTLE_SECONDS;
+  return { fromSec: toSec - windowSeconds + 1, toSec };
 }
