@@ -197,13 +197,13 @@ export async function runLoad(
 
   const tick = () => {
     const now = performance.now();
+    if (opts.durationS !== undefined && now - started >= opts.durationS * 1000) return stop();
     let n = schedule.due(now);
     while (n-- > 0) {
       if (opts.requests !== undefined && total.sent + inFlight + dropped >= opts.requests) return stop();
       if (inFlight >= opts.maxInFlight) dropped++;
       else send(shoppers.plan(pickKind(rng)));
     }
-    if (opts.durationS !== undefined && now - started >= opts.durationS * 1000) return stop();
     if (opts.requests !== undefined && total.sent + inFlight + dropped >= opts.requests) return stop();
     timer = setTimeout(tick, schedule.nextDelay(performance.now()));
   };

@@ -96,3 +96,39 @@ describe("stats and options", () => {
     assert.match(shoppers.plan("product").path, /^\/products\/p-\d+$/);
   });
 });
+
+describe("loadgen against a local server", () => {
+  test("sends the bounded number of requests, evenly spread, with the right shapes", async () => {
+    const http = await import("node:http");
+    const { runLoad } = await import("../src/loadgen.ts");
+    const arrivals: Array<{ t: number; method: string; url: string; cart?: string }> = [];
+    const server = http.createServer((req, res) => {
+      arrivals.push({ t: performance.now(), method: req.method!, url: req.url!, cart: req.headers["x-cart-id"] as string | undefined });
+      req.resume();
+      res.writeHead(req.url === "/checkout" ? 201 : 200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const lines: Array<Record<string, unknown>> = [];
+    try {
+      const summary = await runLoad(
+        { host: "127.0.0.1", port, rps: 100, requests: 120, reportEveryS: 60, seed: 11, maxInFlight: 64, timeoutMs: 5000 },
+        (l) => lines.push(l as Record<string, unknown>),
+      );
+      assert.equal(summary.sent, 120);
+      assert.equal(summary.ok, 120);
+      assert.equal(arrivals.length, 120);
+      const gaps = arrivals.slice(1).map((a, i) => a.t - arrivals[i].t).sort((a, b) => a - b);
+      const median = gaps[Math.floor(gaps.length / 2)];
+      assert.ok(median > 6 && median < 14, `median gap ${median.toFixed(2)} ms at 100 rps`);
+      const span = arrivals[arrivals.length - 1].t - arrivals[0].t;
+      assert.ok(span > 1000 && span < 1600, `120 requests at 100 rps took ${span.toFixed(0)} ms`);
+      assert.ok(arrivals.filter((a) => a.method === "POST").every((a) => a.cart?.startsWith("lg-")), "posts carry a cart id");
+      assert.ok(arrivals.some((a) => a.url === "/checkout") && arrivals.some((a) => a.url.startsWith("/products")));
+      assert.equal(lines.at(-1)?.msg, "loadgen done");
+    } finally {
+      server.close();
+    }
+  });
+});
