@@ -32,6 +32,10 @@ const enum Phase {
 
 const EMPTY: string[] = [];
 
+function uncork(res: ProxyResponse): void {
+  res.uncork();
+}
+
 function onClientClose(this: ProxyResponse): void {
   const ex = this.ex;
   if (ex !== null) ex.clientClosed();
@@ -194,6 +198,9 @@ export class Exchange implements RequestHeaderInfo {
     this.resumeFn = resume;
     this.phase = Phase.Streaming;
     const headers = filterResponseHeaders(rawHeaders);
+    // Head, body and end usually arrive in one parser pass: cork so they leave in one write.
+    this.res.cork();
+    process.nextTick(uncork, this.res);
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
     return true;

@@ -3,7 +3,8 @@
  * balancers read (in-flight count, EWMA latency) and the ejection state. A new snapshot re-uses the entries of
  * addresses it still lists and closes the pools of the ones it dropped (gracefully: in-flight calls finish).
  */
-import { Pool } from "undici";
+import type { Pool } from "undici";
+import PoolClass from "undici/lib/dispatcher/pool.js";
 
 export interface PoolOptions {
   /** Idle keep-alive connections are closed after this long (capped by the server's Keep-Alive hint). */
@@ -14,7 +15,7 @@ export interface PoolOptions {
 export const DEFAULT_POOL_OPTIONS: PoolOptions = { keepAliveTimeoutMs: 30_000, connectTimeoutMs: 5_000 };
 
 export function createPool(origin: string, opts: PoolOptions): Pool {
-  return new Pool(origin, {
+  return new PoolClass(origin, {
     pipelining: 1,
     keepAliveTimeout: opts.keepAliveTimeoutMs,
     keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs, 60_000),

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * Quick data-plane probe: client → agent A outbound → agent B inbound → app, against client → app directly.
+ * Evenly spread arrivals at a fixed rate (1 ms scheduler ticks), keep-alive client, 100-byte responses.
+ * Reports p50/p90/p99 latency per phase, the added latency, and the agents' RSS / CPU.
+ *   node apps/agent/scripts/bench.mjs [--seconds 10] [--rates 100,1000]
+ * Needs the built agent (npm run build -w @trellis/agent).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Pool } from "undici";
+
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, rates: { type: "string", default: "100,1000" } } });
+const SECONDS = Number(values.seconds);
+const RATES = values.rates.split(",").map(Number);
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "../dist/cli.js");
+const children = [];
+const dirs = [];
+
+const APP = `
+const http = require("node:http");
+const body = Buffer.alloc(100, 120);
+const s = http.createServer((req, res) => { req.resume(); req.on("end", () => { res.writeHead(200, {"content-type": "text/plain", "content-length": 100}); res.end(body); }); });
+s.keepAliveTimeout = 65000;
+s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: s.address().port })));`;
+
+function spawnJson(args, pred) {
+  const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(p);
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const t = setTimeout(() => reject(new Error("start timeout")), 5000);
+    p.stdout.on("data", (c) => {
+      buf += c;
+      for (const line of buf.split("\n")) {
+        try {
+          const j = JSON.parse(line);
+          if (pred(j)) {
+            clearTimeout(t);
+            resolve({ proc: p, info: j });
+          }
+        } catch {}
+      }
+    });
+  });
+}
+
+async function agent(service, appPort, services) {
+  const dir = mkdtempSync(join(tmpdir(), "trellis-bench-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "snapshot.json"), JSON.stringify({ version: 1, service, services, issuedAt: new Date().toISOString() }));
+  return spawnJson([CLI, "--service", service, "--version", "v1", "--app-port", String(appPort), "--state-dir", dir], (j) => j.msg === "agent listening");
+}
+
+function procStats(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  return { rssMb: rssKb / 1024, cpuS: ticks / 100 };
+}
+
+function pct(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function phase(name, port, host, rate, pids) {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, keepAliveTimeout: 60_000 });
+  const lat = [];
+  let errors = 0;
+  let inflight = 0;
+  const fire = () => {
+    const t0 = performance.now();
+    inflight++;
+    pool.request({ path: "/x", method: "GET", headers: { host } }).then(
+      async (r) => {
+        await r.body.dump();
+        if (r.statusCode !== 200) errors++;
+        lat.push(performance.now() - t0);
+        inflight--;
+      },
+      () => {
+        errors++;
+        inflight--;
+      },
+    );
+  };
+  // warm-up 1 s
+  for (let i = 0; i < Math.min(rate, 200); i++) fire();
+  await new Promise((r) => setTimeout(r, 1000));
+  lat.length = 0;
+  const before = pids.map(procStats);
+  let peakRss = pids.map(() => 0);
+  const start = performance.now();
+  let sent = 0;
+  let ticks = 0;
+  const total = rate * SECONDS;
+  await new Promise((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      while (sent < due) {
+        fire();
+        sent++;
+      }
+      if (++ticks % 100 === 0) peakRss = pids.map((p, i) => Math.max(peakRss[i], procStats(p).rssMb));
+      if (sent >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  while (inflight > 0) await new Promise((r) => setTimeout(r, 5));
+  const elapsed = (performance.now() - start) / 1000;
+  const after = pids.map(procStats);
+  await pool.close();
+  lat.sort((a, b) => a - b);
+  const res = {
+    name,
+    rate,
+    achievedRps: Math.round(lat.length / elapsed),
+    errors,
+    p50: pct(lat, 0.5),
+    p90: pct(lat, 0.9),
+    p99: pct(lat, 0.99),
+    agents: pids.map((_, i) => ({
+      rssMb: Number(after[i].rssMb.toFixed(1)),
+      peakRssMb: Number(peakRss[i].toFixed(1)),
+      cpuPct: Number((((after[i].cpuS - before[i].cpuS) / elapsed) * 100).toFixed(1)),
+    })),
+  };
+  return res;
+}
+
+try {
+  const app = await spawnJson(["-e", APP], (j) => typeof j.port === "number");
+  const b = await agent("catalog", app.info.port, [{ name: "catalog", versions: ["v1"], endpoints: [] }]);
+  const a = await agent("shop", 1, [
+    { name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${b.info.inbound}`, version: "v1", instanceId: "c1" }] },
+  ]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const pids = [a.proc.pid, b.proc.pid];
+  const rest = pids.map(procStats);
+  console.log(`agents at rest (snapshot applied): A ${rest[0].rssMb.toFixed(1)} MB, B ${rest[1].rssMb.toFixed(1)} MB RSS`);
+  for (const rate of RATES) {
+    const direct = await phase("direct", app.info.port, "catalog", rate, pids);
+    const proxied = await phase("two agents", a.info.outbound, "catalog", rate, pids);
+    for (const r of [direct, proxied])
+      console.log(
+        `${r.name.padEnd(10)} ${String(r.rate).padStart(5)} rps → ${r.achievedRps} rps, errors ${r.errors}, p50 ${r.p50.toFixed(3)} ms, p90 ${r.p90.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms` +
+          (r.name === "two agents" ? `; agent A ${JSON.stringify(r.agents[0])}, agent B ${JSON.stringify(r.agents[1])}` : ""),
+      );
+    console.log(
+      `added by two agents at ${rate} rps: p50 +${(proxied.p50 - direct.p50).toFixed(3)} ms, p99 +${(proxied.p99 - direct.p99).toFixed(3)} ms`,
+    );
+  }
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
