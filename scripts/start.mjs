@@ -225,8 +225,12 @@ async function main() {
   const wsUrl = `${url.replace(/^http/, "ws").replace(/\/$/, "")}/ws/agents`;
   const tokenFile = join(dataDir, "join-token");
   const shopArgs = [join(root, "examples/shop/dist/launch.js"), "--console", wsUrl, "--state-root", join(dataDir, "shop"), "--rps", rps, "--exit-with-parent"];
-  if (existsSync(tokenFile)) shopArgs.push("--token-file", tokenFile);
-  else if (!process.env.TRELLIS_JOIN_TOKEN) throw new Error(`no join token: ${tokenFile} is missing and TRELLIS_JOIN_TOKEN is not set`);
+  // A TRELLIS_JOIN_TOKEN in the environment is what the console uses, and the agents inherit it; otherwise the
+  // console keeps its token in <data>/join-token.
+  if (!process.env.TRELLIS_JOIN_TOKEN) {
+    if (!existsSync(tokenFile)) throw new Error(`no join token: ${tokenFile} is missing and TRELLIS_JOIN_TOKEN is not set`);
+    shopArgs.push("--token-file", tokenFile);
+  }
   say("starting the demo shop…");
   const shop = start("shop", process.execPath, shopArgs, {
     onLine: (line, isErr) => (isErr ? process.stderr : process.stdout).write(line + "\n"),
