@@ -17,7 +17,7 @@ import { Pool } from "undici";
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, rates: { type: "string", default: "100,1000" } } });
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(",").map(Number);
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "../dist/cli.js");
+const CLI = process.env.AGENT_CLI ?? join(dirname(fileURLToPath(import.meta.url)), "../dist/cli.js");
 const children = [];
 const dirs = [];
 

@@ -75,7 +75,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       const checked = config.check(raw);
       if (checked.ok) {
         config.apply(checked.snapshot);
-        log.info("loaded persisted snapshot", { version: checked.snapshot.version });
+        log.info("loaded persisted snapshot", { configVersion: checked.snapshot.version });
       } else {
         log.warn("ignoring persisted snapshot", { error: checked.error });
       }

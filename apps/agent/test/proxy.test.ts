@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { type AgentProc, type TestApp, cleanup, getText, request, sha256, snapshot, startAgent, startApp } from "./helpers.ts";
+import { type AgentProc, type TestApp, cleanup, getText, request, sha256, snapshot, startAgent, startApp, within } from "./helpers.ts";
 
 const RESPONSE_BODY = randomBytes(1024 * 1024);
+let foreverClosed: () => void = () => {};
 
 describe("two-hop data path", () => {
   let appB: TestApp;
@@ -31,6 +33,30 @@ describe("two-hop data path", () => {
           "set-cookie", "b=2",
         ]);
         res.end(RESPONSE_BODY);
+        return;
+      }
+      if (req.url === "/big") {
+        // 20 MB in 64 KB chunks, honouring backpressure.
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        let left = 320;
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        const pump = () => {
+          while (left > 0) {
+            left--;
+            if (!res.write(chunk)) return void res.once("drain", pump);
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      if (req.url === "/forever") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        const t = setInterval(() => res.write("tick\n"), 20);
+        res.on("close", () => {
+          clearInterval(t);
+          foreverClosed();
+        });
         return;
       }
       res.writeHead(200, { "content-type": "text/plain", "x-app": "catalog" });
@@ -126,6 +152,51 @@ describe("two-hop data path", () => {
     const r = await request({ port: agentA.outbound, path: "/echo/c", method: "PUT", headers: { host: "catalog", "transfer-encoding": "chunked" }, body });
     assert.equal(r.status, 201);
     assert.equal(r.headers["x-request-sha"], sha256(body));
+  });
+
+  test("a slow reader gets a 20 MB body intact (backpressure end to end)", async () => {
+    const got = await within(
+      new Promise<number>((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port: agentA.outbound, path: "/big", headers: { host: "catalog" }, agent: false }, (res) => {
+          let n = 0;
+          let chunks = 0;
+          res.on("data", (c: Buffer) => {
+            n += c.length;
+            if (++chunks % 50 === 0) {
+              res.pause();
+              setTimeout(() => res.resume(), 5);
+            }
+          });
+          res.on("end", () => resolve(n));
+          res.on("error", reject);
+        });
+      }),
+      20_000,
+      "20 MB body",
+    );
+    assert.equal(got, 320 * 64 * 1024);
+  });
+
+  test("a client hanging up mid-response aborts the upstream call through both agents (recorded as 499)", async () => {
+    const closed = new Promise<void>((r) => (foreverClosed = r));
+    await within(
+      new Promise<void>((resolve, reject) => {
+        const req = http.get({ host: "127.0.0.1", port: agentA.outbound, path: "/forever", headers: { host: "catalog" }, agent: false }, (res) => {
+          res.once("data", () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on("error", () => {});
+        req.on("timeout", reject);
+      }),
+      5_000,
+      "first chunk",
+    );
+    await within(closed, 5_000, "upstream app to see the hang-up");
+    const { text } = await getText(agentA.admin, "/metrics");
+    assert.match(text, /destination_service="catalog",destination_version="v1",response_code="499"\} 1$/m);
+    assert.match((await request({ port: agentA.outbound, path: "/", headers: { host: "catalog" } })).body.toString(), /catalog ok/);
   });
 
   test("edges are reported once: by the caller's agent for mesh calls, by the receiving agent for ingress", async () => {

@@ -20,7 +20,7 @@ export function createSnapshotHandler(
   return async (frame) => {
     const checked = config.check(frame.snapshot, frame.version);
     if (!checked.ok) {
-      log.warn("snapshot rejected", { version: frame.version, error: checked.error, kept: config.version });
+      log.warn("snapshot rejected", { configVersion: frame.version, error: checked.error, kept: config.version });
       return nack(frame.version, frame.nonce, checked.error);
     }
     const snap = checked.snapshot;
@@ -31,15 +31,15 @@ export function createSnapshotHandler(
       config.apply(snap);
     } catch (err) {
       const error = `snapshot could not be applied: ${(err as Error).message}`;
-      log.error("snapshot rejected", { version: frame.version, error, kept: config.version });
+      log.error("snapshot rejected", { configVersion: frame.version, error, kept: config.version });
       return nack(frame.version, frame.nonce, error);
     }
-    log.info("snapshot applied", { version: snap.version, services: snap.services.length });
+    log.info("snapshot applied", { configVersion: snap.version, services: snap.services.length });
     try {
       await persist(snap);
     } catch (err) {
       // Applied in memory; only the restart fallback is stale. Say so, still ack what runs.
-      log.error("could not persist snapshot", { version: snap.version, error: (err as Error).message });
+      log.error("could not persist snapshot", { configVersion: snap.version, error: (err as Error).message });
     }
     return { type: "ack", version: frame.version, nonce: frame.nonce };
   };
