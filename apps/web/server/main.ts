@@ -12,7 +12,7 @@ import http from "node:http";
 import { mkdirSync } from "node:fs";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { AgentHub } from "./agent-hub.ts";
-import { WEB_DIR, loadConfig } from "./config.ts";
+import { WEB_DIR, hasProductionBuild, loadConfig } from "./config.ts";
 import { closeDb, openDb } from "./db.ts";
 import { loadJoinToken } from "./join-token.ts";
 import { LiveHub } from "./live-hub.ts";
@@ -33,6 +33,10 @@ async function main(): Promise<void> {
   (process.env as Record<string, string>).NODE_ENV = cfg.dev ? "development" : "production";
   process.env.NEXT_TELEMETRY_DISABLED ??= "1";
   process.env.CHECKPOINT_DISABLE ??= "1";
+  if (!cfg.dev && !hasProductionBuild()) {
+    log.error("no production build of the console", { fix: "npm run build -w @trellis/web (or NODE_ENV=development)" });
+    process.exit(1);
+  }
   mkdirSync(cfg.dataDir, { recursive: true });
   const token = loadJoinToken(cfg.dataDir, cfg.joinTokenEnv);
   log.info("console starting", {
