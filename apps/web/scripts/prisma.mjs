@@ -22,7 +22,19 @@ const env = {
   PRISMA_HIDE_UPDATE_MESSAGE: "1",
   NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require=${preload}`.trim(),
 };
-const args = process.argv.slice(2);
+// Path arguments are taken relative to where the script was run from (the CLI itself runs in apps/web).
+const PATH_FLAGS = new Set([
+  "--schema",
+  "--config",
+  "--from-schema-datamodel",
+  "--to-schema-datamodel",
+  "--from-schema-datasource",
+  "--to-schema-datasource",
+  "--from-migrations",
+  "--to-migrations",
+  "--output",
+]);
+const args = process.argv.slice(2).map((a, i, all) => (i > 0 && PATH_FLAGS.has(all[i - 1]) ? path.resolve(process.cwd(), a) : a));
 if (!args.includes("--config")) args.push("--config", path.join(webDir, "prisma.config.ts"));
 const r = spawnSync(process.execPath, [cli, ...args], { stdio: "inherit", env, cwd: webDir });
 process.exit(r.status ?? 1);
