@@ -24,6 +24,7 @@ export const ProxyErrorKind = {
   headersTooLarge: "headers-too-large",
   requestTimeout: "request-timeout",
   clientClosed: "client-closed",
+  connectUnsupported: "connect-not-supported",
 } as const;
 
 const K = ProxyErrorKind;
@@ -76,6 +77,8 @@ export const httpServerErrors: Record<string, { status: number; kind: string; co
   HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, kind: K.badRequest, code: "TRELLIS_HTTP_BAD_REQUEST" },
 };
 export const httpServerBadRequest = { status: 400, kind: K.badRequest, code: "TRELLIS_HTTP_BAD_REQUEST" };
+/** CONNECT tunnels (HTTPS_PROXY for https:// URLs) are not offered: the app talks plain HTTP to its agent. */
+export const httpConnectUnsupported = { status: 405, kind: K.connectUnsupported, code: "TRELLIS_HTTP_CONNECT_UNSUPPORTED" };
 
 /** Socket-level error codes from undici / net that mean "the connection never got established". */
 export function isConnectRefused(err: unknown): boolean {

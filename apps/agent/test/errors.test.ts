@@ -86,7 +86,7 @@ describe("proxy-made errors", () => {
     assert.ok(elapsed >= 190 && elapsed < 2_000, `took ${elapsed.toFixed(0)} ms`);
   });
 
-  test("431 on huge headers, 400 on garbage, 408 on a stalled client — and the agent keeps serving", async () => {
+  test("431 on huge headers, 400 on garbage, 408 on a stalled client, 405 on CONNECT — and the agent keeps serving", async () => {
     const big = await request({ port: agent.outbound, path: "/", headers: { host: "catalog", "x-big": "a".repeat(20_000) }, keepAlive: false });
     assert.equal(big.status, 431);
     assert.equal(big.headers["x-trellis-error"], "headers-too-large");
@@ -95,6 +95,9 @@ describe("proxy-made errors", () => {
     assert.match(garbage, /x-trellis-error: bad-request/);
     const stalled = await rawExchange(agent.inbound, "GET / HTTP/1.1\r\nHost: shop\r\nX-Slow: ");
     assert.match(stalled, /^HTTP\/1\.1 408 /);
+    const connect = await rawExchange(agent.outbound, "CONNECT catalog:443 HTTP/1.1\r\nHost: catalog:443\r\n\r\n");
+    assert.match(connect, /^HTTP\/1\.1 405 /);
+    assert.match(connect, /x-trellis-error: connect-not-supported/);
     const r = await call("catalog");
     assert.equal(r.status, 200);
     const inb = await request({ port: agent.inbound, path: "/", headers: { host: "shop" } });

@@ -6,7 +6,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server, createServer } from "node:http";
 import type { Socket } from "node:net";
 import { PROXY_ERROR_HEADER } from "@trellis/protocol";
-import { httpServerBadRequest, httpServerErrors } from "../errors.ts";
+import { httpConnectUnsupported, httpServerBadRequest, httpServerErrors } from "../errors.ts";
 import type { RateLimitedLog } from "../log.ts";
 import { ProxyResponse } from "./exchange.ts";
 
@@ -66,6 +66,14 @@ export function createProxyServer(
     socket.end(
       `HTTP/1.1 ${kind.status} ${STATUS_CODES[kind.status]}\r\n` +
         `${PROXY_ERROR_HEADER}: ${kind.kind}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+    );
+  });
+  server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+    const e = httpConnectUnsupported;
+    rateLog.warn(`${listener}:${e.code}`, "rejected CONNECT request", { listener, code: e.code, status: e.status });
+    socket.on("error", () => {});
+    socket.end(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\n${PROXY_ERROR_HEADER}: ${e.kind}\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
     );
   });
   return server;
