@@ -46,7 +46,8 @@ function routerFor(name: string): Router {
       return cartRouter(client);
     case "inventory": {
       const inv = new Inventory(defaultStock());
-      timers.push(setInterval(() => inv.expire(), 5_000).unref(), setInterval(() => inv.restock(), 10_000).unref());
+      // The supplier delivers every 2 s: a demo that runs for hours should not sell out for good.
+      timers.push(setInterval(() => inv.expire(), 5_000).unref(), setInterval(() => inv.restock(), 2_000).unref());
       return inventoryRouter(inv);
     }
     case "payments":

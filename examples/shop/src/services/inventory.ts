@@ -40,7 +40,7 @@ export class Inventory {
     for (const [id, n] of Object.entries(initial)) this.available.set(id, n);
     this.baseline = new Map(this.available);
     this.ttl = opts.reservationTtlMs ?? 120_000;
-    this.restockBelow = opts.restockBelow ?? 10;
+    this.restockBelow = opts.restockBelow ?? 20;
     this.now = opts.now ?? Date.now;
   }
 
