@@ -32,6 +32,10 @@ const CATEGORIES = [...new Set(PRODUCTS.map((p) => p.category))];
 interface Session {
   cartId: string;
   items: number;
+  /** A checkout of this cart is in flight: a real shopper waits for it before adding more or paying again. */
+  busy: boolean;
+  /** Add-to-cart requests in flight. */
+  adding: number;
 }
 
 export function parseOptions(argv: string[]): LoadgenOptions {
@@ -94,7 +98,7 @@ export class Shoppers {
     count = 40,
     tag = Math.floor(rng() * 1e9).toString(36),
   ) {
-    this.sessions = Array.from({ length: count }, (_, i) => ({ cartId: `lg-${tag}-${i}`, items: 0 }));
+    this.sessions = Array.from({ length: count }, (_, i) => ({ cartId: `lg-${tag}-${i}`, items: 0, busy: false, adding: 0 }));
   }
 
   private any<T>(xs: readonly T[]): T {
@@ -110,24 +114,37 @@ export class Shoppers {
       case "product":
         return { kind, method: "GET", path: `/products/${this.any(PRODUCTS).id}` };
       case "addToCart": {
-        const session = this.any(this.sessions);
+        const session = this.any(this.idle());
+        session.adding++;
         return { kind, method: "POST", path: "/cart/items", cartId: session.cartId, session, body: { productId: this.any(PRODUCTS).id, qty: 1 + Math.floor(this.rng() * 2) } };
       }
       case "checkout": {
         // The shopper with the fullest cart checks out; if nobody has anything yet, someone uses "buy now".
-        const session = this.sessions.reduce((a, b) => (b.items > a.items ? b : a));
+        const idle = this.idle().filter((x) => x.adding === 0);
+        const session = (idle.length ? idle : this.sessions).reduce((a, b) => (b.items > a.items ? b : a));
+        session.busy = true;
         if (session.items > 0) {
-          session.items = 0; // optimistic: don't let two checkouts race for the same cart
+          session.items = 0;
           return { kind, method: "POST", path: "/checkout", cartId: session.cartId, session, body: { card: TEST_CARD } };
         }
-        const s = this.any(this.sessions);
+        const s = session;
         return { kind, method: "POST", path: "/checkout", cartId: s.cartId, session: s, body: { card: TEST_CARD, buyNow: { productId: this.any(PRODUCTS).id, qty: 1 } } };
       }
     }
   }
 
+  /** Shoppers not waiting for a checkout (all of them, in the unlikely case that every one is). */
+  private idle(): Session[] {
+    const idle = this.sessions.filter((s) => !s.busy);
+    return idle.length ? idle : this.sessions;
+  }
+
   done(p: Planned, ok: boolean): void {
-    if (p.kind === "addToCart" && ok && p.session) p.session.items++;
+    if (p.kind === "addToCart" && p.session) {
+      p.session.adding--;
+      if (ok) p.session.items++;
+    }
+    if (p.kind === "checkout" && p.session) p.session.busy = false;
   }
 }
 

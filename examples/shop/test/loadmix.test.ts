@@ -92,6 +92,10 @@ describe("stats and options", () => {
     const co = shoppers.plan("checkout");
     assert.equal(co.cartId, add.cartId);
     assert.equal((co.body as { buyNow?: unknown }).buyNow, undefined);
+    const second = shoppers.plan("checkout");
+    assert.notEqual(second.cartId, co.cartId, "a cart being checked out is not checked out again");
+    assert.notEqual(shoppers.plan("addToCart").cartId, co.cartId, "nor added to meanwhile");
+    shoppers.done(co, true);
     assert.equal(shoppers.plan("browse").method, "GET");
     assert.match(shoppers.plan("product").path, /^\/products\/p-\d+$/);
   });
