@@ -2,7 +2,7 @@
  * The console's live service graph against the real console and the real demo shop (started by `npm start`):
  * the shop's services appear as nodes and their calls as edges carrying non-zero request rates, updated live.
  */
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures.ts";
 
 const SHOP_SERVICES = ["web", "catalog", "cart", "inventory", "payments"];
 

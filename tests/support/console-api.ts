@@ -1,4 +1,7 @@
-/** Reads the console's public APIs the way any client would: plain HTTP to tRPC. */
+/**
+ * A client of the console's public API, the way any program would use it: plain HTTP to tRPC. Tests go through
+ * `ConsoleSession` so that authentication lives in one place.
+ */
 
 export interface GraphEdgeView {
   source: string;
@@ -8,19 +11,59 @@ export interface GraphEdgeView {
   rps: number;
   errorRate: number;
   p99Ms: number;
+  requests: number;
+  mtlsShare: number;
 }
 
-/** GET a tRPC query and return its data (plain JSON or superjson-wrapped). */
-export async function trpcQuery<T>(baseUrl: string, path: string, input?: unknown): Promise<T> {
-  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await fetch(`${baseUrl}/api/trpc/${path}${qs}`, { headers: { "x-trellis-test": "1" } });
-  const body = (await res.json()) as { result?: { data?: unknown }; error?: unknown };
-  if (!res.ok || !body.result) throw new Error(`${path} -> ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-  const data = body.result.data as { json?: T } | T;
+export class TrpcError extends Error {
+  constructor(
+    readonly path: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`${path} -> ${status} ${JSON.stringify(body).slice(0, 500)}`);
+  }
+}
+
+function unwrap<T>(data: unknown): T {
   return (data && typeof data === "object" && "json" in (data as object) ? (data as { json: T }).json : data) as T;
 }
 
+export class ConsoleSession {
+  /** Headers sent with every call (a session cookie once signed in). */
+  readonly headers: Record<string, string> = {};
+
+  constructor(readonly baseUrl: string) {}
+
+  async query<T>(path: string, input?: unknown): Promise<T> {
+    const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+    const res = await fetch(`${this.baseUrl}/api/trpc/${path}${qs}`, { headers: this.headers });
+    const body = (await res.json()) as { result?: { data?: unknown } };
+    if (!res.ok || !body.result) throw new TrpcError(path, res.status, body);
+    return unwrap<T>(body.result.data);
+  }
+
+  async mutate<T>(path: string, input?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}/api/trpc/${path}`, {
+      method: "POST",
+      headers: { ...this.headers, "content-type": "application/json" },
+      body: JSON.stringify(input ?? null),
+    });
+    const body = (await res.json()) as { result?: { data?: unknown } };
+    if (!res.ok || !body.result) throw new TrpcError(path, res.status, body);
+    return unwrap<T>(body.result.data);
+  }
+
+  async liveEdges(): Promise<GraphEdgeView[]> {
+    return (await this.query<{ edges: GraphEdgeView[] }>("graph.live")).edges;
+  }
+}
+
+/** GET a tRPC query without a session. */
+export async function trpcQuery<T>(baseUrl: string, path: string, input?: unknown): Promise<T> {
+  return new ConsoleSession(baseUrl).query<T>(path, input);
+}
+
 export async function liveEdges(baseUrl: string): Promise<GraphEdgeView[]> {
-  const graph = await trpcQuery<{ edges: GraphEdgeView[] }>(baseUrl, "graph.live");
-  return graph.edges;
+  return new ConsoleSession(baseUrl).liveEdges();
 }

@@ -20,4 +20,12 @@ const t = initTRPC.context<Context>().create();
 
 export const router = t.router;
 export const publicProcedure = t.procedure;
+/*
+ * Role-named procedures. Every router uses one of these three, never `publicProcedure` directly, so that access
+ * control lives here: reads need a viewer, config changes an operator, users and tokens an admin.
+ * (Until console sign-in lands they do not check anything yet.)
+ */
+export const viewerProcedure = t.procedure;
+export const operatorProcedure = t.procedure;
+export const adminProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { publicProcedure, router } from "../trpc.ts";
+import { viewerProcedure, router } from "../trpc.ts";
 
 export const agentsListInput = z.object({ connectedOnly: z.boolean().default(false) }).optional();
 
 export const agentsRouter = router({
   /** Every known agent (instance) with its sync state per config version, and the current config version. */
-  list: publicProcedure.input(agentsListInput).query(async ({ ctx, input }) => {
+  list: viewerProcedure.input(agentsListInput).query(async ({ ctx, input }) => {
     const agents = await ctx.repos.instances.list({ connectedOnly: input?.connectedOnly ?? false });
     const live = new Map(ctx.hub.sessionsInfo().map((s) => [s.instanceId, s]));
     return {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_WINDOW_SECONDS } from "../live-view.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { viewerProcedure, router } from "../trpc.ts";
 
 export const graphLiveInput = z
   .object({ windowSeconds: z.number().int().min(1).max(900).default(DEFAULT_WINDOW_SECONDS) })
@@ -8,5 +8,5 @@ export const graphLiveInput = z
 
 export const graphRouter = router({
   /** The live service graph: same shape as the `/ws/live` frame (LiveGraph). */
-  live: publicProcedure.input(graphLiveInput).query(({ ctx, input }) => ctx.live.graph(input?.windowSeconds ?? DEFAULT_WINDOW_SECONDS)),
+  live: viewerProcedure.input(graphLiveInput).query(({ ctx, input }) => ctx.live.graph(input?.windowSeconds ?? DEFAULT_WINDOW_SECONDS)),
 });

@@ -2,7 +2,7 @@ import { serviceNameSchema } from "@trellis/protocol";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { DEFAULT_WINDOW_SECONDS } from "../live-view.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { viewerProcedure, router } from "../trpc.ts";
 
 export const servicesGetInput = z.object({
   name: serviceNameSchema,
@@ -12,7 +12,7 @@ export const servicesGetInput = z.object({
 
 export const servicesRouter = router({
   /** Every registered service with its versions and instance counts, plus live inbound stats. */
-  list: publicProcedure.input(z.object({}).optional()).query(async ({ ctx }) => {
+  list: viewerProcedure.input(z.object({}).optional()).query(async ({ ctx }) => {
     const services = await ctx.repos.services.list();
     const graph = ctx.live.graph();
     const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -29,7 +29,7 @@ export const servicesRouter = router({
   }),
 
   /** One service: versions, instances (connection, last seen, sync state, config version), recent stats in and out. */
-  get: publicProcedure.input(servicesGetInput).query(async ({ ctx, input }) => {
+  get: viewerProcedure.input(servicesGetInput).query(async ({ ctx, input }) => {
     const service = await ctx.repos.services.get(input.name);
     if (!service) throw new TRPCError({ code: "NOT_FOUND", message: `no service named ${input.name}` });
     const stats = ctx.live.serviceStats(input.name, input.windowSeconds, input.seriesSeconds);
