@@ -29,3 +29,8 @@ export const viewerProcedure = t.procedure;
 export const operatorProcedure = t.procedure;
 export const adminProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;
+
+/** Who a change is recorded as in the config history (the signed-in user once console sign-in lands). */
+export function actorOf(_ctx: Context): string {
+  return "anonymous";
+}
