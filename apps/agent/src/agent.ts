@@ -22,6 +22,9 @@ import { EdgeRegistry } from "./telemetry/edges.ts";
 import { ProxyErrorCounter } from "./telemetry/proxy-errors.ts";
 import { TelemetryReporter } from "./telemetry/reporter.ts";
 import { DEFAULT_POOL_OPTIONS, EndpointRegistry, createPool } from "./upstream/endpoints.ts";
+import { Identity } from "./security/identity.ts";
+import { InboundFront } from "./security/inbound-front.ts";
+import { DenialCounter } from "./telemetry/denials.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface Ports {
@@ -60,10 +63,39 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
   });
 }
 
+/** The inbound front: stop accepting, then close the HTTP connections it handed over (idle now, the rest after grace). */
+function closeFront(front: import("node:net").Server, http: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!front.listening) return resolve();
+    const force = setTimeout(() => {
+      clearInterval(poll);
+      http.closeAllConnections();
+      resolve();
+    }, graceMs);
+    front.close();
+    http.closeIdleConnections();
+    const poll = setInterval(() => {
+      front.getConnections((_err, n) => {
+        if (n === 0) {
+          clearInterval(poll);
+          clearTimeout(force);
+          resolve();
+        }
+      });
+    }, 50);
+    poll.unref();
+    force.unref();
+  });
+}
+
 export async function startAgent(opts: AgentOptions, log: Logger): Promise<RunningAgent> {
   const self = { service: opts.service, version: opts.version };
   const edges = new EdgeRegistry();
-  const endpoints = new EndpointRegistry(DEFAULT_POOL_OPTIONS);
+  let link: ControlLink | null = null;
+  const identity = new Identity(join(opts.stateDir, "identity"), opts.service, log, (csr) => link?.send({ type: "csr", csr }) ?? false);
+  identity.load();
+  const denials = new DenialCounter();
+  const endpoints = new EndpointRegistry(DEFAULT_POOL_OPTIONS, identity);
   const config = new ConfigState(self, endpoints, edges);
   const proxyErrors = new ProxyErrorCounter();
   const rateLog = new RateLimitedLog(log);
@@ -91,12 +123,30 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     opts.limits,
     rateLog,
   );
-  const inbound = createInboundListener(
-    inboundStack({ config, ingressEdge: edges.get(INGRESS_SOURCE, UNKNOWN_VERSION, opts.service, opts.version), proxyErrors, appPool, appPort: opts.appPort }),
+  const inboundHttp = createInboundListener(
+    inboundStack({
+      config,
+      ingressEdge: edges.get(INGRESS_SOURCE, UNKNOWN_VERSION, opts.service, opts.version),
+      proxyErrors,
+      appPool,
+      appPort: opts.appPort,
+      denials,
+      rateLog,
+      service: opts.service,
+    }),
     opts.limits,
     rateLog,
   );
-  let link: ControlLink | null = null;
+  // The front door: TLS / plaintext per connection, by this service's mTLS mode (read per connection).
+  const front = new InboundFront(inboundHttp, identity, rateLog);
+  const applyMode = () => {
+    const mode = config.routes?.inbound.mtls ?? "DISABLE";
+    if (mode !== front.mode) log.info("inbound mTLS mode", { mode, was: front.mode });
+    front.mode = mode;
+  };
+  applyMode();
+  config.onApplied(applyMode);
+  const inbound = front.server as unknown as Server;
   const admin = createAdminListener({
     config,
     edges,
@@ -104,6 +154,22 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     endpoints,
     controlConnected: () => link?.connected ?? false,
     startTimeSeconds: Math.floor(Date.now() / 1000 - process.uptime()),
+    security: () => ({
+      denials: denials.totals.values(),
+      handshakeFailures: front.handshakeFailures,
+      certificateNotAfter: identity.current?.notAfter ?? null,
+      renewals: identity.renewals,
+      mtlsMode: front.mode,
+    }),
+    identity: () =>
+      identity.current && {
+        spiffeId: identity.current.spiffeId,
+        serial: identity.current.serial,
+        notBefore: new Date(identity.current.notBefore).toISOString(),
+        notAfter: new Date(identity.current.notAfter).toISOString(),
+        renewals: identity.renewals,
+        chain: identity.current.chainPem,
+      },
   });
 
   const servers = [outbound, inbound, admin];
@@ -121,7 +187,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     throw err;
   }
 
-  const reporter = new TelemetryReporter(edges, (frame) => link?.send(frame) ?? false);
+  const reporter = new TelemetryReporter(edges, (frame) => link?.send(frame) ?? false, denials);
   reporter.start(config.snapshot?.telemetry.intervalMs ?? 1000);
   config.onApplied((s) => reporter.start(s.telemetry.intervalMs));
 
@@ -144,6 +210,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       onSnapshot: createSnapshotHandler(config, (s) => persistSnapshot(opts.stateDir, s), log),
       log,
       heartbeatMs: opts.heartbeatMs,
+      onUp: () => identity.linkUp(),
+      onCertificate: (frame) => identity.accept(frame),
     });
     link.start();
   }
@@ -171,7 +239,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     config,
     async stop(graceMs = 1000) {
       reporter.stop();
-      await Promise.all([link?.stop(), ...servers.map((s) => closeServer(s, graceMs))]);
+      identity.stop();
+      await Promise.all([link?.stop(), ...servers.map((s) => (s === inbound ? closeFront(front.server, inboundHttp, graceMs) : closeServer(s, graceMs)))]);
       await Promise.allSettled([appPool.destroy(), endpoints.closeAll()]);
     },
   };

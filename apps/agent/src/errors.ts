@@ -25,6 +25,9 @@ export const ProxyErrorKind = {
   requestTimeout: "request-timeout",
   clientClosed: "client-closed",
   connectUnsupported: "connect-not-supported",
+  rbacDenied: "rbac-denied",
+  mtlsRequired: "mtls-required",
+  tlsFailed: "upstream-tls-failed",
 } as const;
 
 const K = ProxyErrorKind;
@@ -63,6 +66,12 @@ export const errors = {
     new TrellisError("TRELLIS_INBOUND_APP_TIMEOUT", K.appTimeout, 504, `local app on port ${port} did not answer in time`, { cause }),
   inboundBadRequest: (cause: unknown) =>
     new TrellisError("TRELLIS_INBOUND_BAD_REQUEST", K.badRequest, 400, "request cannot be forwarded", { cause }),
+  rbacDenied: (principal: string) =>
+    new TrellisError("TRELLIS_INBOUND_RBAC_DENIED", K.rbacDenied, 403, `caller ${principal} is not allowed by this service's authorization policy`),
+  mtlsRequired: () =>
+    new TrellisError("TRELLIS_INBOUND_MTLS_REQUIRED", K.mtlsRequired, 403, "this service requires mTLS (mode STRICT); plaintext is refused"),
+  tlsFailed: (address: string, cause: unknown) =>
+    new TrellisError("TRELLIS_OUTBOUND_TLS_FAILED", K.tlsFailed, 502, `could not establish mTLS with ${address}: ${(cause as Error)?.message ?? cause}`, { cause }),
   /** The client went away before the response was complete; nothing is sent, the edge records 499. */
   clientClosed: () => new TrellisError("TRELLIS_HTTP_CLIENT_CLOSED", K.clientClosed, 499, "client closed the connection"),
 };

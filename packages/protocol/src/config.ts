@@ -39,6 +39,25 @@ export type LoadBalancer = z.infer<typeof loadBalancerSchema>;
 export const mtlsModeSchema = z.enum(["STRICT", "PERMISSIVE", "DISABLE"]);
 export type MtlsMode = z.infer<typeof mtlsModeSchema>;
 
+/**
+ * One allow rule of a service's authorization policy: callers whose identity is listed (SPIFFE ids, or "*" for any
+ * authenticated caller), optionally only for some methods and path prefixes.
+ */
+export const authzRuleSchema = z.object({
+  principals: z.array(z.string().min(1).max(512)).min(1).max(256),
+  methods: z.array(z.string().regex(/^[A-Z]{1,16}$/)).max(16).default([]),
+  paths: z.array(z.string().startsWith("/").max(512)).max(64).default([]),
+});
+export type AuthzRule = z.infer<typeof authzRuleSchema>;
+
+/** Absent: every caller is allowed. Present: only calls matching one rule are (an empty list denies everything). */
+export const authorizationSchema = z.object({ rules: z.array(authzRuleSchema).max(256) });
+export type Authorization = z.infer<typeof authorizationSchema>;
+
+export function spiffeIdOf(trustDomain: string, service: string): string {
+  return `spiffe://${trustDomain}/service/${service}`;
+}
+
 export const serviceConfigSchema = z.object({
   name: serviceNameSchema,
   /** Versions known for this service (subset labels). */
@@ -50,6 +69,8 @@ export const serviceConfigSchema = z.object({
   loadBalancer: loadBalancerSchema.default("p2c"),
   /** How this service's inbound listener accepts connections. */
   mtls: mtlsModeSchema.default("DISABLE"),
+  /** Who may call this service (enforced by its own agents' inbound listener). */
+  authorization: authorizationSchema.optional(),
   /** Request timeout for calls to this service, milliseconds; 0 disables. */
   timeoutMs: z.number().int().nonnegative().max(600_000).default(15_000),
 });

@@ -60,6 +60,26 @@ export const telemetryFrameSchema = z.object({
 });
 export type TelemetryFrame = z.infer<typeof telemetryFrameSchema>;
 
+/** Agent → console: a PKCS#10 certificate signing request for this agent's own key (sent after hello, and to renew). */
+export const csrFrameSchema = z.object({
+  type: z.literal("csr"),
+  /** PEM (`-----BEGIN CERTIFICATE REQUEST-----`). The console ignores the requested subject: the identity comes from
+   * the authenticated hello (`spiffe://<trust-domain>/service/<service>`). */
+  csr: z.string().min(1).max(16_384),
+});
+export type CsrFrame = z.infer<typeof csrFrameSchema>;
+
+/** Console → agent: the issued certificate (leaf first, PEM), the mesh CA bundle to trust, and its lifetime. */
+export const certificateFrameSchema = z.object({
+  type: z.literal("certificate"),
+  chain: z.string().min(1).max(65_536),
+  caBundle: z.string().min(1).max(65_536),
+  spiffeId: z.string().min(1).max(512),
+  notBefore: z.string().datetime(),
+  notAfter: z.string().datetime(),
+});
+export type CertificateFrame = z.infer<typeof certificateFrameSchema>;
+
 export const errorFrameSchema = z.object({
   type: z.literal("error"),
   code: z.string().max(64),
@@ -75,11 +95,12 @@ export const agentFrameSchema = z.discriminatedUnion("type", [
   ackFrameSchema,
   nackFrameSchema,
   telemetryFrameSchema,
+  csrFrameSchema,
 ]);
 export type AgentFrame = z.infer<typeof agentFrameSchema>;
 
 /** Frames the console sends to an agent. */
-export const consoleFrameSchema = z.discriminatedUnion("type", [snapshotFrameSchema, errorFrameSchema]);
+export const consoleFrameSchema = z.discriminatedUnion("type", [snapshotFrameSchema, certificateFrameSchema, errorFrameSchema]);
 export type ConsoleFrame = z.infer<typeof consoleFrameSchema>;
 
 export type ParseResult<T> = { ok: true; frame: T } | { ok: false; error: string };

@@ -54,5 +54,10 @@ export const telemetryWindowSchema = z.object({
   windowMs: z.number().int().positive(),
   edges: z.array(edgeStatsSchema).max(10_000),
   spans: z.array(spanSchema).max(1_000).default([]),
+  /** Calls this agent's inbound listener denied (authorization), per destination service and caller identity. */
+  denials: z
+    .array(z.object({ destination: z.string().min(1).max(63), principal: z.string().max(512), count: z.number().int().positive() }))
+    .max(1_000)
+    .default([]),
 });
 export type TelemetryWindow = z.infer<typeof telemetryWindowSchema>;

@@ -13,6 +13,9 @@ export interface AdminDeps {
   endpoints: EndpointRegistry;
   controlConnected: () => boolean;
   startTimeSeconds: number;
+  security?: () => import("./metrics.ts").ProcessInfo["security"];
+  /** `/identity`: the certificate this agent holds (public parts only). */
+  identity?: () => unknown;
 }
 
 function send(res: import("node:http").ServerResponse, status: number, type: string, body: string): void {
@@ -40,8 +43,12 @@ export function createAdminListener(deps: AdminDeps): Server {
             ready: deps.config.ready,
             endpoints: deps.endpoints.size(),
             startTimeSeconds: deps.startTimeSeconds,
+            security: deps.security?.(),
           }),
         );
+        return;
+      case "/identity":
+        send(res, 200, "application/json", JSON.stringify(deps.identity?.() ?? null));
         return;
       case "/healthz":
         send(res, 200, "text/plain", "ok\n");

@@ -26,6 +26,13 @@ export interface ProcessInfo {
   ready: boolean;
   endpoints: number;
   startTimeSeconds: number;
+  security?: {
+    denials: Iterable<{ destination: string; principal: string; count: number }>;
+    handshakeFailures: number;
+    certificateNotAfter: number | null;
+    renewals: number;
+    mtlsMode: string;
+  };
 }
 
 export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounter, info: ProcessInfo): string {
@@ -60,6 +67,26 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
   out.push("# TYPE trellis_proxy_errors_total counter");
   for (const c of proxyErrors.counts.values())
     out.push(`trellis_proxy_errors_total{listener="${esc(c.listener)}",error="${esc(c.kind)}"} ${c.n}`);
+
+  const sec = info.security;
+  if (sec) {
+    out.push("# HELP trellis_authz_denied_total Calls to this service denied by its authorization policy, by caller identity.");
+    out.push("# TYPE trellis_authz_denied_total counter");
+    for (const d of sec.denials)
+      out.push(`trellis_authz_denied_total{destination_service="${esc(d.destination)}",principal="${esc(d.principal)}"} ${d.count}`);
+    out.push("# HELP trellis_inbound_tls_handshake_failures_total Inbound TLS handshakes that failed (no, foreign or expired client certificate, or not TLS in STRICT).");
+    out.push("# TYPE trellis_inbound_tls_handshake_failures_total counter");
+    out.push(`trellis_inbound_tls_handshake_failures_total ${sec.handshakeFailures}`);
+    out.push("# HELP trellis_certificate_expiry_timestamp_seconds When this agent's certificate expires (0 = none).");
+    out.push("# TYPE trellis_certificate_expiry_timestamp_seconds gauge");
+    out.push(`trellis_certificate_expiry_timestamp_seconds ${sec.certificateNotAfter === null ? 0 : Math.floor(sec.certificateNotAfter / 1000)}`);
+    out.push("# HELP trellis_certificate_renewals_total Certificates renewed since start.");
+    out.push("# TYPE trellis_certificate_renewals_total counter");
+    out.push(`trellis_certificate_renewals_total ${sec.renewals}`);
+    out.push("# HELP trellis_inbound_mtls_mode The inbound listener's mTLS mode (1 for the mode in force).");
+    out.push("# TYPE trellis_inbound_mtls_mode gauge");
+    for (const m of ["STRICT", "PERMISSIVE", "DISABLE"]) out.push(`trellis_inbound_mtls_mode{mode="${m}"} ${sec.mtlsMode === m ? 1 : 0}`);
+  }
 
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();

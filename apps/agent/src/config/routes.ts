@@ -3,9 +3,10 @@
  * to a `ServiceRoute`, each with its split (which subset) and its target sets (which endpoints). Everything a request
  * needs — endpoint state, pool, telemetry edge — is resolved here once, not per request.
  */
-import { type LoadBalancer, type MeshSnapshot, UNKNOWN_VERSION } from "@trellis/protocol";
+import { type LoadBalancer, type MeshSnapshot, type MtlsMode, UNKNOWN_VERSION, spiffeIdOf } from "@trellis/protocol";
+import { type CompiledAuthz, compileAuthz } from "../inbound/authz.ts";
 import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
-import type { EndpointRegistry, EndpointState } from "../upstream/endpoints.ts";
+import { EndpointRegistry, type EndpointState } from "../upstream/endpoints.ts";
 
 /** One endpoint as seen from one route: shared endpoint state plus this route's view (version, edge). */
 export class Target {
@@ -55,12 +56,23 @@ export class ServiceRoute {
   }
 }
 
+/** What this agent's inbound listener enforces for its own service. */
+export class InboundPolicy {
+  constructor(
+    readonly mtls: MtlsMode,
+    /** null: every caller is allowed. */
+    readonly authz: CompiledAuthz | null,
+    readonly trustDomain: string,
+  ) {}
+}
+
 export class RouteTable {
   constructor(
     readonly version: number,
     readonly services: Map<string, ServiceRoute>,
-    /** Every endpoint address the snapshot lists (the pools to keep). */
+    /** Every endpoint pool key the snapshot implies (address, plus the peer id for mTLS pools): the pools to keep. */
     readonly addresses: Set<string>,
+    readonly inbound: InboundPolicy,
   ) {}
 }
 
@@ -72,15 +84,19 @@ export interface Self {
 export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: EndpointRegistry, edges: EdgeRegistry): RouteTable {
   const services = new Map<string, ServiceRoute>();
   const addresses = new Set<string>();
+  let inbound = new InboundPolicy("DISABLE", null, snapshot.trustDomain);
   for (const svc of snapshot.services) {
+    if (svc.name === self.service) inbound = new InboundPolicy(svc.mtls, svc.authorization ? compileAuthz(svc.authorization) : null, snapshot.trustDomain);
+    // Callers use mTLS whenever the destination accepts it; the pool checks the peer is that service.
+    const peerId = svc.mtls === "DISABLE" ? null : spiffeIdOf(snapshot.trustDomain, svc.name);
     const edgeFor = (version: string) => edges.get(self.service, self.version, svc.name, version);
     const targets: Target[] = [];
     const seen = new Set<string>();
     for (const e of svc.endpoints) {
       if (seen.has(e.address)) continue; // the same address listed twice would double its weight
       seen.add(e.address);
-      addresses.add(e.address);
-      targets.push(new Target(endpoints.acquire(e.address), e.version, e.instanceId, edgeFor(e.version)));
+      addresses.add(EndpointRegistry.key(e.address, peerId));
+      targets.push(new Target(endpoints.acquire(e.address, peerId), e.version, e.instanceId, edgeFor(e.version)));
     }
     const all = new TargetSet(null, targets, edgeFor(UNKNOWN_VERSION));
     let split: SplitChoice[] | null = null;
@@ -101,5 +117,5 @@ export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: End
     }
     services.set(svc.name, new ServiceRoute(svc.name, svc.timeoutMs, svc.loadBalancer, all, split));
   }
-  return new RouteTable(snapshot.version, services, addresses);
+  return new RouteTable(snapshot.version, services, addresses, inbound);
 }

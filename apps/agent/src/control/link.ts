@@ -4,7 +4,7 @@
  * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate).
  * Nothing here is on the data path: the console being down never stops traffic.
  */
-import { type AgentFrame, type HelloFrame, type SnapshotFrame, parseConsoleFrame } from "@trellis/protocol";
+import { type AgentFrame, type CertificateFrame, type HelloFrame, type SnapshotFrame, parseConsoleFrame } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
@@ -17,6 +17,9 @@ export interface ControlLinkOptions {
   log: Logger;
   heartbeatMs: number;
   backoff?: Backoff;
+  /** After hello went out on a new connection (the identity asks for a certificate here). */
+  onUp?: () => void;
+  onCertificate?: (frame: CertificateFrame) => void;
 }
 
 export class ControlLink {
@@ -81,6 +84,7 @@ export class ControlLink {
       log.info("control link up", { console: this.opts.url, session: this.sessions });
       ws.send(JSON.stringify(this.opts.hello()));
       this.startHeartbeat(ws);
+      this.opts.onUp?.();
     });
     ws.on("message", (data, isBinary) => {
       this.missed = 0;
@@ -128,6 +132,10 @@ export class ControlLink {
     this.backoff.reset();
     if (frame.type === "error") {
       (frame.fatal ? log.error : log.warn)("console error", { code: frame.code, message: frame.message, fatal: frame.fatal });
+      return;
+    }
+    if (frame.type === "certificate") {
+      this.opts.onCertificate?.(frame);
       return;
     }
     // snapshot: handled strictly in arrival order; replies go out on whatever socket is up then.

@@ -1,11 +1,13 @@
 /**
- * The inbound (mesh-facing) listener. The request goes to the app as received, minus hop-by-hop headers;
- * `x-trellis-source` is kept (harmless, and it tells the app who called).
+ * The inbound (mesh-facing) HTTP server, fed connections by the front door (security/inbound-front.ts). The request
+ * goes to the app as received, minus hop-by-hop headers; `x-trellis-source` is kept (informational), any incoming
+ * `x-trellis-peer-identity` is dropped and, for mTLS calls, set to the caller's SPIFFE id from its certificate.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { RateLimitedLog } from "../log.ts";
 import { Exchange, type ProxyResponse } from "../proxy/exchange.ts";
-import { filterRequestHeaders } from "../proxy/headers.ts";
+import { PEER_IDENTITY_HEADER, filterRequestHeaders } from "../proxy/headers.ts";
+import type { PeerSocket } from "../security/inbound-front.ts";
 import type { Stack } from "../proxy/layer.ts";
 import { type HttpLimits, createProxyServer } from "../proxy/server.ts";
 
@@ -17,6 +19,13 @@ export function createInboundListener(stack: Stack, limits: HttpLimits, rateLog:
       const ex = new Exchange(req, res);
       ex.path = req.url ?? "/";
       ex.headers = filterRequestHeaders(req.rawHeaders, ex, null, null);
+      const sock = req.socket as PeerSocket;
+      if (sock.encrypted === true) {
+        ex.mtls = true;
+        const peer = sock.trellisPeer ?? null;
+        ex.peer = peer;
+        if (peer !== null) ex.headers.push(PEER_IDENTITY_HEADER, peer);
+      }
       stack.run(ex);
     },
     rateLog,

@@ -23,6 +23,6 @@ export class InboundObserveLayer implements Layer {
     if (ex.error !== null) this.proxyErrors.count("inbound", ex.error.proxyError);
     const edge = ex.edge;
     if (edge === null) return;
-    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, false);
+    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, ex.mtls);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The inbound stack, in order (mTLS termination and authorization will slot in before `app`):
+ * The inbound stack, in order (TLS itself is terminated per connection by the front door, security/inbound-front.ts):
  *
- *   observe → ready → app
+ *   observe → ready → mtls → authz → app
  */
 import type { Pool } from "undici";
 import type { ConfigState } from "../config/state.ts";
@@ -11,6 +11,10 @@ import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
 import { AppLayer } from "./app.ts";
 import { InboundObserveLayer } from "./observe.ts";
 import { ReadyLayer } from "./ready.ts";
+import { MtlsLayer } from "./mtls.ts";
+import { AuthzLayer } from "./authz.ts";
+import type { DenialCounter } from "../telemetry/denials.ts";
+import type { RateLimitedLog } from "../log.ts";
 
 export function inboundStack(deps: {
   config: ConfigState;
@@ -18,10 +22,15 @@ export function inboundStack(deps: {
   proxyErrors: ProxyErrorCounter;
   appPool: Pool;
   appPort: number;
+  denials: DenialCounter;
+  rateLog: RateLimitedLog;
+  service: string;
 }): Stack {
   return new Stack([
     new InboundObserveLayer(deps.ingressEdge, deps.proxyErrors),
     new ReadyLayer(deps.config),
+    new MtlsLayer(deps.config),
+    new AuthzLayer(deps.config, deps.denials, deps.rateLog, deps.service),
     new AppLayer(deps.appPool, deps.appPort),
   ]);
 }

@@ -26,6 +26,7 @@ export class ConnectLayer implements Layer, Upstream {
   classify(ex: Exchange, err: Error): TrellisError {
     const address = ex.target?.ep.address ?? "?";
     if (isConnectRefused(err)) return errors.connectRefused(address, err);
+    if ((err as { code?: string }).code === "TRELLIS_TLS_FAILED") return errors.tlsFailed(address, err);
     if (isConnectFailure(err)) return errors.connectFailed(address, err);
     if (isUpstreamTimeout(err)) return errors.timeout(ex.service, ex.route?.timeoutMs ?? 0);
     if (isBadRequestArgument(err)) return errors.outboundBadRequest(err);

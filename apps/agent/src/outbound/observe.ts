@@ -18,6 +18,6 @@ export class ObserveLayer implements Layer {
     if (ex.error !== null) this.proxyErrors.count(this.listener, ex.error.proxyError);
     const edge = ex.edge;
     if (edge === null) return;
-    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, false);
+    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, ex.target !== null && ex.target.ep.tls);
   }
 }

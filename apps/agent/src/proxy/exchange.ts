@@ -57,6 +57,10 @@ export class Exchange implements RequestHeaderInfo {
   source: string | null = null;
   host: string | null = null;
   hasBody = false;
+  /** Inbound: the caller's SPIFFE id from its certificate (cached per connection), null for plaintext. */
+  peer: string | null = null;
+  /** Inbound: the call arrived over mTLS. */
+  mtls = false;
 
   // Routing decisions.
   route: ServiceRoute | null = null;

@@ -4,6 +4,8 @@
  * order and case of everything else; names are only lower-cased when their length matches a candidate.
  */
 export const TRELLIS_SOURCE_HEADER = "x-trellis-source";
+/** Set by the inbound side for the app: the caller's SPIFFE id from its certificate. Never taken from a client. */
+export const PEER_IDENTITY_HEADER = "x-trellis-peer-identity";
 
 const enum H {
   Keep = 0,
@@ -41,6 +43,8 @@ function classify(name: string): H {
       return name.toLowerCase() === "content-length" ? H.ContentLength : H.Keep;
     case 17:
       return name.toLowerCase() === "transfer-encoding" ? H.TransferEncoding : H.Keep;
+    case 23:
+      return name.toLowerCase() === PEER_IDENTITY_HEADER ? H.Drop : H.Keep;
     case 19:
       return name.toLowerCase() === "proxy-authorization" ? H.Drop : H.Keep;
     default:

@@ -3,6 +3,7 @@
  * a new window. When the control link is down the window is dropped: memory never grows with the outage.
  */
 import type { TelemetryFrame } from "@trellis/protocol";
+import type { DenialCounter } from "./denials.ts";
 import type { EdgeRegistry } from "./edges.ts";
 
 export class TelemetryReporter {
@@ -13,6 +14,7 @@ export class TelemetryReporter {
   constructor(
     private readonly edges: EdgeRegistry,
     private readonly send: (frame: TelemetryFrame) => boolean,
+    private readonly denials: DenialCounter | null = null,
   ) {}
 
   start(intervalMs: number): void {
@@ -34,6 +36,6 @@ export class TelemetryReporter {
     const edges = this.edges.drain();
     const windowStart = this.windowStart;
     this.windowStart = now;
-    return this.send({ type: "telemetry", window: { windowStart, windowMs: Math.max(1, now - windowStart), edges, spans: [] } });
+    return this.send({ type: "telemetry", window: { windowStart, windowMs: Math.max(1, now - windowStart), edges, spans: [], denials: this.denials?.drain() ?? [] } });
   }
 }

@@ -3,8 +3,10 @@
  * balancers read (in-flight count, EWMA latency) and the ejection state. A new snapshot re-uses the entries of
  * addresses it still lists and closes the pools of the ones it dropped (gracefully: in-flight calls finish).
  */
+import tls from "node:tls";
 import type { Pool } from "undici";
 import PoolClass from "undici/lib/dispatcher/pool.js";
+import { spiffeIdOfSan } from "../security/spiffe.ts";
 
 export interface PoolOptions {
   /** Idle keep-alive connections are closed after this long (capped by the server's Keep-Alive hint). */
@@ -14,14 +16,71 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL_OPTIONS: PoolOptions = { keepAliveTimeoutMs: 30_000, connectTimeoutMs: 5_000 };
 
-export function createPool(origin: string, opts: PoolOptions): Pool {
+/** Where outbound mTLS connections get the agent's current client context (it changes at each renewal). */
+export interface TlsSource {
+  readonly clientContext: tls.SecureContext | null;
+}
+
+/** Marks a failure to establish mTLS (no certificate yet, handshake refused, wrong peer identity). */
+export class TlsConnectError extends Error {
+  readonly code = "TRELLIS_TLS_FAILED";
+}
+
+type ConnectCallback = (err: Error | null, socket: tls.TLSSocket | null) => void;
+
+/**
+ * An undici `connect` function for mTLS: each new connection uses the identity's *current* secure context (so a
+ * renewed certificate is used from the next connection on, while open ones carry on), trusts only the mesh CA, and
+ * checks that the peer's certificate carries the destination service's SPIFFE id.
+ */
+export function mtlsConnector(source: TlsSource, expectedPeer: string, timeoutMs: number) {
+  return (opts: { hostname: string; port: string }, cb: ConnectCallback): void => {
+    const ctx = source.clientContext;
+    if (ctx === null) {
+      cb(new TlsConnectError("this agent has no certificate yet"), null);
+      return;
+    }
+    let done = false;
+    const finish = (err: Error | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) {
+        sock.destroy();
+        cb(err, null);
+      } else cb(null, sock);
+    };
+    const sock = tls.connect({
+      host: opts.hostname,
+      port: Number(opts.port),
+      secureContext: ctx,
+      checkServerIdentity: (_host, cert) => {
+        const id = spiffeIdOfSan(cert.subjectaltname);
+        return id === expectedPeer ? undefined : new TlsConnectError(`peer is ${id ?? "unknown"}, expected ${expectedPeer}`);
+      },
+    });
+    const timer = setTimeout(() => {
+      const e = new Error("connect timeout") as NodeJS.ErrnoException;
+      e.code = "UND_ERR_CONNECT_TIMEOUT";
+      finish(e);
+    }, timeoutMs);
+    sock.setNoDelay(true);
+    sock.once("secureConnect", () => finish(null));
+    sock.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" || err.code === "ENETUNREACH") finish(err);
+      else finish(err instanceof TlsConnectError ? err : Object.assign(new TlsConnectError(`mTLS handshake failed: ${err.message}`), { cause: err }));
+    });
+  };
+}
+
+export function createPool(origin: string, opts: PoolOptions, tlsConnect?: ReturnType<typeof mtlsConnector>): Pool {
   return new PoolClass(origin, {
     pipelining: 1,
     keepAliveTimeout: opts.keepAliveTimeoutMs,
     keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs, 60_000),
     connectTimeout: opts.connectTimeoutMs,
-    connect: { noDelay: true },
-  });
+    connect: tlsConnect ?? { noDelay: true },
+  } as ConstructorParameters<typeof PoolClass>[1]);
 }
 
 /** Ejection after a connect failure: 1 s, doubling per consecutive failure, capped at 10 s. */
@@ -41,6 +100,8 @@ export class EndpointState {
   constructor(
     readonly address: string,
     readonly pool: Pool,
+    /** Whether calls to this endpoint run over mTLS (its service's mode is STRICT or PERMISSIVE). */
+    readonly tls: boolean = false,
   ) {
     this.origin = "http://" + address;
   }
@@ -70,19 +131,33 @@ export class EndpointState {
 export class EndpointRegistry {
   private readonly byAddress = new Map<string, EndpointState>();
 
-  constructor(private readonly poolOptions: PoolOptions = DEFAULT_POOL_OPTIONS) {}
+  constructor(
+    private readonly poolOptions: PoolOptions = DEFAULT_POOL_OPTIONS,
+    private readonly tlsSource: TlsSource | null = null,
+  ) {}
 
-  /** The state for an address, creating its pool on first use. */
-  acquire(address: string): EndpointState {
-    let ep = this.byAddress.get(address);
+  /** Registry key: a plaintext and an mTLS pool to the same address are separate (a mode change swaps them). */
+  static key(address: string, peerId: string | null): string {
+    return peerId === null ? address : address + " " + peerId;
+  }
+
+  /**
+   * The state for an address, creating its pool on first use. `peerId` (the destination's SPIFFE id) asks for an
+   * mTLS pool that verifies the peer is that service.
+   */
+  acquire(address: string, peerId: string | null = null): EndpointState {
+    const key = EndpointRegistry.key(address, peerId);
+    let ep = this.byAddress.get(key);
     if (ep === undefined) {
-      ep = new EndpointState(address, createPool("http://" + address, this.poolOptions));
-      this.byAddress.set(address, ep);
+      const connect =
+        peerId !== null && this.tlsSource !== null ? mtlsConnector(this.tlsSource, peerId, this.poolOptions.connectTimeoutMs) : undefined;
+      ep = new EndpointState(address, createPool("http://" + address, this.poolOptions, connect), peerId !== null);
+      this.byAddress.set(key, ep);
     }
     return ep;
   }
 
-  /** Closes the pools of addresses not in `keep` (after their in-flight requests finish). */
+  /** Closes the pools whose keys are not in `keep` (after their in-flight requests finish). */
   retain(keep: Set<string>): string[] {
     const closed: string[] = [];
     for (const [address, ep] of this.byAddress) {

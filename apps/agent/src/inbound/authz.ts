@@ -1,0 +1,71 @@
+/**
+ * authz: the service's authorization policy (allow-lists from the snapshot), enforced on the inbound side after the
+ * caller's identity is known. The identity is the SPIFFE id from the peer certificate (cached per connection); a
+ * plaintext caller has none and only matches the `*` principal. Headers never count as identity.
+ * Denied → 403 `x-trellis-error: rbac-denied`, counted in /metrics and in telemetry (denials per caller).
+ */
+import type { Authorization } from "@trellis/protocol";
+import type { ConfigState } from "../config/state.ts";
+import { errors } from "../errors.ts";
+import type { Exchange } from "../proxy/exchange.ts";
+import type { Layer } from "../proxy/layer.ts";
+import type { DenialCounter } from "../telemetry/denials.ts";
+import type { RateLimitedLog } from "../log.ts";
+
+interface CompiledRule {
+  anyone: boolean;
+  principals: Set<string>;
+  /** null: any method. */
+  methods: Set<string> | null;
+  /** null: any path. */
+  paths: string[] | null;
+}
+
+export class CompiledAuthz {
+  constructor(readonly rules: CompiledRule[]) {}
+
+  allows(principal: string | null, method: string, path: string): boolean {
+    for (const r of this.rules) {
+      if (!r.anyone && (principal === null || !r.principals.has(principal))) continue;
+      if (r.methods !== null && !r.methods.has(method)) continue;
+      if (r.paths !== null && !r.paths.some((p) => path.startsWith(p))) continue;
+      return true;
+    }
+    return false;
+  }
+}
+
+export function compileAuthz(policy: Authorization): CompiledAuthz {
+  return new CompiledAuthz(
+    policy.rules.map((r) => ({
+      anyone: r.principals.includes("*"),
+      principals: new Set(r.principals),
+      methods: r.methods.length > 0 ? new Set(r.methods) : null,
+      paths: r.paths.length > 0 ? r.paths : null,
+    })),
+  );
+}
+
+export class AuthzLayer implements Layer {
+  readonly name = "authz";
+  constructor(
+    private readonly config: ConfigState,
+    private readonly denials: DenialCounter,
+    private readonly rateLog: RateLimitedLog,
+    private readonly service: string,
+  ) {}
+
+  onRequest(ex: Exchange): boolean {
+    const authz = this.config.routes!.inbound.authz;
+    if (authz === null || authz.allows(ex.peer, ex.req.method ?? "GET", ex.path)) return true;
+    const principal = ex.peer ?? "unauthenticated";
+    this.denials.count(this.service, principal);
+    this.rateLog.warn(`authz:${principal}`, "call denied by authorization policy", {
+      principal,
+      method: ex.req.method,
+      path: ex.path.length > 200 ? ex.path.slice(0, 200) : ex.path,
+    });
+    ex.fail(errors.rbacDenied(principal));
+    return false;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * This agent's workload identity: its own ECDSA P-256 key (generated here, never sent anywhere), the certificate the
+ * console issued for it (URI SAN `spiffe://<trust-domain>/service/<name>`) and the mesh CA bundle.
+ *
+ * - A CSR goes to the console over the control link when there is no valid certificate, and again at two thirds of
+ *   the certificate's lifetime (renewal; a fresh key each time).
+ * - Installing a certificate builds new TLS secure contexts and swaps them in one assignment: new connections
+ *   (inbound handshakes, outbound pool connects) use them, connections already open carry on — nothing is dropped.
+ * - Key, certificate and CA are kept in `<state-dir>/identity/` (key mode 0600) so an agent restarted while the
+ *   console is down still speaks mTLS with its unexpired certificate.
+ */
+import "reflect-metadata";
+import { X509Certificate, createPublicKey, webcrypto } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import tls from "node:tls";
+import * as x509 from "@peculiar/x509";
+import type { CertificateFrame } from "@trellis/protocol";
+import type { Logger } from "../log.ts";
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+
+export interface IssuedIdentity {
+  keyPem: string;
+  chainPem: string;
+  caPem: string;
+  spiffeId: string;
+  notBefore: number;
+  notAfter: number;
+  serial: string;
+}
+
+function toPem(der: ArrayBuffer, label: string): string {
+  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
+  return `-----BEGIN ${label}-----\n${b64}${b64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
+}
+
+export { spiffeIdOfCert } from "./spiffe.ts";
+import { spiffeIdOfCert } from "./spiffe.ts";
+
+export class Identity {
+  current: IssuedIdentity | null = null;
+  /** For outbound (client) connections: our cert + key, trusting only the mesh CA. */
+  clientContext: tls.SecureContext | null = null;
+  /** Options for the inbound tls.Server's setSecureContext. */
+  serverOptions: tls.SecureContextOptions | null = null;
+  private pendingKeyPem: string | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private readonly listeners: (() => void)[] = [];
+  renewals = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly service: string,
+    private readonly log: Logger,
+    /** Sends a CSR to the console; false when the link is down (retried on the next link-up). */
+    private readonly sendCsr: (csrPem: string) => boolean,
+  ) {}
+
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  get valid(): boolean {
+    return this.current !== null && this.current.notAfter > Date.now();
+  }
+
+  /** Loads a persisted identity if it is still valid. */
+  load(): void {
+    try {
+      const files = ["key.pem", "chain.pem", "ca.pem"].map((f) => join(this.dir, f));
+      if (!files.every((f) => existsSync(f))) return;
+      const [keyPem, chainPem, caPem] = files.map((f) => readFileSync(f, "utf8"));
+      const installed = this.install(keyPem, chainPem, caPem);
+      if (installed) this.log.info("loaded persisted certificate", { spiffeId: installed.spiffeId, notAfter: new Date(installed.notAfter).toISOString() });
+    } catch (err) {
+      this.log.warn("ignoring unreadable persisted certificate", { error: (err as Error).message });
+    }
+  }
+
+  /** Called when the control link comes up: ask for a certificate unless the one held is fresh. */
+  linkUp(): void {
+    const c = this.current;
+    if (c === null || Date.now() >= this.renewAt(c)) void this.requestCertificate("link up");
+  }
+
+  private renewAt(c: IssuedIdentity): number {
+    return c.notBefore + ((c.notAfter - c.notBefore) * 2) / 3;
+  }
+
+  async requestCertificate(reason: string): Promise<void> {
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: `CN=${this.service}`,
+      keys: keys as unknown as CryptoKeyPair,
+      signingAlgorithm: ALG,
+    });
+    this.pendingKeyPem = toPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
+    const sent = this.sendCsr(csr.toString("pem"));
+    this.log.info("certificate requested", { reason, sent });
+  }
+
+  /** A `certificate` frame: checks it matches the pending key, installs and persists it, schedules renewal. */
+  accept(frame: CertificateFrame): void {
+    const keyPem = this.pendingKeyPem;
+    if (keyPem === null) {
+      this.log.warn("certificate without a pending request ignored");
+      return;
+    }
+    const installed = this.install(keyPem, frame.chain, frame.caBundle);
+    if (!installed) return;
+    this.pendingKeyPem = null;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const write = (name: string, data: string, mode: number) => {
+        const file = join(this.dir, name);
+        writeFileSync(file + ".tmp", data, { mode });
+        chmodSync(file + ".tmp", mode);
+        renameSync(file + ".tmp", file);
+      };
+      write("key.pem", keyPem, 0o600);
+      write("chain.pem", frame.chain, 0o644);
+      write("ca.pem", frame.caBundle, 0o644);
+    } catch (err) {
+      this.log.warn("could not persist certificate", { error: (err as Error).message });
+    }
+  }
+
+  private install(keyPem: string, chainPem: string, caPem: string): IssuedIdentity | null {
+    const leaf = new X509Certificate(chainPem);
+    const notAfter = Date.parse(leaf.validTo);
+    const notBefore = Date.parse(leaf.validFrom);
+    const spiffeId = spiffeIdOfCert(leaf);
+    const keySpki = createPublicKey(keyPem).export({ type: "spki", format: "der" });
+    if (!leaf.publicKey.export({ type: "spki", format: "der" }).equals(keySpki)) {
+      this.log.error("certificate does not match our key; ignored");
+      return null;
+    }
+    if (spiffeId === null || notAfter <= Date.now()) {
+      this.log.warn("certificate is expired or has no SPIFFE id; ignored", { notAfter: leaf.validTo });
+      return null;
+    }
+    const opts: tls.SecureContextOptions = { key: keyPem, cert: chainPem, ca: caPem, minVersion: "TLSv1.2" };
+    const issued: IssuedIdentity = { keyPem, chainPem, caPem, spiffeId, notBefore, notAfter, serial: leaf.serialNumber };
+    const renewing = this.current !== null;
+    this.clientContext = tls.createSecureContext(opts);
+    this.serverOptions = opts;
+    this.current = issued;
+    if (renewing) this.renewals++;
+    this.log.info(renewing ? "certificate renewed" : "certificate installed", {
+      spiffeId,
+      serial: issued.serial,
+      notAfter: new Date(notAfter).toISOString(),
+    });
+    this.scheduleRenewal(issued);
+    for (const fn of this.listeners) fn();
+    return issued;
+  }
+
+  private scheduleRenewal(c: IssuedIdentity): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    const delay = Math.max(0, this.renewAt(c) - Date.now());
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = null;
+      void this.requestCertificate("renewal");
+    }, Math.min(delay, 2 ** 31 - 1));
+    this.renewTimer.unref();
+  }
+
+  stop(): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+  }
+}
