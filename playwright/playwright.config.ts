@@ -6,6 +6,9 @@ import { defineConfig } from "@playwright/test";
 const port = Number(process.env.PLAYWRIGHT_PORT ?? 3199);
 // A fresh data dir per run: the browser tests see a console and shop started exactly as `npm start` does.
 const dataDir = process.env.PLAYWRIGHT_DATA_DIR ?? mkdtempSync(join(tmpdir(), "trellis-playwright-"));
+/** The first admin's password for the browser tests' console (fixtures.ts signs in with it). */
+export const ADMIN_PASSWORD = process.env.TRELLIS_ADMIN_PASSWORD ?? "playwright-admin-password";
+process.env.TRELLIS_ADMIN_PASSWORD = ADMIN_PASSWORD;
 
 export default defineConfig({
   testDir: ".",
@@ -45,6 +48,7 @@ export default defineConfig({
       PORT: String(port),
       TRELLIS_DATA_DIR: dataDir,
       SHOP_RPS: "40",
+      TRELLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
       NEXT_TELEMETRY_DISABLED: "1",
       TURBO_TELEMETRY_DISABLED: "1",
       CHECKPOINT_DISABLE: "1",

@@ -4,7 +4,8 @@
 // If a child dies on its own, says why, stops the rest and exits non-zero.
 //
 // Environment: PORT (console, default 3000; 0 = OS-chosen), HOST (127.0.0.1), TRELLIS_DATA_DIR (default <repo>/data),
-// SHOP_RPS (load generator rate, default 40), TRELLIS_JOIN_TOKEN (optional; otherwise the console's <data>/join-token).
+// SHOP_RPS (load generator rate, default 40), TRELLIS_JOIN_TOKEN (optional; otherwise the console's <data>/join-token),
+// TRELLIS_ADMIN_PASSWORD (the first admin's password; otherwise generated at first start and shown here once).
 // Flags: --no-shop (console only), --no-build (skip the turbo build).
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -67,6 +68,8 @@ function start(name, command, argv, opts = {}) {
   });
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: "a" }) : undefined;
   const onLine = (line, isErr) => {
+    // A secret line (the first admin's generated password) goes to the person at the terminal only: no log, no tail.
+    if (opts.secret?.(line)) return;
     child.tail.push(line.length > 400 ? line.slice(0, 400) + "…" : line);
     if (child.tail.length > 20) child.tail.shift();
     log?.write(line + "\n");
@@ -183,6 +186,8 @@ function isErrorLine(line) {
   return /"level":"(warn|error|fatal)"/.test(line);
 }
 
+let adminNotice = "";
+
 async function main() {
   mkdirSync(dataDir, { recursive: true });
 
@@ -209,6 +214,13 @@ async function main() {
   const consoleChild = start("console", process.execPath, ["--import", "tsx", join(root, "apps/web/server/main.ts")], {
     env: { PORT: port, HOST: host, TRELLIS_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? "production" },
     logFile: join(dataDir, "console.log"),
+    secret: (line) => {
+      const m = /^TRELLIS FIRST ADMIN: username (\S+) password (\S+)$/.exec(line);
+      if (!m) return false;
+      adminNotice = `  First sign-in: username ${m[1]}, password ${m[2]}\n  (generated at first start and shown only this once: write it down; set TRELLIS_ADMIN_PASSWORD to choose it)`;
+      process.stdout.write(`\n[start] ==================== FIRST ADMIN CREATED ====================\n${adminNotice}\n[start] ===============================================================\n\n`);
+      return true;
+    },
     onLine: (line, isErr) => {
       if (isErr || isErrorLine(line)) process.stderr.write(`  console: ${line}\n`);
     },
@@ -236,7 +248,7 @@ async function main() {
     onLine: (line, isErr) => (isErr ? process.stderr : process.stdout).write(line + "\n"),
   });
   await waitForLine(shop, (o) => o.msg === "shop ready", 120_000, '"shop ready"');
-  process.stdout.write(`\n  Trellis console: ${url}\n  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`);
+  process.stdout.write(`\n  Trellis console: ${url}   (sign in; users and join tokens under Settings)\n${adminNotice ? adminNotice + "\n" : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`);
 }
 
 main().catch((err) => {

@@ -29,11 +29,29 @@ function unwrap<T>(data: unknown): T {
   return (data && typeof data === "object" && "json" in (data as object) ? (data as { json: T }).json : data) as T;
 }
 
+/** The admin password every test console is started with (TRELLIS_ADMIN_PASSWORD). */
+export const TEST_ADMIN_PASSWORD = "test-admin-password-0123";
+
 export class ConsoleSession {
-  /** Headers sent with every call (a session cookie once signed in). */
+  /** Headers sent with every call (a session cookie once signed in; the CSRF header mutations need). */
   readonly headers: Record<string, string> = {};
 
   constructor(readonly baseUrl: string) {}
+
+  /** Signs in with a username and password (POST /api/auth/signin) and keeps the session cookie. */
+  static async signIn(baseUrl: string, username = "admin", password = TEST_ADMIN_PASSWORD): Promise<ConsoleSession> {
+    const res = await fetch(`${baseUrl}/api/auth/signin`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+    if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status} ${await res.text()}`);
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
+    if (!cookie.startsWith("trellis_session=")) throw new Error("sign-in set no session cookie");
+    const s = new ConsoleSession(baseUrl);
+    s.headers.cookie = cookie;
+    return s;
+  }
 
   async query<T>(path: string, input?: unknown): Promise<T> {
     const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
@@ -46,7 +64,7 @@ export class ConsoleSession {
   async mutate<T>(path: string, input?: unknown): Promise<T> {
     const res = await fetch(`${this.baseUrl}/api/trpc/${path}`, {
       method: "POST",
-      headers: { ...this.headers, "content-type": "application/json" },
+      headers: { ...this.headers, "content-type": "application/json", "x-trellis-csrf": "1" },
       body: JSON.stringify(input ?? null),
     });
     const body = (await res.json()) as { result?: { data?: unknown } };
@@ -59,11 +77,24 @@ export class ConsoleSession {
   }
 }
 
-/** GET a tRPC query without a session. */
+const sessions = new Map<string, Promise<ConsoleSession>>();
+
+/** The admin session for a console (signed in once per console URL). */
+export function adminSession(baseUrl: string): Promise<ConsoleSession> {
+  let s = sessions.get(baseUrl);
+  if (!s) {
+    s = ConsoleSession.signIn(baseUrl);
+    sessions.set(baseUrl, s);
+    s.catch(() => sessions.delete(baseUrl));
+  }
+  return s;
+}
+
+/** GET a tRPC query as the test admin. */
 export async function trpcQuery<T>(baseUrl: string, path: string, input?: unknown): Promise<T> {
-  return new ConsoleSession(baseUrl).query<T>(path, input);
+  return (await adminSession(baseUrl)).query<T>(path, input);
 }
 
 export async function liveEdges(baseUrl: string): Promise<GraphEdgeView[]> {
-  return new ConsoleSession(baseUrl).liveEdges();
+  return (await adminSession(baseUrl)).liveEdges();
 }

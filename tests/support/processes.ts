@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { TEST_ADMIN_PASSWORD } from "./console-api.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const agentCli = join(repoRoot, "apps/agent/dist/cli.js");
@@ -111,7 +112,9 @@ export interface ConsoleHandle {
   token: string;
 }
 
-export async function startConsole(opts: { dataDir?: string; token?: string; port?: number } = {}): Promise<ConsoleHandle> {
+export async function startConsole(
+  opts: { dataDir?: string; token?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ConsoleHandle> {
   const dataDir = opts.dataDir ?? tempDir("console");
   const token = opts.token ?? "test-join-token-0123456789";
   const proc = new Proc("console", process.execPath, ["--import", "tsx", consoleMain], {
@@ -119,6 +122,8 @@ export async function startConsole(opts: { dataDir?: string; token?: string; por
     HOST: "127.0.0.1",
     TRELLIS_DATA_DIR: dataDir,
     TRELLIS_JOIN_TOKEN: token,
+    TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    ...opts.env,
   });
   const line = await proc.waitFor((l) => l.msg === "console listening", 60_000, "console listening");
   const url = String(line.url);
@@ -141,6 +146,7 @@ export async function startAgent(opts: {
   token?: string;
   stateDir?: string;
   instanceId?: string;
+  env?: NodeJS.ProcessEnv;
 }): Promise<AgentHandle> {
   const stateDir = opts.stateDir ?? tempDir(`agent-${opts.service}`);
   const args = [
@@ -159,6 +165,7 @@ export async function startAgent(opts: {
   if (opts.console) args.push("--console", opts.console);
   const proc = new Proc(`agent ${opts.service}`, process.execPath, args, {
     TRELLIS_JOIN_TOKEN: opts.token ?? "",
+    ...opts.env,
   });
   const line = await proc.waitFor((l) => l.msg === "agent listening", 20_000, "agent listening");
   return {

@@ -22,14 +22,19 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
   type AckFrame,
+  type CertificateFrame,
+  type CsrFrame,
   type ErrorFrame,
+  type MtlsMode,
   type HelloFrame,
   type NackFrame,
   type SnapshotFrame,
   parseAgentFrame,
 } from "@trellis/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
-import { tokenMatches } from "./join-token.ts";
+import { hashToken, tokenPrefix } from "./join-token.ts";
+import type { CertificateAuthority } from "./security/ca.ts";
+import type { DenialStore } from "./security/denials.ts";
 import type { Logger } from "./log.ts";
 import type { EndpointRow, Repositories, SyncState } from "./repositories/index.ts";
 import { type TopologyService, buildSnapshot, buildTopology, topologyKey } from "./snapshot-builder.ts";
@@ -39,6 +44,7 @@ export const CLOSE_BAD_TOKEN = 4001;
 export const CLOSE_PROTOCOL = 4002;
 export const CLOSE_HELLO_TIMEOUT = 4008;
 export const CLOSE_REPLACED = 4009;
+export const CLOSE_REVOKED = 4003;
 
 export interface AgentHubOptions {
   helloTimeoutMs: number;
@@ -50,6 +56,8 @@ export interface AgentHubOptions {
   ackTimeoutMs: number;
   touchIntervalMs: number;
   maxPayloadBytes: number;
+  /** How long a STRICT <-> DISABLE change waits in PERMISSIVE for every agent to ack before it completes. */
+  mtlsStageTimeoutMs: number;
 }
 
 export const defaultAgentHubOptions: AgentHubOptions = {
@@ -61,6 +69,7 @@ export const defaultAgentHubOptions: AgentHubOptions = {
   ackTimeoutMs: 15_000,
   touchIntervalMs: 5_000,
   maxPayloadBytes: 8 * 1024 * 1024,
+  mtlsStageTimeoutMs: 5_000,
 };
 
 type Phase = "awaiting-hello" | "registering" | "ready" | "closed";
@@ -100,6 +109,10 @@ class AgentSession {
   syncState: SyncState = "UNKNOWN";
   lastError: string | null = null;
   telemetryFrames = 0;
+  /** Id of the join token this agent presented. */
+  tokenId: string | null = null;
+  csrInFlight = false;
+  certificatesIssued = 0;
   backlog: RawData[] = [];
   helloTimer: NodeJS.Timeout | null = null;
   readonly connectedAt = new Date();
@@ -113,7 +126,12 @@ class AgentSession {
 export interface AgentHubDeps {
   repos: Repositories;
   store: TelemetryStore;
-  joinToken: string;
+  /** The bootstrap join token (TRELLIS_JOIN_TOKEN or <data>/join-token): stored (hashed) as the first token. */
+  joinToken?: string;
+  /** Issues agents' certificates from their CSRs; without it `csr` frames get an error. */
+  ca?: CertificateAuthority;
+  /** Where authorization denials from telemetry go. */
+  denials?: DenialStore;
   log: Logger;
   /** Called after each push round with the registry as it stands (the live graph keeps it). */
   onRegistryChange?: (services: Awaited<ReturnType<Repositories["services"]["summaries"]>>) => void;
@@ -137,6 +155,11 @@ export class AgentHub {
   /** Highest version any agent said it holds: the next version must exceed it. */
   private minVersion = 0;
   private shuttingDown = false;
+  /** mTLS modes as last pushed (a STRICT <-> DISABLE change goes through PERMISSIVE first: callers switch, then the
+   * destination enforces, so no call is refused mid-change). */
+  private effectiveMtls = new Map<string, MtlsMode>();
+  private stagedVersion = 0;
+  private stageTimer: NodeJS.Timeout | null = null;
   rounds = 0;
 
   constructor(private readonly deps: AgentHubDeps) {
@@ -158,6 +181,8 @@ export class AgentHub {
 
   async start(): Promise<void> {
     const now = new Date();
+    const bootstrap = this.deps.joinToken;
+    if (bootstrap) await this.serial(() => this.deps.repos.joinTokens.ensure("bootstrap", hashToken(bootstrap), tokenPrefix(bootstrap), "system"));
     const recovered = await this.serial(() => this.deps.repos.instances.recoverAfterRestart(this.options.restartGraceMs, now));
     for (const row of recovered) this.grace.set(row.instanceId, { ...row, expiresAt: row.lastSeen.getTime() + this.options.restartGraceMs });
     if (recovered.length > 0) this.log.info("endpoints kept through restart grace", { count: recovered.length, graceMs: this.options.restartGraceMs });
@@ -227,6 +252,7 @@ export class AgentHub {
       case "telemetry":
         session.telemetryFrames++;
         this.deps.store.ingest(frame.window);
+        if (frame.window.denials.length > 0) this.deps.denials?.ingest(frame.window.denials);
         return;
       case "ack":
         this.onAck(session, frame);
@@ -236,6 +262,9 @@ export class AgentHub {
         return;
       case "hello":
         this.sendError(session, { code: "already-registered", message: "hello already received on this connection", fatal: false });
+        return;
+      case "csr":
+        this.onCsr(session, frame);
         return;
     }
   }
@@ -257,19 +286,36 @@ export class AgentHub {
   }
 
   private onHello(session: AgentSession, hello: HelloFrame): void {
-    if (!tokenMatches(this.deps.joinToken, hello.token)) {
-      this.log.warn("agent rejected", {
-        remote: session.remote,
-        reason: "invalid join token",
-        service: hello.service,
-        instanceId: hello.instanceId,
-      });
-      this.fail(session, "unauthorized", "invalid join token", CLOSE_BAD_TOKEN);
-      return;
-    }
+    // Frames that arrive while the token is checked wait in the backlog.
+    session.phase = "registering";
+    const hash = hashToken(hello.token);
+    this.serial(() => (hello.token ? this.deps.repos.joinTokens.verify(hash, new Date()) : Promise.resolve(null))).then(
+      (token) => {
+        if (session.phase !== "registering") return;
+        if (!token) {
+          session.phase = "awaiting-hello";
+          this.log.warn("agent rejected", {
+            remote: session.remote,
+            reason: "invalid join token",
+            service: hello.service,
+            instanceId: hello.instanceId,
+          });
+          this.fail(session, "unauthorized", "invalid join token", CLOSE_BAD_TOKEN);
+          return;
+        }
+        session.tokenId = token.id;
+        this.register(session, hello);
+      },
+      (err: unknown) => {
+        this.log.error("join token check failed", { error: err as Error });
+        this.fail(session, "internal", "join token check failed", 1011);
+      },
+    );
+  }
+
+  private register(session: AgentSession, hello: HelloFrame): void {
     if (session.helloTimer) clearTimeout(session.helloTimer);
     session.helloTimer = null;
-    session.phase = "registering";
     session.hello = hello;
     session.ackedVersion = hello.configVersion;
     const previous = this.byInstance.get(hello.instanceId);
@@ -305,6 +351,64 @@ export class AgentHub {
     );
   }
 
+  private onCsr(session: AgentSession, frame: CsrFrame): void {
+    const h = session.hello!;
+    const ca = this.deps.ca;
+    if (!ca) {
+      this.sendError(session, { code: "no-ca", message: "this console does not issue certificates", fatal: false });
+      return;
+    }
+    if (session.csrInFlight) {
+      this.sendError(session, { code: "csr-in-flight", message: "a certificate request is already being handled", fatal: false });
+      return;
+    }
+    session.csrInFlight = true;
+    ca.issue(h.service, frame.csr).then(
+      (c) => {
+        session.csrInFlight = false;
+        session.certificatesIssued++;
+        if (session.ws.readyState !== WebSocket.OPEN) return;
+        const out: CertificateFrame = {
+          type: "certificate",
+          chain: c.chain,
+          caBundle: c.caBundle,
+          spiffeId: c.spiffeId,
+          notBefore: c.notBefore.toISOString(),
+          notAfter: c.notAfter.toISOString(),
+        };
+        session.ws.send(JSON.stringify(out));
+        this.log.info("certificate issued", { instanceId: h.instanceId, spiffeId: c.spiffeId, serial: c.serial, notAfter: out.notAfter });
+      },
+      (err: unknown) => {
+        session.csrInFlight = false;
+        this.log.warn("certificate request refused", { instanceId: h.instanceId, error: (err as Error).message });
+        this.sendError(session, { code: "bad-csr", message: `certificate request refused: ${(err as Error).message}`, fatal: false });
+      },
+    );
+  }
+
+  /** A join token was revoked: agents that joined with it are disconnected (and refused when they come back). */
+  revokeToken(tokenId: string): number {
+    let n = 0;
+    for (const s of this.sessions) {
+      if (s.tokenId !== tokenId || s.phase === "closed") continue;
+      this.log.warn("agent disconnected: join token revoked", { instanceId: s.hello?.instanceId, service: s.hello?.service });
+      this.fail(s, "token-revoked", "the join token this agent presented was revoked", CLOSE_REVOKED);
+      n++;
+    }
+    return n;
+  }
+
+  /** Security policies changed (mTLS mode, authorization): push a new config version. */
+  policiesChanged(): void {
+    this.scheduleRound();
+  }
+
+  /** mTLS modes as currently pushed (while a change is staged, PERMISSIVE). */
+  effectiveMtlsMode(service: string): MtlsMode {
+    return this.effectiveMtls.get(service) ?? "DISABLE";
+  }
+
   private onAck(session: AgentSession, frame: AckFrame): void {
     const h = session.hello!;
     const inFlight = session.inFlight;
@@ -321,6 +425,21 @@ export class AgentHub {
       this.log.error("recording ack failed", { instanceId: h.instanceId, error: err as Error }),
     );
     if (session.pending) this.sendSnapshot(session);
+    this.checkStage();
+  }
+
+  /** A staged mTLS change completes once every connected agent acked the staged version (or after the timeout). */
+  private checkStage(): void {
+    if (this.stagedVersion === 0) return;
+    for (const s of this.sessions) if (s.phase === "ready" && s.ackedVersion < this.stagedVersion) return;
+    this.finishStage();
+  }
+
+  private finishStage(): void {
+    if (this.stageTimer) clearTimeout(this.stageTimer);
+    this.stageTimer = null;
+    this.stagedVersion = 0;
+    this.scheduleRound();
   }
 
   private onNack(session: AgentSession, frame: NackFrame): void {
@@ -345,6 +464,7 @@ export class AgentHub {
     session.phase = "closed";
     if (session.helloTimer) clearTimeout(session.helloTimer);
     this.sessions.delete(session);
+    this.checkStage();
     const h = session.hello;
     if (!h || !wasReady) return;
     if (this.byInstance.get(h.instanceId) !== session) return; // replaced by a newer connection
@@ -399,7 +519,20 @@ export class AgentHub {
       if (g.expiresAt <= now) this.grace.delete(id);
       else if (!live.has(id)) endpoints.push(g);
     }
-    const topology = buildTopology(services, endpoints);
+    const [desiredMtls, authz] = await this.serial(() => Promise.all([repos.policies.mtlsModes(), repos.policies.authzByService()]));
+    const effective = new Map<string, MtlsMode>();
+    let staging = false;
+    for (const svc of services) {
+      const want = desiredMtls.get(svc.name) ?? "DISABLE";
+      const was = this.effectiveMtls.get(svc.name);
+      if (was !== undefined && was !== want && was !== "PERMISSIVE" && want !== "PERMISSIVE") {
+        effective.set(svc.name, "PERMISSIVE");
+        staging = true;
+      } else effective.set(svc.name, want);
+    }
+    for (const [name, mode] of desiredMtls) if (!effective.has(name)) effective.set(name, mode);
+    this.effectiveMtls = effective;
+    const topology = buildTopology(services, endpoints, { mtls: effective, authz });
     const key = topologyKey(topology);
     if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
       const floor = Math.max(this.minVersion, this.current?.version ?? 0);
@@ -411,6 +544,16 @@ export class AgentHub {
     this.deps.onRegistryChange?.(services);
     for (const session of this.sessions) {
       if (session.phase === "ready" && session.sentVersion < this.current.version) this.sendSnapshot(session);
+    }
+    if (staging) {
+      this.log.info("mTLS change staged through PERMISSIVE", { version: this.current.version });
+      this.stagedVersion = this.current.version;
+      if (this.stageTimer) clearTimeout(this.stageTimer);
+      this.stageTimer = setTimeout(() => {
+        this.stageTimer = null;
+        if (this.stagedVersion !== 0) this.finishStage();
+      }, this.options.mtlsStageTimeoutMs);
+      this.checkStage();
     }
   }
 
@@ -528,7 +671,7 @@ export class AgentHub {
   /** Closes every agent socket. Instances keep `connected` so their endpoints get the restart grace next time. */
   async close(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of [this.roundTimer, this.graceTimer]) if (t) clearTimeout(t);
+    for (const t of [this.roundTimer, this.graceTimer, this.stageTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.touchTimer]) if (t) clearInterval(t);
     await this.serial(() => this.deps.repos.instances.stampConnected(new Date())).catch(() => undefined);
     for (const s of this.sessions) {

@@ -15,6 +15,12 @@ export interface ConsoleConfig {
   joinTokenEnv: string | undefined;
   /** Next.js dev mode (HMR, on-demand compilation) vs the production build in `.next`. */
   dev: boolean;
+  /** SPIFFE trust domain of the mesh (TRELLIS_TRUST_DOMAIN, default trellis.local). */
+  trustDomain: string;
+  /** Lifetime of agent certificates (TRELLIS_CERT_TTL_SECONDS, default 24 h). */
+  certTtlSeconds: number;
+  /** Password for the first admin (TRELLIS_ADMIN_PASSWORD); generated and printed once when absent. */
+  adminPassword: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
@@ -30,6 +36,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     databaseUrl,
     joinTokenEnv: env.TRELLIS_JOIN_TOKEN || undefined,
     dev: decideDevMode(env.NODE_ENV),
+    trustDomain: env.TRELLIS_TRUST_DOMAIN || "trellis.local",
+    certTtlSeconds: certTtl(env.TRELLIS_CERT_TTL_SECONDS),
+    adminPassword: env.TRELLIS_ADMIN_PASSWORD || undefined,
   };
 }
 
@@ -46,4 +55,11 @@ export function decideDevMode(nodeEnv: string | undefined): boolean {
 
 export function hasProductionBuild(): boolean {
   return existsSync(path.join(WEB_DIR, ".next", "BUILD_ID"));
+}
+
+function certTtl(raw: string | undefined): number {
+  if (!raw) return 24 * 3600;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 3 || n > 366 * 24 * 3600) throw new Error(`TRELLIS_CERT_TTL_SECONDS must be 3..31622400 (got ${raw})`);
+  return n;
 }

@@ -33,3 +33,18 @@ export function tokenMatches(expected: string, presented: string): boolean {
   const b = createHash("sha256").update(presented, "utf8").digest();
   return timingSafeEqual(a, b) && expected.length > 0;
 }
+
+/** What is stored for a join token: its SHA-256 (tokens are 256-bit random values, so a fast hash is enough). */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** The first characters, to tell tokens apart in the console (never enough to use one). */
+export function tokenPrefix(token: string): string {
+  return token.slice(0, 6);
+}
+
+/** A new join token value. */
+export function newJoinToken(): string {
+  return randomBytes(32).toString("base64url");
+}

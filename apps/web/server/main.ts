@@ -22,6 +22,26 @@ import { applyMigrations } from "./migrate.ts";
 import { createRepositories } from "./repositories/index.ts";
 import { appRouter } from "./root.ts";
 import { TelemetryStore } from "./telemetry-store.ts";
+import { Auth, CSRF_HEADER, sameOrigin } from "./security/auth.ts";
+import { CertificateAuthority } from "./security/ca.ts";
+import { DenialStore } from "./security/denials.ts";
+import type { SessionUser } from "./repositories/index.ts";
+
+/** Paths served without a session: the sign-in page and what it needs, the auth endpoints, liveness. */
+function isPublicPath(path: string): boolean {
+  return (
+    path === "/signin" ||
+    path.startsWith("/_next/static/") ||
+    path === "/icon.svg" ||
+    path === "/favicon.ico" ||
+    path.startsWith("/api/auth/") ||
+    path === "/healthz"
+  );
+}
+
+const UNAUTHORIZED_BODY = JSON.stringify({
+  error: { message: "sign in required", code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401 } },
+});
 
 const SHUTDOWN_BUDGET_MS = 2_000;
 
@@ -53,9 +73,11 @@ async function main(): Promise<void> {
   let trpcHandler: http.RequestListener | null = null;
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextApp: { close(): Promise<void> } | null = null;
+  let auth: Auth | null = null;
 
   const server = http.createServer((req, res) => {
     const url = req.url ?? "/";
+    const path = url.split("?")[0];
     if (url === "/healthz") {
       res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: ready, agents: hub?.connectedCount ?? 0, configVersion: hub?.currentVersion ?? 0 }));
@@ -66,12 +88,46 @@ async function main(): Promise<void> {
       res.end(shuttingDown ? "console shutting down\n" : "console starting\n");
       return;
     }
-    if (url === "/api/trpc" || url.startsWith("/api/trpc/") || url.startsWith("/api/trpc?")) {
-      trpcHandler!(req, res);
+    if (path.startsWith("/api/auth/")) {
+      auth!.handle(req, res, path).catch((err: unknown) => {
+        log.error("auth request failed", { path, error: err as Error });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
       return;
     }
-    nextHandler!(req, res).catch((err: unknown) => {
-      log.error("next request failed", { url, error: err as Error });
+    const isTrpc = path === "/api/trpc" || path.startsWith("/api/trpc/");
+    const serve = (user: SessionUser | null) => {
+      if (isTrpc) {
+        if (!user) {
+          res.writeHead(401, { "content-type": "application/json" });
+          res.end(UNAUTHORIZED_BODY);
+          return;
+        }
+        // CSRF: anything but a read must be same-origin and carry the custom header.
+        if (req.method !== "GET" && req.method !== "HEAD" && (!sameOrigin(req) || !req.headers[CSRF_HEADER])) {
+          res.writeHead(403, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { message: `cross-site request refused (send the ${CSRF_HEADER} header from the console's origin)`, code: -32003, data: { code: "FORBIDDEN", httpStatus: 403 } } }));
+          return;
+        }
+        (req as http.IncomingMessage & { trellisUser?: SessionUser }).trellisUser = user;
+        trpcHandler!(req, res);
+        return;
+      }
+      if (!user && !isPublicPath(path)) {
+        res.writeHead(307, { location: `/signin?next=${encodeURIComponent(url)}`, "cache-control": "no-store" });
+        res.end();
+        return;
+      }
+      nextHandler!(req, res).catch((err: unknown) => {
+        log.error("next request failed", { url, error: err as Error });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    };
+    if (isPublicPath(path) && !isTrpc) return serve(null);
+    auth!.userFromRequest(req).then(serve, (err: unknown) => {
+      log.error("session lookup failed", { error: err as Error });
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -86,7 +142,16 @@ async function main(): Promise<void> {
         return;
       }
       if (path === "/ws/agents") hub.handleUpgrade(req, socket, head);
-      else liveHub.handleUpgrade(req, socket, head);
+      else {
+        // Browsers only, signed in, from the console's own origin (no cross-site websocket hijacking).
+        const live = liveHub;
+        const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        if (!sameOrigin(req)) return void refuse("403 Forbidden");
+        auth!.userFromRequest(req).then(
+          (user) => (user ? live.handleUpgrade(req, socket, head) : refuse("401 Unauthorized")),
+          () => refuse("500 Internal Server Error"),
+        );
+      }
     }
     // Anything else (Next's HMR in dev) is Next's: it attaches its own upgrade listener.
   });
@@ -108,6 +173,21 @@ async function main(): Promise<void> {
     const repos = createRepositories(db);
     const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
     if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
+    auth = new Auth(repos);
+    const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
+    if (admin.created) {
+      log.info("first admin created", { username: "admin", password: admin.generated ? "generated (printed once, not logged)" : "from TRELLIS_ADMIN_PASSWORD" });
+      // Printed once, on stdout, outside the JSON log (scripts/start.mjs shows it to whoever ran npm start).
+      if (admin.generated) process.stdout.write(`TRELLIS FIRST ADMIN: username admin password ${admin.generated}\n`);
+    }
+    await repos.users.pruneSessions(new Date());
+    const { ca, created } = await CertificateAuthority.open(cfg.dataDir, cfg.trustDomain, cfg.certTtlSeconds);
+    log.info(created ? "certificate authority created" : "certificate authority loaded", {
+      dir: `${cfg.dataDir}/ca`,
+      trustDomain: cfg.trustDomain,
+      certTtlSeconds: cfg.certTtlSeconds,
+    });
+    const denials = new DenialStore();
     const store = new TelemetryStore();
     const live = new LiveView(store);
     live.setRegistry(await repos.services.summaries());
@@ -115,17 +195,19 @@ async function main(): Promise<void> {
       repos,
       store,
       joinToken: token.token,
+      ca,
+      denials,
       log: log.child({ component: "agent-hub" }),
       onRegistryChange: (services) => live.setRegistry(services),
     });
     await hub.start();
     liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
     liveHub.start();
-    const services = { repos, live, hub };
+    const services = { repos, live, hub, auth, denials, trustDomain: cfg.trustDomain };
     trpcHandler = createHTTPHandler({
       router: appRouter,
       basePath: "/api/trpc/",
-      createContext: () => services,
+      createContext: ({ req }) => ({ ...services, user: (req as { trellisUser?: SessionUser }).trellisUser ?? null }),
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") log.error("trpc error", { path, error });
       },

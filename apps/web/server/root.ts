@@ -1,6 +1,7 @@
 /** The tRPC app router. Its type is all the browser imports from the server. */
 import { agentsRouter } from "./routers/agents.ts";
 import { graphRouter } from "./routers/graph.ts";
+import { securityRouter } from "./routers/security.ts";
 import { servicesRouter } from "./routers/services.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
@@ -8,6 +9,7 @@ export const appRouter = router({
   graph: graphRouter,
   services: servicesRouter,
   agents: agentsRouter,
+  security: securityRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,12 +2,22 @@
  * Pure: the mesh's topology (every service, its versions, its live endpoints) -> the MeshSnapshot one agent gets.
  * Every snapshot is validated with the protocol's meshSnapshotSchema before it leaves the console.
  */
-import { type Endpoint, type MeshSnapshot, meshSnapshotSchema } from "@trellis/protocol";
+import { type AuthzRule, type Endpoint, type MeshSnapshot, type MtlsMode, meshSnapshotSchema } from "@trellis/protocol";
 
 export interface TopologyService {
   name: string;
   versions: string[];
   endpoints: Endpoint[];
+  /** Effective mTLS mode (absent = DISABLE). */
+  mtls?: MtlsMode;
+  /** Authorization rules (absent = every caller allowed). */
+  authorization?: AuthzRule[];
+}
+
+/** Security policies per service name, as stored (see repositories/security.ts). */
+export interface SecurityPolicies {
+  mtls: Map<string, MtlsMode>;
+  authz: Map<string, AuthzRule[]>;
 }
 
 export interface EndpointSource {
@@ -24,6 +34,7 @@ export interface EndpointSource {
 export function buildTopology(
   services: { name: string; versions: { version: string }[] | string[] }[],
   endpoints: EndpointSource[],
+  policies?: SecurityPolicies,
 ): TopologyService[] {
   const byName = new Map<string, { versions: Set<string>; endpoints: Map<string, Endpoint> }>();
   const ensure = (name: string) => {
@@ -45,13 +56,20 @@ export function buildTopology(
   }
   return [...byName.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, s]) => ({
-      name,
-      versions: [...s.versions].sort(),
-      endpoints: [...s.endpoints.values()].sort((a, b) =>
-        a.address === b.address ? (a.instanceId < b.instanceId ? -1 : 1) : a.address < b.address ? -1 : 1,
-      ),
-    }));
+    .map(([name, s]) => {
+      const svc: TopologyService = {
+        name,
+        versions: [...s.versions].sort(),
+        endpoints: [...s.endpoints.values()].sort((a, b) =>
+          a.address === b.address ? (a.instanceId < b.instanceId ? -1 : 1) : a.address < b.address ? -1 : 1,
+        ),
+      };
+      const mode = policies?.mtls.get(name);
+      if (mode && mode !== "DISABLE") svc.mtls = mode;
+      const rules = policies?.authz.get(name);
+      if (rules && rules.length > 0) svc.authorization = rules;
+      return svc;
+    });
 }
 
 /** Canonical key of a topology: equal keys mean equal snapshots (apart from version and issuedAt). */
@@ -73,9 +91,12 @@ export function buildSnapshot(args: {
     name: s.name,
     versions: [...s.versions],
     endpoints: s.endpoints.map((e) => ({ ...e })),
+    mtls: s.mtls ?? "DISABLE",
+    // Only the agent's own service needs its authorization policy (its inbound side enforces it).
+    ...(s.name === args.service && s.authorization ? { authorization: { rules: s.authorization } } : {}),
   }));
   if (!services.some((s) => s.name === args.service)) {
-    services.push({ name: args.service, versions: [], endpoints: [] });
+    services.push({ name: args.service, versions: [], endpoints: [], mtls: "DISABLE" });
   }
   return meshSnapshotSchema.parse({
     version: args.version,

@@ -3,18 +3,24 @@
  * `/api/trpc` (same process as the hubs: one Prisma client, one hub). No transformer: responses are plain JSON
  * (`{"result":{"data":…}}`), readable with fetch; dates travel as ISO strings.
  */
-import { initTRPC } from "@trpc/server";
+import { TRPCError, initTRPC } from "@trpc/server";
 import type { AgentHub } from "./agent-hub.ts";
 import type { LiveView } from "./live-view.ts";
-import type { Repositories } from "./repositories/index.ts";
+import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
+import type { Auth } from "./security/auth.ts";
+import type { DenialStore } from "./security/denials.ts";
 
 export interface Services {
   repos: Repositories;
   live: LiveView;
   hub: AgentHub;
+  auth: Auth;
+  denials: DenialStore;
+  trustDomain: string;
 }
 
-export type Context = Services;
+/** Per request: the services plus the signed-in user (null without a session; the custom server sets it). */
+export type Context = Services & { user: SessionUser | null };
 
 const t = initTRPC.context<Context>().create();
 
@@ -23,14 +29,24 @@ export const publicProcedure = t.procedure;
 /*
  * Role-named procedures. Every router uses one of these three, never `publicProcedure` directly, so that access
  * control lives here: reads need a viewer, config changes an operator, users and tokens an admin.
- * (Until console sign-in lands they do not check anything yet.)
+ * No session → UNAUTHORIZED (401); a role below the one needed → FORBIDDEN (403). (CSRF for mutations is checked by
+ * the custom server before tRPC runs: same Origin + the x-trellis-csrf header.)
  */
-export const viewerProcedure = t.procedure;
-export const operatorProcedure = t.procedure;
-export const adminProcedure = t.procedure;
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+function requireRole(needed: Role) {
+  return t.middleware(({ ctx, next }) => {
+    const user = ctx.user;
+    if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in required" });
+    if (RANK[user.role] < RANK[needed]) throw new TRPCError({ code: "FORBIDDEN", message: `needs the ${needed} role (you are ${user.role})` });
+    return next({ ctx: { ...ctx, user } });
+  });
+}
+export const viewerProcedure = t.procedure.use(requireRole("viewer"));
+export const operatorProcedure = t.procedure.use(requireRole("operator"));
+export const adminProcedure = t.procedure.use(requireRole("admin"));
 export const createCallerFactory = t.createCallerFactory;
 
-/** Who a change is recorded as in the config history (the signed-in user once console sign-in lands). */
-export function actorOf(_ctx: Context): string {
-  return "anonymous";
+/** Who a change is recorded as in the config history: the signed-in user. */
+export function actorOf(ctx: Pick<Context, "user">): string {
+  return ctx.user?.username ?? "system";
 }

@@ -11,7 +11,7 @@ import { emptyHistogram, observe } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { LiveGraph } from "../src/lib/live-types.ts";
 import { FakeAgent, endpointsOf } from "./helpers/fake-agent.ts";
-import { type RunningConsole, eventually, startConsole, trpcQuery } from "./helpers/console.ts";
+import { type RunningConsole, adminCookie, eventually, startConsole, trpcQuery } from "./helpers/console.ts";
 
 const TOKEN = "integration-token-7f3a9c";
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trellis-web-it-"));
@@ -142,7 +142,7 @@ describe("console", { concurrency: false }, () => {
     assert.ok(graph.nodes.some((n) => n.id === "s:shop"), "registered services without traffic are nodes too");
 
     // The same shape arrives on /ws/live.
-    const ws = new WebSocket(`${consoleProc.wsUrl}/ws/live`);
+    const ws = new WebSocket(`${consoleProc.wsUrl}/ws/live`, { headers: { cookie: await adminCookie(consoleProc.url) } });
     const frame = await new Promise<LiveGraph>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error("no /ws/live frame")), 3_000);
       ws.once("message", (data) => {
@@ -166,12 +166,12 @@ describe("console", { concurrency: false }, () => {
 
   test("pages render: the graph, a service, agents", async () => {
     for (const p of ["/", "/services", "/services/payments", "/agents"]) {
-      const res = await fetch(`${consoleProc.url}${p}`);
+      const res = await fetch(`${consoleProc.url}${p}`, { headers: { cookie: await adminCookie(consoleProc.url) } });
       assert.equal(res.status, 200, p);
       const html = await res.text();
       assert.match(html, /Trellis/, p);
     }
-    const graphHtml = await (await fetch(`${consoleProc.url}/`)).text();
+    const graphHtml = await (await fetch(`${consoleProc.url}/`, { headers: { cookie: await adminCookie(consoleProc.url) } })).text();
     assert.match(graphHtml, /data-testid="service-graph"/);
   });
 

@@ -18,8 +18,15 @@ interface Edge {
   rps: number;
 }
 
+const ADMIN_PASSWORD = "shop-test-admin-password";
+let cookie: Promise<string> | null = null;
 async function liveEdges(consoleUrl: string): Promise<Edge[]> {
-  const res = await fetch(`${consoleUrl}/api/trpc/graph.live`);
+  cookie ??= fetch(`${consoleUrl}/api/auth/signin`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+  }).then((r) => (r.headers.get("set-cookie") ?? "").split(";")[0]);
+  const res = await fetch(`${consoleUrl}/api/trpc/graph.live`, { headers: { cookie: await cookie } });
   const body = (await res.json()) as { result?: { data?: { json?: { edges: Edge[] }; edges?: Edge[] } } };
   const data = body.result?.data;
   return (data?.json?.edges ?? data?.edges ?? []) as Edge[];
@@ -41,6 +48,7 @@ describe("demo shop with the real console and agents", () => {
       HOST: "127.0.0.1",
       TRELLIS_DATA_DIR: dataDir,
       TRELLIS_JOIN_TOKEN: TOKEN,
+      TRELLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
       NODE_ENV: "production",
     });
     consoleUrl = String((await consoleProc.waitFor((l) => l.msg === "console listening", 90_000, "console listening")).url);

@@ -61,3 +61,4 @@ export const telemetryWindowSchema = z.object({
     .default([]),
 });
 export type TelemetryWindow = z.infer<typeof telemetryWindowSchema>;
+export type TelemetryWindowInput = z.input<typeof telemetryWindowSchema>;

@@ -1,11 +1,13 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { UserMenu } from "./UserMenu.tsx";
 
 const links = [
   { href: "/", label: "Graph", match: (p: string) => p === "/" },
   { href: "/services", label: "Services", match: (p: string) => p.startsWith("/services") },
   { href: "/agents", label: "Agents", match: (p: string) => p.startsWith("/agents") },
+  { href: "/settings", label: "Settings", match: (p: string) => p.startsWith("/settings") },
 ];
 
 export function Nav() {
@@ -25,6 +27,7 @@ export function Nav() {
           </Link>
         ))}
       </nav>
+      {pathname !== "/signin" && <UserMenu />}
     </header>
   );
 }

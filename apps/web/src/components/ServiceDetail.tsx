@@ -5,6 +5,8 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { formatMs, formatPct, formatRps } from "../lib/graph-model.ts";
 import { healthOf } from "../lib/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
+import { AuthzPanel } from "./AuthzPanel.tsx";
+import { MtlsPanel } from "./MtlsPanel.tsx";
 import { ConnBadge, HealthBadge, Stat, SyncBadge, ago } from "./ui.tsx";
 
 interface EdgeRow {
@@ -186,6 +188,8 @@ export function ServiceDetail({ name }: { name: string }) {
           </table>
         )}
       </section>
+      <MtlsPanel name={s.name} />
+      <AuthzPanel name={s.name} />
     </div>
   );
 }

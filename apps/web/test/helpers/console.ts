@@ -24,6 +24,7 @@ export async function startConsole(opts: { dataDir: string; token: string; timeo
       HOST: "127.0.0.1",
       TRELLIS_DATA_DIR: opts.dataDir,
       TRELLIS_JOIN_TOKEN: opts.token,
+      TRELLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
       DATABASE_URL: "",
       ...opts.env,
     },
@@ -78,10 +79,31 @@ export async function startConsole(opts: { dataDir: string; token: string; timeo
   };
 }
 
-/** GET a tRPC query with plain fetch (no transformer): returns `result.data`. */
+export const ADMIN_PASSWORD = "web-test-admin-password";
+const cookies = new Map<string, Promise<string>>();
+
+/** The admin's session cookie for a console (signed in once per URL). */
+export function adminCookie(baseUrl: string): Promise<string> {
+  let c = cookies.get(baseUrl);
+  if (!c) {
+    c = (async () => {
+      const res = await fetch(`${baseUrl}/api/auth/signin`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+      });
+      if (res.status !== 200) throw new Error(`sign-in failed: ${res.status}`);
+      return (res.headers.get("set-cookie") ?? "").split(";")[0];
+    })();
+    cookies.set(baseUrl, c);
+  }
+  return c;
+}
+
+/** GET a tRPC query with plain fetch (no transformer) as the admin: returns `result.data`. */
 export async function trpcQuery<T = unknown>(baseUrl: string, path: string, input?: unknown): Promise<T> {
   const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await fetch(`${baseUrl}/api/trpc/${path}${qs}`);
+  const res = await fetch(`${baseUrl}/api/trpc/${path}${qs}`, { headers: { cookie: await adminCookie(baseUrl) } });
   const body = (await res.json()) as { result?: { data: T }; error?: unknown };
   if (!res.ok || !body.result) throw new Error(`tRPC ${path} failed: ${res.status} ${JSON.stringify(body.error ?? body)}`);
   return body.result.data;

@@ -1,0 +1,5 @@
+import { SettingsPanel } from "../../src/components/SettingsPanel.tsx";
+
+export default function SettingsPage() {
+  return <SettingsPanel />;
+}

@@ -1,0 +1,103 @@
+/** Security: mTLS mode and authorization rules per service (operator), denials (viewer), users and join tokens (admin). */
+import { authzRuleSchema, mtlsModeSchema, serviceNameSchema, spiffeIdOf } from "@trellis/protocol";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { hashToken, newJoinToken, tokenPrefix } from "../join-token.ts";
+import { ROLES } from "../repositories/security.ts";
+import { hashPassword, validPassword } from "../security/auth.ts";
+import { log } from "../log.ts";
+import { actorOf, adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+
+const roleSchema = z.enum(ROLES as [string, ...string[]]);
+
+export const securityRouter = router({
+  /** The signed-in user. */
+  me: viewerProcedure.query(({ ctx }) => ctx.user),
+
+  /** A service's mTLS mode (stored and as pushed), authorization rules and recent denials. */
+  service: viewerProcedure.input(z.object({ name: serviceNameSchema })).query(async ({ ctx, input }) => {
+    const modes = await ctx.repos.policies.mtlsModes();
+    const rules = await ctx.repos.policies.authzRules(input.name);
+    return {
+      name: input.name,
+      spiffeId: spiffeIdOf(ctx.trustDomain, input.name),
+      mtls: modes.get(input.name) ?? "DISABLE",
+      effectiveMtls: ctx.hub.effectiveMtlsMode(input.name),
+      rules,
+      denials: ctx.denials.forService(input.name),
+    };
+  }),
+
+  setMtls: operatorProcedure.input(z.object({ name: serviceNameSchema, mode: mtlsModeSchema })).mutation(async ({ ctx, input }) => {
+    const actor = actorOf(ctx);
+    if (!(await ctx.repos.policies.setMtls(input.name, input.mode, actor)))
+      throw new TRPCError({ code: "NOT_FOUND", message: `no service named ${input.name}` });
+    log.info("mTLS mode changed", { service: input.name, mode: input.mode, actor });
+    ctx.hub.policiesChanged();
+    return { name: input.name, mode: input.mode };
+  }),
+
+  addRule: operatorProcedure
+    .input(z.object({ name: serviceNameSchema, rule: authzRuleSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const actor = actorOf(ctx);
+      // A bare service name is shorthand for its SPIFFE id.
+      const principals = input.rule.principals.map((p) => (p === "*" || p.startsWith("spiffe://") ? p : spiffeIdOf(ctx.trustDomain, p)));
+      const id = await ctx.repos.policies.addAuthzRule(input.name, { ...input.rule, principals }, actor);
+      if (!id) throw new TRPCError({ code: "NOT_FOUND", message: `no service named ${input.name}` });
+      log.info("authorization rule added", { service: input.name, principals, actor });
+      ctx.hub.policiesChanged();
+      return { id };
+    }),
+
+  removeRule: operatorProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
+    if (!(await ctx.repos.policies.removeAuthzRule(input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "no such rule" });
+    log.info("authorization rule removed", { id: input.id, actor: actorOf(ctx) });
+    ctx.hub.policiesChanged();
+    return { ok: true };
+  }),
+
+  users: adminProcedure.query(({ ctx }) => ctx.repos.users.list()),
+
+  createUser: adminProcedure
+    .input(z.object({ username: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/), password: z.string().max(256), role: roleSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const bad = validPassword(input.password);
+      if (bad) throw new TRPCError({ code: "BAD_REQUEST", message: bad });
+      if (await ctx.repos.users.findByUsername(input.username)) throw new TRPCError({ code: "CONFLICT", message: "username taken" });
+      const user = await ctx.repos.users.create(input.username, await hashPassword(input.password), input.role as never);
+      log.info("user created", { username: user.username, role: user.role, actor: actorOf(ctx) });
+      return user;
+    }),
+
+  setRole: adminProcedure.input(z.object({ id: z.string().min(1), role: roleSchema })).mutation(async ({ ctx, input }) => {
+    if (input.id === ctx.user.id && input.role !== "admin") throw new TRPCError({ code: "BAD_REQUEST", message: "you cannot demote yourself" });
+    if (!(await ctx.repos.users.setRole(input.id, input.role as never))) throw new TRPCError({ code: "NOT_FOUND", message: "no such user" });
+    ctx.auth.invalidate();
+    return { ok: true };
+  }),
+
+  deleteUser: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
+    if (input.id === ctx.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "you cannot delete yourself" });
+    if (!(await ctx.repos.users.remove(input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "no such user" });
+    ctx.auth.invalidate();
+    return { ok: true };
+  }),
+
+  tokens: adminProcedure.query(({ ctx }) => ctx.repos.joinTokens.list()),
+
+  /** Creates a join token; its value is in this response only. */
+  createToken: adminProcedure.input(z.object({ name: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
+    const token = newJoinToken();
+    const row = await ctx.repos.joinTokens.create(input.name, hashToken(token), tokenPrefix(token), actorOf(ctx));
+    log.info("join token created", { id: row.id, name: row.name, actor: actorOf(ctx) });
+    return { ...row, token };
+  }),
+
+  revokeToken: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
+    if (!(await ctx.repos.joinTokens.revoke(input.id, new Date()))) throw new TRPCError({ code: "NOT_FOUND", message: "no such active token" });
+    const disconnected = ctx.hub.revokeToken(input.id);
+    log.info("join token revoked", { id: input.id, disconnected, actor: actorOf(ctx) });
+    return { ok: true, disconnected };
+  }),
+});

@@ -1,0 +1,129 @@
+"use client";
+/** Settings (admin): console users and roles; agent join tokens (a new token's value is shown once). */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "../lib/trpc.ts";
+
+export function SettingsPanel() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const users = useQuery(trpc.security.users.queryOptions());
+  const tokens = useQuery(trpc.security.tokens.queryOptions());
+  const refresh = () => qc.invalidateQueries();
+  const createUser = useMutation(trpc.security.createUser.mutationOptions({ onSettled: refresh }));
+  const setRole = useMutation(trpc.security.setRole.mutationOptions({ onSettled: refresh }));
+  const deleteUser = useMutation(trpc.security.deleteUser.mutationOptions({ onSettled: refresh }));
+  const createToken = useMutation(trpc.security.createToken.mutationOptions({ onSettled: refresh }));
+  const revoke = useMutation(trpc.security.revokeToken.mutationOptions({ onSettled: refresh }));
+  const [u, setU] = useState({ username: "", password: "", role: "viewer" });
+  const [tokenName, setTokenName] = useState("");
+  if (users.error) return <p className="error" data-testid="settings-error">{users.error.message}</p>;
+  return (
+    <div data-testid="settings">
+      <h1>Settings</h1>
+      <section className="panel">
+        <h2>Users</h2>
+        <table className="table compact" data-testid="users-table">
+          <thead>
+            <tr>
+              <th>Username</th>
+              <th>Role</th>
+              <th>Created</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {users.data?.map((x) => (
+              <tr key={x.id} data-testid={`user-row-${x.username}`}>
+                <td>{x.username}</td>
+                <td>
+                  <select value={x.role} onChange={(e) => setRole.mutate({ id: x.id, role: e.target.value })}>
+                    <option value="viewer">viewer</option>
+                    <option value="operator">operator</option>
+                    <option value="admin">admin</option>
+                  </select>
+                </td>
+                <td>{new Date(x.createdAt).toLocaleString()}</td>
+                <td>
+                  <button type="button" onClick={() => deleteUser.mutate({ id: x.id })}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            createUser.mutate(u, { onSuccess: () => setU({ username: "", password: "", role: "viewer" }) });
+          }}
+        >
+          <input placeholder="username" value={u.username} onChange={(e) => setU({ ...u, username: e.target.value })} />
+          <input placeholder="password (8+ characters)" type="password" value={u.password} onChange={(e) => setU({ ...u, password: e.target.value })} />
+          <select value={u.role} onChange={(e) => setU({ ...u, role: e.target.value })}>
+            <option value="viewer">viewer</option>
+            <option value="operator">operator</option>
+            <option value="admin">admin</option>
+          </select>
+          <button type="submit">Add user</button>
+        </form>
+        {(createUser.error ?? setRole.error ?? deleteUser.error) && (
+          <p className="error">{(createUser.error ?? setRole.error ?? deleteUser.error)!.message}</p>
+        )}
+      </section>
+      <section className="panel">
+        <h2>Join tokens</h2>
+        <p className="small muted">Agents present one in their hello. Only a hash is stored; a new token is shown once.</p>
+        <table className="table compact" data-testid="tokens-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Starts with</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th>Status</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.data?.map((t) => (
+              <tr key={t.id}>
+                <td>{t.name}</td>
+                <td>
+                  <code>{t.prefix}…</code>
+                </td>
+                <td>{new Date(t.createdAt).toLocaleString()}</td>
+                <td>{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : "never"}</td>
+                <td>{t.revokedAt ? "revoked" : "active"}</td>
+                <td>
+                  {!t.revokedAt && (
+                    <button type="button" onClick={() => revoke.mutate({ id: t.id })}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (tokenName.trim()) createToken.mutate({ name: tokenName.trim() }, { onSuccess: () => setTokenName("") });
+          }}
+        >
+          <input placeholder="token name" value={tokenName} onChange={(e) => setTokenName(e.target.value)} />
+          <button type="submit">Create token</button>
+        </form>
+        {createToken.data && (
+          <p data-testid="new-token">
+            New token (copy it now, it is not shown again): <code>{createToken.data.token}</code>
+          </p>
+        )}
+      </section>
+    </div>
+  );
+}
