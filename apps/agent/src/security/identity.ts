@@ -30,6 +30,7 @@ export interface IssuedIdentity {
   notBefore: number;
   notAfter: number;
   serial: string;
+  installedAt: number;
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
@@ -46,7 +47,9 @@ export class Identity {
   clientContext: tls.SecureContext | null = null;
   /** Options for the inbound tls.Server's setSecureContext. */
   serverOptions: tls.SecureContextOptions | null = null;
-  private pendingKeyPem: string | null = null;
+  /** Keys of CSRs sent and not yet answered (a certificate is matched to its key by public key). */
+  private pendingKeys: string[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly listeners: (() => void)[] = [];
   renewals = 0;
@@ -86,8 +89,10 @@ export class Identity {
     if (c === null || Date.now() >= this.renewAt(c)) void this.requestCertificate("link up");
   }
 
+  /** Two thirds into the lifetime, counted from when it was installed (the CA back-dates notBefore for clock skew). */
   private renewAt(c: IssuedIdentity): number {
-    return c.notBefore + ((c.notAfter - c.notBefore) * 2) / 3;
+    const start = Math.max(c.notBefore, c.installedAt);
+    return start + ((c.notAfter - start) * 2) / 3;
   }
 
   async requestCertificate(reason: string): Promise<void> {
@@ -97,21 +102,40 @@ export class Identity {
       keys: keys as unknown as CryptoKeyPair,
       signingAlgorithm: ALG,
     });
-    this.pendingKeyPem = toPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
+    this.pendingKeys.push(toPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"));
+    if (this.pendingKeys.length > 3) this.pendingKeys.shift();
     const sent = this.sendCsr(csr.toString("pem"));
     this.log.info("certificate requested", { reason, sent });
+    // No answer in time (link dropped, console busy): ask again, sooner for short-lived certificates.
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const c = this.current;
+    const retryMs = c ? Math.max(1_000, Math.min(10_000, (c.notAfter - c.notBefore) / 12)) : 10_000;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.pendingKeys.length > 0) void this.requestCertificate("retry");
+    }, retryMs);
+    this.retryTimer.unref();
   }
 
   /** A `certificate` frame: checks it matches the pending key, installs and persists it, schedules renewal. */
   accept(frame: CertificateFrame): void {
-    const keyPem = this.pendingKeyPem;
-    if (keyPem === null) {
-      this.log.warn("certificate without a pending request ignored");
+    let leafSpki: Buffer;
+    try {
+      leafSpki = new X509Certificate(frame.chain).publicKey.export({ type: "spki", format: "der" });
+    } catch (err) {
+      this.log.warn("unreadable certificate ignored", { error: (err as Error).message });
+      return;
+    }
+    const keyPem = this.pendingKeys.find((k) => createPublicKey(k).export({ type: "spki", format: "der" }).equals(leafSpki));
+    if (keyPem === undefined) {
+      this.log.warn("certificate for no pending request ignored");
       return;
     }
     const installed = this.install(keyPem, frame.chain, frame.caBundle);
     if (!installed) return;
-    this.pendingKeyPem = null;
+    this.pendingKeys = [];
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const write = (name: string, data: string, mode: number) => {
@@ -143,7 +167,7 @@ export class Identity {
       return null;
     }
     const opts: tls.SecureContextOptions = { key: keyPem, cert: chainPem, ca: caPem, minVersion: "TLSv1.2" };
-    const issued: IssuedIdentity = { keyPem, chainPem, caPem, spiffeId, notBefore, notAfter, serial: leaf.serialNumber };
+    const issued: IssuedIdentity = { keyPem, chainPem, caPem, spiffeId, notBefore, notAfter, serial: leaf.serialNumber, installedAt: Date.now() };
     const renewing = this.current !== null;
     this.clientContext = tls.createSecureContext(opts);
     this.serverOptions = opts;
@@ -170,6 +194,7 @@ export class Identity {
   }
 
   stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.renewTimer) clearTimeout(this.renewTimer);
     this.renewTimer = null;
   }

@@ -94,7 +94,8 @@ export class CertificateAuthority {
     const csr = new x509.Pkcs10CertificateRequest(csrPem);
     if (!(await csr.verify())) throw new Error("CSR signature does not verify");
     const spiffeId = spiffeIdOf(this.trustDomain, service);
-    const notBefore = new Date(now - 30_000);
+    // Back-dated a little for clock skew between hosts (at most a tenth of the lifetime).
+    const notBefore = new Date(now - Math.min(30_000, this.ttlSeconds * 100));
     const notAfter = new Date(now + this.ttlSeconds * 1000);
     const publicKey = await csr.publicKey.export(ALG, ["verify"]);
     const cert = await x509.X509CertificateGenerator.create({
