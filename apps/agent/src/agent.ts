@@ -73,6 +73,7 @@ function closeFront(front: import("node:net").Server, http: Server, graceMs: num
       resolve();
     }, graceMs);
     front.close();
+    http.close(() => {}); // stops its timeout checks; it was never listening itself
     http.closeIdleConnections();
     const poll = setInterval(() => {
       front.getConnections((_err, n) => {
@@ -181,6 +182,9 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       admin: await listen(admin, opts.adminPort, "127.0.0.1"),
       app: opts.appPort,
     };
+    // The inbound HTTP server never listens itself (the front door hands it connections): start its
+    // headers/request timeout checks (408 for slow clients) the way listening would.
+    inboundHttp.emit("listening");
   } catch (err) {
     for (const s of servers) if (s.listening) s.close();
     await appPool.destroy();
