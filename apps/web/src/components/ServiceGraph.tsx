@@ -25,6 +25,8 @@ export interface TrellisGraphProbe {
   edges: () => Record<string, unknown>[];
   edge: (source: string, destination: string) => Record<string, unknown> | undefined;
   cy: Core;
+  /** Benchmark hook: ms spent applying each frame (diff + cytoscape batch + layout if any), and until the next frame. */
+  applies?: { ms: number; toFrameMs?: number; layout: boolean; updates: number }[];
 }
 
 declare global {
@@ -168,6 +170,7 @@ export function ServiceGraph() {
 
     const apply = (graph: LiveGraph) => {
       if (!cy) return;
+      const t0 = performance.now();
       const diff = diffGraph(prev, graph);
       prev = graph;
       frames++;
@@ -185,10 +188,17 @@ export function ServiceGraph() {
       container.dataset.frames = String(frames);
       container.dataset.layouts = String(layouts);
       container.dataset.ts = String(graph.ts);
-      if (window.__trellisGraph) {
-        window.__trellisGraph.frames = frames;
-        window.__trellisGraph.layouts = layouts;
-        window.__trellisGraph.lastFrameTs = graph.ts;
+      const probe = window.__trellisGraph;
+      if (probe) {
+        probe.frames = frames;
+        probe.layouts = layouts;
+        probe.lastFrameTs = graph.ts;
+        const entry = { ms: performance.now() - t0, layout: diff.topologyChanged, updates: diff.update.length } as NonNullable<TrellisGraphProbe["applies"]>[number];
+        (probe.applies ??= []).push(entry);
+        if (probe.applies.length > 100) probe.applies.shift();
+        requestAnimationFrame(() => {
+          entry.toFrameMs = performance.now() - t0;
+        });
       }
       const services = graph.nodes.filter((n) => n.kind === "service").length;
       const rps = graph.nodes.filter((n) => n.kind === "service").reduce((s, n) => s + n.rps, 0);
