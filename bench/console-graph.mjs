@@ -62,7 +62,7 @@ export async function measureGraph(baseUrl, services, cfg, log, source = "consol
     log(`graph ${services} services: first render ${firstRenderMs.toFixed(0)} ms (${f.nodes} nodes, ${f.edges} edges; first apply ${f.firstApply.ms.toFixed(0)} ms)`);
     // One-second updates: wait for more frames, keep those that did not re-run the layout.
     const want = cfg.graphUpdates + 1;
-    await page.waitForFunction((n) => (window.__trellisGraph?.applies?.filter((a) => a.toFrameMs !== undefined).length ?? 0) >= n, want, { polling: 200, timeout: (want + 10) * 1000 });
+    await page.waitForFunction((n) => (window.__trellisGraph?.applies?.filter((a) => a.toFrameMs !== undefined).length ?? 0) >= n, want, { polling: 200, timeout: want * 4000 + 20_000 });
     const applies = (await page.evaluate(() => window.__trellisGraph.applies)).slice(1).filter((a) => a.toFrameMs !== undefined);
     const updates = applies.filter((a) => !a.layout);
     const ms = updates.map((a) => a.ms).sort((a, b) => a - b);

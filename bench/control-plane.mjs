@@ -210,7 +210,14 @@ export async function controlPlaneAndConsole(cfg, log) {
         await fleet.telemetry({});
       }
     }
-    for (const n of cfg.graphServices) out.graph.push(await measureGraph(cons.url, n, cfg, log, "feeder"));
+    for (const n of cfg.graphServices) {
+      try {
+        out.graph.push(await measureGraph(cons.url, n, cfg, log, "feeder"));
+      } catch (e) {
+        log(`graph ${n} FAILED: ${e?.message ?? e}`);
+        out.graphErrors = [...(out.graphErrors ?? []), { services: n, error: String(e?.message ?? e).slice(0, 300) }];
+      }
+    }
     // Console CPU: idle with every agent connected, then with 20-edge telemetry from each, one frame a second.
     const total = ctx.fleet.list.length + 2;
     const idle0 = procStats(pid);
