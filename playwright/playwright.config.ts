@@ -6,6 +6,8 @@ import { defineConfig } from "@playwright/test";
 const port = Number(process.env.PLAYWRIGHT_PORT ?? 3199);
 // A fresh data dir per run: the browser tests see a console and shop started exactly as `npm start` does.
 const dataDir = process.env.PLAYWRIGHT_DATA_DIR ?? mkdtempSync(join(tmpdir(), "trellis-playwright-"));
+// Workers inherit the runner's environment: specs find the shop's ports table under this dir.
+process.env.PLAYWRIGHT_DATA_DIR = dataDir;
 
 export default defineConfig({
   testDir: ".",

@@ -25,6 +25,11 @@ export const ProxyErrorKind = {
   requestTimeout: "request-timeout",
   clientClosed: "client-closed",
   connectUnsupported: "connect-not-supported",
+  circuitOpen: "circuit-open",
+  perTryTimeout: "per-try-timeout",
+  faultAbort: "fault-injected",
+  /** Internal: an upstream answer the retry layer swallowed to try again (never sent to a client as such). */
+  retriableStatus: "upstream-retriable-status",
 } as const;
 
 const K = ProxyErrorKind;
@@ -63,6 +68,14 @@ export const errors = {
     new TrellisError("TRELLIS_INBOUND_APP_TIMEOUT", K.appTimeout, 504, `local app on port ${port} did not answer in time`, { cause }),
   inboundBadRequest: (cause: unknown) =>
     new TrellisError("TRELLIS_INBOUND_BAD_REQUEST", K.badRequest, 400, "request cannot be forwarded", { cause }),
+  circuitOpen: (name: string, what: string) =>
+    new TrellisError("TRELLIS_OUTBOUND_CIRCUIT_OPEN", K.circuitOpen, 503, `circuit breaker for "${name}" is open: ${what}`),
+  perTryTimeout: (name: string, ms: number) =>
+    new TrellisError("TRELLIS_OUTBOUND_PER_TRY_TIMEOUT", K.perTryTimeout, 504, `an attempt to call "${name}" got no response within ${ms} ms`),
+  faultAbort: (name: string, status: number) =>
+    new TrellisError("TRELLIS_OUTBOUND_FAULT_INJECTED", K.faultAbort, status, `fault injected by the policy of "${name}"`),
+  retriableStatus: (name: string, status: number) =>
+    new TrellisError("TRELLIS_OUTBOUND_RETRIABLE_STATUS", K.retriableStatus, 502, `"${name}" answered ${status}; retrying`),
   /** The client went away before the response was complete; nothing is sent, the edge records 499. */
   clientClosed: () => new TrellisError("TRELLIS_HTTP_CLIENT_CLOSED", K.clientClosed, 499, "client closed the connection"),
 };

@@ -134,6 +134,8 @@ export class AgentHub {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private touchTimer: NodeJS.Timeout | null = null;
   private current: { version: number; topology: TopologyService[]; key: string } | null = null;
+  /** Callers of requestPush() waiting for the next round to have cut its version and sent the snapshots. */
+  private roundWaiters: ((version: number) => void)[] = [];
   /** Highest version any agent said it holds: the next version must exceed it. */
   private minVersion = 0;
   private shuttingDown = false;
@@ -380,17 +382,52 @@ export class AgentHub {
     if (this.roundTimer || this.shuttingDown) return;
     this.roundTimer = setTimeout(() => {
       this.roundTimer = null;
+      // Waiters registered before this round reads the store: their change is in it.
+      const waiters = this.roundWaiters.splice(0);
       this.roundChain = this.roundChain
         .then(() => this.runRound())
-        .catch((err) => this.log.error("push round failed", { error: err as Error }));
+        .catch((err) => this.log.error("push round failed", { error: err as Error }))
+        .finally(() => {
+          for (const w of waiters) w(this.currentVersion);
+        });
     }, this.options.debounceMs);
+  }
+
+  /**
+   * A committed config change (policies): runs a push round after the short debounce and resolves with the config
+   * version the change went out with (a new one whenever the change altered any snapshot).
+   */
+  requestPush(): Promise<number> {
+    if (this.shuttingDown) return Promise.resolve(this.currentVersion);
+    return new Promise((resolve) => {
+      this.roundWaiters.push(resolve);
+      this.scheduleRound();
+    });
+  }
+
+  /** How far the agents connected now got with `version`: acked it (or newer), NACKed it, or not yet. */
+  syncOf(version: number): { version: number; total: number; applied: number; nacked: number; pending: number; errors: string[] } {
+    let total = 0;
+    let applied = 0;
+    let nacked = 0;
+    const errors: string[] = [];
+    for (const s of this.sessions) {
+      if (s.phase !== "ready" || !s.hello) continue;
+      total++;
+      if (s.ackedVersion >= version) applied++;
+      else if (s.syncState === "NACKED" && s.sentVersion >= version) {
+        nacked++;
+        if (s.lastError && errors.length < 5) errors.push(`${s.hello.instanceId}: ${s.lastError}`);
+      }
+    }
+    return { version, total, applied, nacked, pending: total - applied - nacked, errors };
   }
 
   private async runRound(): Promise<void> {
     if (this.shuttingDown) return;
     const repos = this.deps.repos;
-    const [services, connected] = await this.serial(() =>
-      Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints()]),
+    const [services, connected, policies] = await this.serial(() =>
+      Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints(), repos.policies.all()]),
     );
     const now = Date.now();
     const endpoints: EndpointRow[] = [...connected];
@@ -399,7 +436,7 @@ export class AgentHub {
       if (g.expiresAt <= now) this.grace.delete(id);
       else if (!live.has(id)) endpoints.push(g);
     }
-    const topology = buildTopology(services, endpoints);
+    const topology = buildTopology(services, endpoints, policies);
     const key = topologyKey(topology);
     if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
       const floor = Math.max(this.minVersion, this.current?.version ?? 0);
@@ -528,6 +565,7 @@ export class AgentHub {
   /** Closes every agent socket. Instances keep `connected` so their endpoints get the restart grace next time. */
   async close(): Promise<void> {
     this.shuttingDown = true;
+    for (const w of this.roundWaiters.splice(0)) w(this.currentVersion);
     for (const t of [this.roundTimer, this.graceTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.touchTimer]) if (t) clearInterval(t);
     await this.serial(() => this.deps.repos.instances.stampConnected(new Date())).catch(() => undefined);

@@ -13,6 +13,8 @@ export interface ConsoleConfig {
   databaseUrl: string;
   /** From TRELLIS_JOIN_TOKEN; when absent the token is read from / generated into `<dataDir>/join-token`. */
   joinTokenEnv: string | undefined;
+  /** TRELLIS_SEED_FILE: initial traffic policies applied at first start (when no policy or revision exists). */
+  seedFile: string | undefined;
   /** Next.js dev mode (HMR, on-demand compilation) vs the production build in `.next`. */
   dev: boolean;
 }
@@ -29,6 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     dataDir,
     databaseUrl,
     joinTokenEnv: env.TRELLIS_JOIN_TOKEN || undefined,
+    seedFile: env.TRELLIS_SEED_FILE ? path.resolve(REPO_ROOT, env.TRELLIS_SEED_FILE) : undefined,
     dev: decideDevMode(env.NODE_ENV),
   };
 }

@@ -22,6 +22,7 @@ import { applyMigrations } from "./migrate.ts";
 import { createRepositories } from "./repositories/index.ts";
 import { appRouter } from "./root.ts";
 import { TelemetryStore } from "./telemetry-store.ts";
+import { TrafficService } from "./traffic.ts";
 
 const SHUTDOWN_BUDGET_MS = 2_000;
 
@@ -118,10 +119,16 @@ async function main(): Promise<void> {
       log: log.child({ component: "agent-hub" }),
       onRegistryChange: (services) => live.setRegistry(services),
     });
+    const traffic = new TrafficService(repos, hub, log.child({ component: "traffic" }));
+    if (cfg.seedFile) {
+      // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
+      const seeded = await traffic.seedIfEmpty(cfg.seedFile);
+      if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
+    }
     await hub.start();
     liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
     liveHub.start();
-    const services = { repos, live, hub };
+    const services = { repos, live, hub, traffic };
     trpcHandler = createHTTPHandler({
       router: appRouter,
       basePath: "/api/trpc/",

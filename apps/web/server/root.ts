@@ -2,12 +2,15 @@
 import { agentsRouter } from "./routers/agents.ts";
 import { graphRouter } from "./routers/graph.ts";
 import { servicesRouter } from "./routers/services.ts";
+import { revisionsRouter, trafficRouter } from "./routers/traffic.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 export const appRouter = router({
   graph: graphRouter,
   services: servicesRouter,
   agents: agentsRouter,
+  traffic: trafficRouter,
+  revisions: revisionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

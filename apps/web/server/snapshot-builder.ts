@@ -2,12 +2,14 @@
  * Pure: the mesh's topology (every service, its versions, its live endpoints) -> the MeshSnapshot one agent gets.
  * Every snapshot is validated with the protocol's meshSnapshotSchema before it leaves the console.
  */
-import { type Endpoint, type MeshSnapshot, meshSnapshotSchema } from "@trellis/protocol";
+import { type Endpoint, type MeshSnapshot, type ServicePolicy, meshSnapshotSchema, policyVersions } from "@trellis/protocol";
 
 export interface TopologyService {
   name: string;
   versions: string[];
   endpoints: Endpoint[];
+  /** The service's traffic policy (split, routes, timeout, retries, breaker, outlier detection, LB, faults). */
+  policy?: ServicePolicy;
 }
 
 export interface EndpointSource {
@@ -24,6 +26,7 @@ export interface EndpointSource {
 export function buildTopology(
   services: { name: string; versions: { version: string }[] | string[] }[],
   endpoints: EndpointSource[],
+  policies: Map<string, ServicePolicy> = new Map(),
 ): TopologyService[] {
   const byName = new Map<string, { versions: Set<string>; endpoints: Map<string, Endpoint> }>();
   const ensure = (name: string) => {
@@ -43,15 +46,26 @@ export function buildTopology(
     s.versions.add(ep.version);
     s.endpoints.set(ep.instanceId, { address: ep.address, version: ep.version, instanceId: ep.instanceId });
   }
+  // A policy applies to a service the mesh knows; the versions it names are listed even before one registers (a
+  // split to a version without instances then answers no-healthy-endpoints for its share, honestly).
+  for (const [name, policy] of policies) {
+    const s = byName.get(name);
+    if (s) for (const v of policyVersions(policy)) s.versions.add(v);
+  }
   return [...byName.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, s]) => ({
-      name,
-      versions: [...s.versions].sort(),
-      endpoints: [...s.endpoints.values()].sort((a, b) =>
-        a.address === b.address ? (a.instanceId < b.instanceId ? -1 : 1) : a.address < b.address ? -1 : 1,
-      ),
-    }));
+    .map(([name, s]) => {
+      const t: TopologyService = {
+        name,
+        versions: [...s.versions].sort(),
+        endpoints: [...s.endpoints.values()].sort((a, b) =>
+          a.address === b.address ? (a.instanceId < b.instanceId ? -1 : 1) : a.address < b.address ? -1 : 1,
+        ),
+      };
+      const policy = policies.get(name);
+      if (policy && Object.keys(policy).length > 0) t.policy = policy;
+      return t;
+    });
 }
 
 /** Canonical key of a topology: equal keys mean equal snapshots (apart from version and issuedAt). */
@@ -70,6 +84,7 @@ export function buildSnapshot(args: {
   issuedAt: Date;
 }): MeshSnapshot {
   const services = args.topology.map((s) => ({
+    ...(s.policy ?? {}),
     name: s.name,
     versions: [...s.versions],
     endpoints: s.endpoints.map((e) => ({ ...e })),

@@ -7,11 +7,13 @@ import { initTRPC } from "@trpc/server";
 import type { AgentHub } from "./agent-hub.ts";
 import type { LiveView } from "./live-view.ts";
 import type { Repositories } from "./repositories/index.ts";
+import type { TrafficService } from "./traffic.ts";
 
 export interface Services {
   repos: Repositories;
   live: LiveView;
   hub: AgentHub;
+  traffic: TrafficService;
 }
 
 export type Context = Services;

@@ -10,6 +10,7 @@ import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
+import type { RetryRuntime } from "../policy/retry-policy.ts";
 import { type RequestHeaderInfo, filterResponseHeaders } from "./headers.ts";
 import type { Stack } from "./layer.ts";
 
@@ -28,6 +29,8 @@ const enum Phase {
   Dispatched = 1,
   Streaming = 2,
   Done = 3,
+  /** A retriable answer is being drained (not relayed); the retry layer re-dispatches when it ends. */
+  Discarding = 4,
 }
 
 const EMPTY: string[] = [];
@@ -69,6 +72,23 @@ export class Exchange implements RequestHeaderInfo {
   /** Whether `target`'s in-flight count includes this exchange. */
   holdsTarget = false;
   timer: NodeJS.Timeout | null = null;
+
+  // Policies (set by the layers that own them; null/0 when the service has none).
+  /** Retry policy when this exchange may be retried (set by the retry layer). */
+  retryPolicy: RetryRuntime | null = null;
+  retriesLeft = 0;
+  /** Retries made so far. */
+  retries = 0;
+  /** Per-try timer (retry layer), cleared when the response head arrives. */
+  tryTimer: NodeJS.Timeout | null = null;
+  /** Fault-injection delay timer. */
+  faultTimer: NodeJS.Timeout | null = null;
+  /** This exchange counts against its service's circuit breaker. */
+  holdsCircuit = false;
+  /** The current attempt's outcome was fed to outlier detection. */
+  outcomeRecorded = false;
+  /** Failure to report once the abandoned attempt's abort comes back (per-try timeout). */
+  private pendingFailure: TrellisError | null = null;
 
   // Upstream call.
   upstream: Upstream | null = null;
@@ -151,6 +171,7 @@ export class Exchange implements RequestHeaderInfo {
     this.abortFn = null;
     this.resumeFn = null;
     this.cancelled = false;
+    this.pendingFailure = null;
     const req = this.req;
     dispatcher.dispatch(
       { path: this.path, method: req.method as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? req : null },
@@ -170,6 +191,17 @@ export class Exchange implements RequestHeaderInfo {
     } else if (this.phase === Phase.Dispatched) {
       this.cancelled = true;
     }
+  }
+
+  /**
+   * Abandons the current attempt (per-try timeout) if its response has not started: the upstream call is aborted and
+   * `err` travels up the stack once undici reports the abort. Returns false when too late.
+   */
+  abandonAttempt(err: TrellisError): boolean {
+    if (this.phase !== Phase.Dispatched || this.pendingFailure !== null) return false;
+    this.pendingFailure = err;
+    this.cancelUpstream();
+    return true;
   }
 
   /** The downstream connection closed before the exchange finished. */
@@ -192,9 +224,20 @@ export class Exchange implements RequestHeaderInfo {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.phase !== Phase.Dispatched) return false;
+    if (this.phase !== Phase.Dispatched || this.pendingFailure !== null) return false;
     if (statusCode < 200) return true; // 1xx (e.g. 103) are not relayed
     this.status = statusCode;
+    if (this.tryTimer !== null) {
+      clearTimeout(this.tryTimer);
+      this.tryTimer = null;
+    }
+    const rp = this.retryPolicy;
+    if (rp !== null && rp.retryOnStatus(this, statusCode)) {
+      // Drain this answer (keeps the connection reusable) and try again when it ends.
+      this.resumeFn = resume;
+      this.phase = Phase.Discarding;
+      return true;
+    }
     this.resumeFn = resume;
     this.phase = Phase.Streaming;
     const headers = filterResponseHeaders(rawHeaders);
@@ -207,7 +250,7 @@ export class Exchange implements RequestHeaderInfo {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.phase !== Phase.Streaming) return false;
+    if (this.phase !== Phase.Streaming) return this.phase === Phase.Discarding;
     this.bytesIn += chunk.length;
     if (this.res.write(chunk)) return true;
     this.res.once("drain", this.resumeFn!);
@@ -215,6 +258,10 @@ export class Exchange implements RequestHeaderInfo {
   }
 
   onComplete(_trailers: string[] | null): void {
+    if (this.phase === Phase.Discarding) {
+      this.retryDiscarded();
+      return;
+    }
     if (this.phase !== Phase.Streaming) return;
     this.abortFn = null;
     this.res.end();
@@ -230,7 +277,25 @@ export class Exchange implements RequestHeaderInfo {
       this.stack!.complete(this);
       return;
     }
+    if (this.phase === Phase.Discarding) {
+      this.retryDiscarded();
+      return;
+    }
+    const pending = this.pendingFailure;
+    if (pending !== null) {
+      this.pendingFailure = null;
+      this.phase = Phase.Routing;
+      this.stack!.fail(this, pending);
+      return;
+    }
     this.stack!.fail(this, this.upstream!.classify(this, err));
+  }
+
+  /** The swallowed retriable answer is over: hand the retry layer a failure it will retry. */
+  private retryDiscarded(): void {
+    this.abortFn = null;
+    this.phase = Phase.Routing;
+    this.stack!.fail(this, errors.retriableStatus(this.service, this.status));
   }
 
   /** undici 7 passes the chunk written (its typings say a size; accept both). */

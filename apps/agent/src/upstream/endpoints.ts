@@ -14,9 +14,10 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL_OPTIONS: PoolOptions = { keepAliveTimeoutMs: 30_000, connectTimeoutMs: 5_000 };
 
-export function createPool(origin: string, opts: PoolOptions): Pool {
+export function createPool(origin: string, opts: PoolOptions, connections: number | null = null): Pool {
   return new PoolClass(origin, {
     pipelining: 1,
+    connections,
     keepAliveTimeout: opts.keepAliveTimeoutMs,
     keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs, 60_000),
     connectTimeout: opts.connectTimeoutMs,
@@ -36,11 +37,20 @@ export class EndpointState {
   ewmaMs = EWMA_INITIAL_MS;
   ejectedUntil = 0;
   consecutiveFailures = 0;
+  // Outlier detection (upstream/outlier.ts): consecutive failures of answered calls and the ejection multiplier.
+  consecutive5xx = 0;
+  consecutiveGateway = 0;
+  /** How many times ejected "recently" (decays by one per outlier interval spent back in service). */
+  ejections = 0;
+  /** Total outlier ejections (for logs / tests). */
+  ejectedTotal = 0;
+  /** Per-endpoint connection cap of the pool (circuit breaker maxConnections); null = unlimited. */
+  connections: number | null = null;
   readonly origin: string;
 
   constructor(
     readonly address: string,
-    readonly pool: Pool,
+    public pool: Pool,
   ) {
     this.origin = "http://" + address;
   }
@@ -72,12 +82,21 @@ export class EndpointRegistry {
 
   constructor(private readonly poolOptions: PoolOptions = DEFAULT_POOL_OPTIONS) {}
 
-  /** The state for an address, creating its pool on first use. */
-  acquire(address: string): EndpointState {
+  /**
+   * The state for an address, creating its pool on first use. `connections` caps the pool (circuit breaker
+   * maxConnections); when it changes the pool is replaced and the old one closes after its in-flight calls.
+   */
+  acquire(address: string, connections: number | null = null): EndpointState {
     let ep = this.byAddress.get(address);
     if (ep === undefined) {
-      ep = new EndpointState(address, createPool("http://" + address, this.poolOptions));
+      ep = new EndpointState(address, createPool("http://" + address, this.poolOptions, connections));
+      ep.connections = connections;
       this.byAddress.set(address, ep);
+    } else if (ep.connections !== connections) {
+      const old = ep.pool;
+      ep.pool = createPool("http://" + address, this.poolOptions, connections);
+      ep.connections = connections;
+      old.close().catch(() => {});
     }
     return ep;
   }

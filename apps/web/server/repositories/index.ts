@@ -1,18 +1,21 @@
 import type { Db } from "../db.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
+import { PolicyRepository } from "./policies.ts";
 import { ServiceRepository } from "./services.ts";
 
 export interface Repositories {
   services: ServiceRepository;
   instances: InstanceRepository;
   meshState: MeshStateRepository;
+  policies: PolicyRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
   const services = new ServiceRepository(db);
-  return { services, instances: new InstanceRepository(db, services), meshState: new MeshStateRepository(db) };
+  return { services, instances: new InstanceRepository(db, services), meshState: new MeshStateRepository(db), policies: new PolicyRepository(db) };
 }
 
 export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";
 export type { EndpointRow, SyncState } from "./instances.ts";
+export type { RevisionRow } from "./policies.ts";

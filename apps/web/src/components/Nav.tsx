@@ -6,6 +6,7 @@ const links = [
   { href: "/", label: "Graph", match: (p: string) => p === "/" },
   { href: "/services", label: "Services", match: (p: string) => p.startsWith("/services") },
   { href: "/agents", label: "Agents", match: (p: string) => p.startsWith("/agents") },
+  { href: "/history", label: "History", match: (p: string) => p.startsWith("/history") },
 ];
 
 export function Nav() {

@@ -5,6 +5,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { formatMs, formatPct, formatRps } from "../lib/graph-model.ts";
 import { healthOf } from "../lib/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
+import { TrafficPanel } from "./TrafficPanel.tsx";
 import { ConnBadge, HealthBadge, Stat, SyncBadge, ago } from "./ui.tsx";
 
 interface EdgeRow {
@@ -101,6 +102,8 @@ export function ServiceDetail({ name }: { name: string }) {
         <Stat label="Errors" value={inbound.requests ? formatPct(inbound.errorPct) : "–"} testId="stat-errors" />
         <Stat label="RPS out" value={formatRps(s.stats.outbound.rps)} testId="stat-rps-out" />
       </section>
+
+      <TrafficPanel service={s.name} />
 
       <section className="card">
         <h2>Inbound traffic, last {Math.round(series.length / 60) || 1} min</h2>
