@@ -34,6 +34,7 @@ import type { Logger } from "./log.ts";
 import type { EndpointRow, Repositories, SyncState } from "./repositories/index.ts";
 import { type TopologyService, buildSnapshot, buildTopology, topologyKey } from "./snapshot-builder.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
+import type { TelemetryPolicy } from "./repositories/telemetry-policy.ts";
 
 export const CLOSE_BAD_TOKEN = 4001;
 export const CLOSE_PROTOCOL = 4002;
@@ -113,6 +114,8 @@ class AgentSession {
 export interface AgentHubDeps {
   repos: Repositories;
   store: TelemetryStore;
+  /** Receives the spans of every telemetry frame (synchronous enqueue; the writes happen elsewhere). */
+  spans?: { enqueue(spans: import("@trellis/protocol").Span[]): void };
   joinToken: string;
   log: Logger;
   /** Called after each push round with the registry as it stands (the live graph keeps it). */
@@ -133,9 +136,11 @@ export class AgentHub {
   private graceTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private touchTimer: NodeJS.Timeout | null = null;
-  private current: { version: number; topology: TopologyService[]; key: string } | null = null;
+  private current: { version: number; topology: TopologyService[]; key: string; telemetry: TelemetryPolicy | null } | null = null;
   /** Callers of requestPush() waiting for the next round to have cut its version and sent the snapshots. */
   private roundWaiters: ((version: number) => void)[] = [];
+  /** Tracing policy pushed in every snapshot (null = protocol defaults). A change cuts a new version. */
+  private telemetryPolicy: TelemetryPolicy | null = null;
   /** Highest version any agent said it holds: the next version must exceed it. */
   private minVersion = 0;
   private shuttingDown = false;
@@ -229,6 +234,7 @@ export class AgentHub {
       case "telemetry":
         session.telemetryFrames++;
         this.deps.store.ingest(frame.window);
+        if (frame.window.spans.length > 0) this.deps.spans?.enqueue(frame.window.spans);
         return;
       case "ack":
         this.onAck(session, frame);
@@ -437,11 +443,12 @@ export class AgentHub {
       else if (!live.has(id)) endpoints.push(g);
     }
     const topology = buildTopology(services, endpoints, policies);
-    const key = topologyKey(topology);
+    const telemetry = this.telemetryPolicy;
+    const key = topologyKey(topology) + (telemetry ? JSON.stringify(telemetry) : "");
     if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
       const floor = Math.max(this.minVersion, this.current?.version ?? 0);
       const version = await this.serial(() => repos.meshState.nextVersion(floor));
-      this.current = { version, topology, key };
+      this.current = { version, topology, key, telemetry };
       this.rounds++;
       this.log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
     }
@@ -463,7 +470,13 @@ export class AgentHub {
     }
     let snapshot: unknown;
     try {
-      snapshot = buildSnapshot({ version: current.version, service: h.service, topology: current.topology, issuedAt: new Date(now) });
+      snapshot = buildSnapshot({
+        version: current.version,
+        service: h.service,
+        topology: current.topology,
+        issuedAt: new Date(now),
+        telemetry: current.telemetry ?? undefined,
+      });
     } catch (err) {
       this.log.error("snapshot failed validation; not sent", { instanceId: h.instanceId, version: current.version, error: err as Error });
       return;
@@ -478,6 +491,12 @@ export class AgentHub {
     this.serial(() => this.deps.repos.instances.recordSent(h.instanceId, frame.version)).catch((err) =>
       this.log.error("recording sent version failed", { instanceId: h.instanceId, error: err as Error }),
     );
+  }
+
+  /** Sets the tracing policy every snapshot carries and pushes it to every agent (a new config version). */
+  setTelemetryPolicy(policy: TelemetryPolicy): void {
+    this.telemetryPolicy = { ...policy, slowThresholdMsByService: { ...policy.slowThresholdMsByService } };
+    this.scheduleRound();
   }
 
   // ---------------------------------------------------------------- timers

@@ -23,6 +23,7 @@ import { createRepositories } from "./repositories/index.ts";
 import { appRouter } from "./root.ts";
 import { TelemetryStore } from "./telemetry-store.ts";
 import { TrafficService } from "./traffic.ts";
+import { type Observability, startObservability } from "./observability/index.ts";
 
 const SHUTDOWN_BUDGET_MS = 2_000;
 
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   let hub: AgentHub | null = null;
   let liveHub: LiveHub | null = null;
+  let obs: Observability | null = null;
   let trpcHandler: http.RequestListener | null = null;
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextApp: { close(): Promise<void> } | null = null;
@@ -112,9 +114,11 @@ async function main(): Promise<void> {
     const store = new TelemetryStore();
     const live = new LiveView(store);
     live.setRegistry(await repos.services.summaries());
+    obs = await startObservability(repos, store, log);
     hub = new AgentHub({
       repos,
       store,
+      spans: obs.spans,
       joinToken: token.token,
       log: log.child({ component: "agent-hub" }),
       onRegistryChange: (services) => live.setRegistry(services),
@@ -125,10 +129,11 @@ async function main(): Promise<void> {
       const seeded = await traffic.seedIfEmpty(cfg.seedFile);
       if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
     }
+    hub.setTelemetryPolicy(await repos.telemetryPolicy.get());
     await hub.start();
     liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
     liveHub.start();
-    const services = { repos, live, hub, traffic };
+    const services = { repos, live, hub, traffic, obs };
     trpcHandler = createHTTPHandler({
       router: appRouter,
       basePath: "/api/trpc/",
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await Promise.all([hub?.close(), liveHub?.close()]);
+      await Promise.race([obs?.close(), new Promise((r) => setTimeout(r, 500).unref())]);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,6 +3,8 @@ import { agentsRouter } from "./routers/agents.ts";
 import { graphRouter } from "./routers/graph.ts";
 import { servicesRouter } from "./routers/services.ts";
 import { revisionsRouter, trafficRouter } from "./routers/traffic.ts";
+import { telemetryRouter } from "./routers/telemetry.ts";
+import { tracesRouter } from "./routers/traces.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 export const appRouter = router({
@@ -11,6 +13,8 @@ export const appRouter = router({
   agents: agentsRouter,
   traffic: trafficRouter,
   revisions: revisionsRouter,
+  traces: tracesRouter,
+  telemetry: telemetryRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -82,6 +82,8 @@ export function buildSnapshot(args: {
   service: string;
   topology: TopologyService[];
   issuedAt: Date;
+  /** Tracing policy (sampling rate, slow thresholds); protocol defaults when absent. */
+  telemetry?: { sampleRate: number; slowThresholdMs: number; slowThresholdMsByService: Record<string, number> };
 }): MeshSnapshot {
   const services = args.topology.map((s) => ({
     ...(s.policy ?? {}),
@@ -96,6 +98,16 @@ export function buildSnapshot(args: {
     version: args.version,
     service: args.service,
     services,
+    ...(args.telemetry
+      ? {
+          telemetry: {
+            intervalMs: 1000,
+            sampleRate: args.telemetry.sampleRate,
+            slowThresholdMs: args.telemetry.slowThresholdMs,
+            slowThresholdMsByService: { ...args.telemetry.slowThresholdMsByService },
+          },
+        }
+      : {}),
     issuedAt: args.issuedAt.toISOString(),
   });
 }

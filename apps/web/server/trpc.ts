@@ -6,6 +6,7 @@
 import { initTRPC } from "@trpc/server";
 import type { AgentHub } from "./agent-hub.ts";
 import type { LiveView } from "./live-view.ts";
+import type { Observability } from "./observability/index.ts";
 import type { Repositories } from "./repositories/index.ts";
 import type { TrafficService } from "./traffic.ts";
 
@@ -14,6 +15,7 @@ export interface Services {
   live: LiveView;
   hub: AgentHub;
   traffic: TrafficService;
+  obs: Observability;
 }
 
 export type Context = Services;

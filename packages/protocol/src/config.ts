@@ -211,9 +211,14 @@ export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
 export const telemetrySettingsSchema = z.object({
   /** How often the agent sends a telemetry frame. */
   intervalMs: z.number().int().min(100).max(60_000).default(1000),
-  /** Head sampling rate for spans, 0..1. */
+  /** Head sampling rate for spans, 0..1 (decided where a trace starts; the sampled flag travels in traceparent). */
   sampleRate: z.number().min(0).max(1).default(0.01),
+  /** Tail rule: a span slower than this is always kept (errors always are). Default for services not listed below. */
+  slowThresholdMs: z.number().int().min(1).max(600_000).default(1000),
+  /** Per-service slow thresholds (the destination's for client spans, the agent's own for server spans). */
+  slowThresholdMsByService: z.record(z.string(), z.number().int().min(1).max(600_000)).default({}),
 });
+export type TelemetrySettings = z.infer<typeof telemetrySettingsSchema>;
 
 export const meshSnapshotSchema = z
   .object({
@@ -224,7 +229,7 @@ export const meshSnapshotSchema = z
     trustDomain: z.string().min(1).default("trellis.local"),
     /** Every service this agent may call (and its own). */
     services: z.array(serviceConfigSchema),
-    telemetry: telemetrySettingsSchema.default({ intervalMs: 1000, sampleRate: 0.01 }),
+    telemetry: telemetrySettingsSchema.default({ intervalMs: 1000, sampleRate: 0.01, slowThresholdMs: 1000, slowThresholdMsByService: {} }),
     issuedAt: z.string().datetime(),
   })
   .superRefine((snap, ctx) => {

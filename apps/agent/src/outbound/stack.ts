@@ -11,6 +11,7 @@ import type { Self } from "../config/routes.ts";
 import { Stack } from "../proxy/layer.ts";
 import type { EdgeRegistry } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+import type { Tracer } from "../telemetry/tracing.ts";
 import { BalanceLayer } from "./balance.ts";
 import { CircuitLayer } from "./circuit.ts";
 import { ConnectLayer } from "./connect.ts";
@@ -20,9 +21,9 @@ import { RetryLayer } from "./retry.ts";
 import { RouteLayer } from "./route.ts";
 import { TimeoutLayer } from "./timeout.ts";
 
-export function outboundStack(deps: { config: ConfigState; edges: EdgeRegistry; self: Self; proxyErrors: ProxyErrorCounter }): Stack {
+export function outboundStack(deps: { config: ConfigState; edges: EdgeRegistry; self: Self; proxyErrors: ProxyErrorCounter; tracer?: Tracer }): Stack {
   return new Stack([
-    new ObserveLayer(deps.proxyErrors, "outbound"),
+    new ObserveLayer(deps.proxyErrors, "outbound", deps.tracer ?? null),
     new RouteLayer(deps.config, deps.edges, deps.self),
     new FaultLayer(),
     new TimeoutLayer(),

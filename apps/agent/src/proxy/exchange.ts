@@ -11,6 +11,7 @@ import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { RetryRuntime } from "../policy/retry-policy.ts";
+import { AttemptRecord } from "../telemetry/tracing.ts";
 import { type RequestHeaderInfo, filterResponseHeaders } from "./headers.ts";
 import type { Stack } from "./layer.ts";
 
@@ -89,6 +90,22 @@ export class Exchange implements RequestHeaderInfo {
   outcomeRecorded = false;
   /** Failure to report once the abandoned attempt's abort comes back (per-try timeout). */
   private pendingFailure: TrellisError | null = null;
+  // Trace context of this hop (Tracer.begin/end): a few strings, no objects unless the request is kept.
+  traceId = "";
+  parentSpanId = "";
+  spanId = "";
+  sampled = false;
+  /** Caller identity (SPIFFE id) once mTLS terminates here; null = unknown / plaintext. */
+  peerIdentity: string | null = null;
+  /** Whether this hop ran over mTLS. */
+  mtls = false;
+  /** Upstream attempts so far (each `dispatch`), when the current one started, and the earlier ones (retries only). */
+  dispatches = 0;
+  dispatchAt = 0;
+  attemptLog: AttemptRecord[] | null = null;
+  private attemptError: string | null = null;
+  /** The target the current attempt went to (balance may already have picked the next one when it closes). */
+  private attemptTarget: Target | null = null;
 
   // Upstream call.
   upstream: Upstream | null = null;
@@ -167,6 +184,13 @@ export class Exchange implements RequestHeaderInfo {
 
   /** Starts (or restarts, after a failed attempt) the upstream call on `dispatcher`. */
   dispatch(dispatcher: Dispatcher): void {
+    // Every attempt goes through here, whichever layer retries: the previous one is closed into the attempt log.
+    const now = performance.now();
+    if (this.dispatches > 0) this.closeAttempt(now);
+    this.dispatches++;
+    this.dispatchAt = now;
+    this.attemptError = null;
+    this.attemptTarget = this.target;
     this.phase = Phase.Dispatched;
     this.abortFn = null;
     this.resumeFn = null;
@@ -177,6 +201,13 @@ export class Exchange implements RequestHeaderInfo {
       { path: this.path, method: req.method as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? req : null },
       this as unknown as Dispatcher.DispatchHandler,
     );
+  }
+
+  private closeAttempt(now: number): void {
+    const t = this.attemptTarget;
+    const rec = new AttemptRecord(this.dispatchAt, now, t !== null ? t.ep.address : "app", t !== null ? t.version : "", this.status, this.attemptError);
+    if (this.attemptLog === null) this.attemptLog = [rec];
+    else if (this.attemptLog.length < 30) this.attemptLog.push(rec);
   }
 
   /**
@@ -284,11 +315,14 @@ export class Exchange implements RequestHeaderInfo {
     const pending = this.pendingFailure;
     if (pending !== null) {
       this.pendingFailure = null;
+      this.attemptError = pending.proxyError;
       this.phase = Phase.Routing;
       this.stack!.fail(this, pending);
       return;
     }
-    this.stack!.fail(this, this.upstream!.classify(this, err));
+    const classified = this.upstream!.classify(this, err);
+    this.attemptError = classified.proxyError;
+    this.stack!.fail(this, classified);
   }
 
   /** The swallowed retriable answer is over: hand the retry layer a failure it will retry. */

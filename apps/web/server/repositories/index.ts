@@ -3,17 +3,31 @@ import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
 import { PolicyRepository } from "./policies.ts";
 import { ServiceRepository } from "./services.ts";
+import { RollupRepository } from "./rollups.ts";
+import { SpanRepository } from "./spans.ts";
+import { TelemetryPolicyRepository } from "./telemetry-policy.ts";
 
 export interface Repositories {
   services: ServiceRepository;
   instances: InstanceRepository;
   meshState: MeshStateRepository;
   policies: PolicyRepository;
+  spans: SpanRepository;
+  rollups: RollupRepository;
+  telemetryPolicy: TelemetryPolicyRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
   const services = new ServiceRepository(db);
-  return { services, instances: new InstanceRepository(db, services), meshState: new MeshStateRepository(db), policies: new PolicyRepository(db) };
+  return {
+    services,
+    instances: new InstanceRepository(db, services),
+    meshState: new MeshStateRepository(db),
+    policies: new PolicyRepository(db),
+    spans: new SpanRepository(db),
+    rollups: new RollupRepository(db),
+    telemetryPolicy: new TelemetryPolicyRepository(db),
+  };
 }
 
 export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";
