@@ -111,7 +111,9 @@ export interface ConsoleHandle {
   token: string;
 }
 
-export async function startConsole(opts: { dataDir?: string; token?: string; port?: number } = {}): Promise<ConsoleHandle> {
+export async function startConsole(
+  opts: { dataDir?: string; token?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ConsoleHandle> {
   const dataDir = opts.dataDir ?? tempDir("console");
   const token = opts.token ?? "test-join-token-0123456789";
   const proc = new Proc("console", process.execPath, ["--import", "tsx", consoleMain], {
@@ -119,6 +121,7 @@ export async function startConsole(opts: { dataDir?: string; token?: string; por
     HOST: "127.0.0.1",
     TRELLIS_DATA_DIR: dataDir,
     TRELLIS_JOIN_TOKEN: token,
+    ...opts.env,
   });
   const line = await proc.waitFor((l) => l.msg === "console listening", 60_000, "console listening");
   const url = String(line.url);
@@ -141,6 +144,8 @@ export async function startAgent(opts: {
   token?: string;
   stateDir?: string;
   instanceId?: string;
+  /** More CLI flags (e.g. `--outbound-port`). */
+  extraArgs?: string[];
 }): Promise<AgentHandle> {
   const stateDir = opts.stateDir ?? tempDir(`agent-${opts.service}`);
   const args = [
@@ -157,6 +162,7 @@ export async function startAgent(opts: {
     opts.instanceId ?? `${opts.service}-${opts.version}-${Math.random().toString(36).slice(2, 8)}`,
   ];
   if (opts.console) args.push("--console", opts.console);
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   const proc = new Proc(`agent ${opts.service}`, process.execPath, args, {
     TRELLIS_JOIN_TOKEN: opts.token ?? "",
   });
