@@ -7,6 +7,7 @@ const links = [
   { href: "/services", label: "Services", match: (p: string) => p.startsWith("/services") },
   { href: "/agents", label: "Agents", match: (p: string) => p.startsWith("/agents") },
   { href: "/history", label: "History", match: (p: string) => p.startsWith("/history") },
+  { href: "/traces", label: "Traces", match: (p: string) => p.startsWith("/traces") },
 ];
 
 export function Nav() {

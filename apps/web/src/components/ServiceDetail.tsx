@@ -6,6 +6,7 @@ import { formatMs, formatPct, formatRps } from "../lib/graph-model.ts";
 import { healthOf } from "../lib/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { TrafficPanel } from "./TrafficPanel.tsx";
+import { ServiceObservability } from "./ServiceObservability.tsx";
 import { ConnBadge, HealthBadge, Stat, SyncBadge, ago } from "./ui.tsx";
 
 interface EdgeRow {
@@ -123,6 +124,8 @@ export function ServiceDetail({ name }: { name: string }) {
           </ResponsiveContainer>
         </div>
       </section>
+
+      <ServiceObservability name={s.name} />
 
       <div className="grid-2">
         <section className="card">

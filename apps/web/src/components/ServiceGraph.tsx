@@ -15,6 +15,7 @@ import { diffGraph } from "../lib/graph-diff.ts";
 import { layeredLayout } from "../lib/graph-layout.ts";
 import { HEALTH_COLORS } from "../lib/health.ts";
 import type { LiveGraph } from "../lib/live-types.ts";
+import { EdgePanel, type TappedEdge, edgeFromId } from "./EdgePanel.tsx";
 
 export interface TrellisGraphProbe {
   frames: number;
@@ -147,6 +148,7 @@ export function ServiceGraph() {
   routerRef.current = router;
   const [conn, setConn] = useState<Conn>("connecting");
   const [summary, setSummary] = useState({ services: 0, edges: 0, rps: 0, ts: 0 });
+  const [tappedEdge, setTappedEdge] = useState<TappedEdge | null>(null);
 
   useEffect(() => {
     const container = containerRef.current;
@@ -247,6 +249,7 @@ export function ServiceGraph() {
         const data = evt.target.data() as { kind: string; service: string };
         if (data.kind === "service" || data.kind === "version") routerRef.current.push(`/services/${encodeURIComponent(data.service)}`);
       });
+      c.on("tap", "edge", (evt) => setTappedEdge(edgeFromId(String(evt.target.id()), String(evt.target.data("label") ?? ""))));
       window.__trellisGraph = {
         frames: 0,
         layouts: 0,
@@ -298,6 +301,7 @@ export function ServiceGraph() {
         </span>
       </div>
       <div ref={containerRef} className="graph-canvas" data-testid="service-graph" data-node-count="0" data-edge-count="0" />
+      {tappedEdge && <EdgePanel edge={tappedEdge} onClose={() => setTappedEdge(null)} />}
       {summary.services === 0 && (
         <div className="graph-empty" data-testid="graph-empty">
           No services yet. Start agents with the join token (<code>data/join-token</code>) and they appear here.
