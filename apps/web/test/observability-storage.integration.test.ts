@@ -11,7 +11,10 @@ import type { Span } from "@trellis/protocol";
 import { closeDb, openDb } from "../server/db.ts";
 import { createLogger } from "../server/log.ts";
 import { applyMigrations } from "../server/migrate.ts";
+import { RollupTask, seriesFor } from "../server/observability/rollups.ts";
 import { SpanIngestor } from "../server/observability/span-ingest.ts";
+import { TelemetryStore } from "../server/telemetry-store.ts";
+import { emptyHistogram, observe } from "@trellis/protocol";
 import { type Repositories, createRepositories } from "../server/repositories/index.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "trellis-spans-"));
@@ -120,5 +123,43 @@ describe("span storage", () => {
     }
     assert.equal(seen.length, 30);
     assert.equal(new Set(seen).size, 30);
+  });
+
+  test("settled minutes of the live windows are rolled up into MetricRollup rows; long ranges chart from them", async () => {
+    const store = new TelemetryStore();
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000) * 60 - 120; // two minutes ago, minute-aligned (unix s)
+    for (let s = 0; s < 60; s++) {
+      const latency = emptyHistogram();
+      for (let i = 0; i < 10; i++) observe(latency, 4);
+      store.ingest(
+        {
+          windowStart: (minute + s) * 1000,
+          edges: [{ source: "web", sourceVersion: "v1", destination: "payments", destinationVersion: "v2", statusClass: s < 6 ? "5xx" : "2xx", requests: 10, errors: s < 6 ? 10 : 0, bytesIn: 0, bytesOut: 0, mtls: 0, latency }],
+        },
+        (minute + s) * 1000 + 900, // each window arrives in its own second
+      );
+    }
+    const task = new RollupTask(store, repos.rollups, { intervalMs: 60_000, maxAgeMs: 86_400_000 }, log);
+    await task.start();
+    task.stop();
+    assert.ok((await task.run(now)) >= 1);
+    const rows = await repos.rollups.range({ fromMs: minute * 1000, toMs: (minute + 60) * 1000, destination: "payments" });
+    assert.equal(rows.length, 1);
+    assert.deepEqual([rows[0].requests, rows[0].errors, rows[0].source], [600, 60, "web"]);
+    assert.equal(await task.run(now), 0, "a minute is rolled once");
+    // A 6-hour chart of the edge: rollups for minutes beyond the live window (here one 30 minutes ago), memory after.
+    const old = minute - 28 * 60;
+    await repos.rollups.insertMany([{ ...rows[0], bucketStartMs: old * 1000, requests: 120, errors: 0 }]);
+    const series = await seriesFor(store, repos.rollups, { source: "web", destination: "payments" }, 6 * 3600, now);
+    assert.equal(series.binSeconds, 300);
+    assert.ok(series.liveFromMs > old * 1000 && series.liveFromMs <= minute * 1000);
+    assert.equal(series.bins.reduce((a, b) => a + b.requests, 0), 720, "120 from the rollup + 600 live");
+    assert.equal(series.bins.find((b) => b.t <= old * 1000 && b.t + 300_000 > old * 1000)!.requests, 120);
+    const inbound = await seriesFor(store, repos.rollups, { service: "payments" }, 3600, now);
+    assert.equal(inbound.bins.reduce((a, b) => a + b.requests, 0), 720);
+    const recent = await seriesFor(store, repos.rollups, { service: "payments" }, 300, now);
+    assert.equal(recent.bins.reduce((a, b) => a + b.requests, 0), 600, "5 min: live memory only");
+    assert.equal(recent.bins.find((b) => b.requests > 0)!.errorPct, 100);
   });
 });
