@@ -64,10 +64,12 @@ test("traces: payments errors → one trace's waterfall; graph edge web → paym
     await paymentsFailures(request);
 
     // Filter on payments errors.
+    // (filters live in the URL: wait for each to land before the next)
     await page.getByTestId("traces-filter-service").selectOption("payments");
-    await page.getByTestId("traces-filter-errors").check();
     await expect(page).toHaveURL(/service=payments/);
+    await page.getByTestId("traces-filter-errors").click();
     await expect(page).toHaveURL(/errors=1/);
+    await expect(page.getByTestId("traces-filter-errors")).toBeChecked();
     const rows = page.getByTestId("trace-row");
     await expect(rows.first(), "a failed payments trace is listed").toBeVisible({ timeout: 30_000 });
     const errorFlags = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-error")));
