@@ -1,22 +1,27 @@
 /**
  * Shared Playwright fixtures: every spec imports `test` and `expect` from here, so signing in to the console lives in
- * one place. Each test's page starts signed in as the admin (playwright.config.ts starts the console with
- * TRELLIS_ADMIN_PASSWORD); specs that need a signed-out browser use `signedOut: true`.
+ * one place. Each test's page (and its `request` API context) starts signed in as the admin (playwright.config.ts
+ * starts the console with TRELLIS_ADMIN_PASSWORD); specs that need a signed-out browser use `signedOut: true`.
  */
-import { test as base, expect } from "@playwright/test";
+import { type APIRequestContext, test as base, expect } from "@playwright/test";
 
 export const ADMIN_PASSWORD = process.env.TRELLIS_ADMIN_PASSWORD ?? "playwright-admin-password";
+
+async function signIn(request: APIRequestContext, baseURL: string | undefined): Promise<void> {
+  const res = await request.post(`${baseURL}/api/auth/signin`, { data: { username: "admin", password: ADMIN_PASSWORD } });
+  expect(res.status(), "sign in as admin").toBe(200);
+}
 
 export const test = base.extend<{ signedOut: boolean }>({
   signedOut: [false, { option: true }],
   page: async ({ page, signedOut, baseURL }, use) => {
-    if (!signedOut) {
-      const res = await page.request.post(`${baseURL}/api/auth/signin`, {
-        data: { username: "admin", password: ADMIN_PASSWORD },
-      });
-      expect(res.status(), "sign in as admin").toBe(200);
-    }
+    if (!signedOut) await signIn(page.request, baseURL);
     await use(page);
+  },
+  // The API request context (its own cookie jar) is signed in the same way; mutations still send the CSRF header.
+  request: async ({ request, signedOut, baseURL }, use) => {
+    if (!signedOut) await signIn(request, baseURL);
+    await use(request);
   },
 });
 export { expect };

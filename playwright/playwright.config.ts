@@ -9,6 +9,8 @@ const dataDir = process.env.PLAYWRIGHT_DATA_DIR ?? mkdtempSync(join(tmpdir(), "t
 /** The first admin's password for the browser tests' console (fixtures.ts signs in with it). */
 export const ADMIN_PASSWORD = process.env.TRELLIS_ADMIN_PASSWORD ?? "playwright-admin-password";
 process.env.TRELLIS_ADMIN_PASSWORD = ADMIN_PASSWORD;
+// Workers inherit the runner's environment: specs find the shop's ports table under this dir.
+process.env.PLAYWRIGHT_DATA_DIR = dataDir;
 
 export default defineConfig({
   testDir: ".",

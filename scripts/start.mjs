@@ -5,7 +5,8 @@
 //
 // Environment: PORT (console, default 3000; 0 = OS-chosen), HOST (127.0.0.1), TRELLIS_DATA_DIR (default <repo>/data),
 // SHOP_RPS (load generator rate, default 40), TRELLIS_JOIN_TOKEN (optional; otherwise the console's <data>/join-token),
-// TRELLIS_ADMIN_PASSWORD (the first admin's password; otherwise generated at first start and shown here once).
+// TRELLIS_ADMIN_PASSWORD (the first admin's password; otherwise generated at first start and shown here once),
+// TRELLIS_SEED_FILE (initial traffic policies for a fresh data dir; default examples/shop/mesh-seed.json with the shop).
 // Flags: --no-shop (console only), --no-build (skip the turbo build).
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -212,7 +213,14 @@ async function main() {
   // 2. The console.
   say(`starting the console (data: ${dataDir})`);
   const consoleChild = start("console", process.execPath, ["--import", "tsx", join(root, "apps/web/server/main.ts")], {
-    env: { PORT: port, HOST: host, TRELLIS_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? "production" },
+    env: {
+      PORT: port,
+      HOST: host,
+      TRELLIS_DATA_DIR: dataDir,
+      NODE_ENV: process.env.NODE_ENV ?? "production",
+      // The demo's initial policies (payments canary 90/10), applied at the console's first start only.
+      ...(withShop ? { TRELLIS_SEED_FILE: process.env.TRELLIS_SEED_FILE ?? "examples/shop/mesh-seed.json" } : {}),
+    },
     logFile: join(dataDir, "console.log"),
     secret: (line) => {
       const m = /^TRELLIS FIRST ADMIN: username (\S+) password (\S+)$/.exec(line);

@@ -26,7 +26,7 @@ function testFiles(dir) {
 const groups = ["packages", "apps", "examples"].flatMap((top) =>
   existsSync(join(root, top)) ? readdirSync(join(root, top)).map((pkg) => join(root, top, pkg, "test")) : [],
 );
-groups.push(join(root, "tests"));
+groups.push(join(root, "tests"), join(root, "bench", "test"));
 let files = groups.flatMap(testFiles).sort();
 // Units first (fast feedback), integration after.
 files.sort((a, b) => Number(a.includes("integration")) - Number(b.includes("integration")) || a.localeCompare(b));

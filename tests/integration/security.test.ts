@@ -166,13 +166,13 @@ describe("security: mTLS, identities, authorization, console access", { concurre
   });
 
   test("without a session: pages redirect to sign-in, tRPC is 401, /ws/live is refused", async () => {
-    for (const p of ["/", "/services", "/services/catalog", "/agents", "/settings"]) {
+    for (const p of ["/", "/services", "/services/catalog", "/agents", "/settings", "/history", "/traces"]) {
       const res = await fetch(`${consoleProc.url}${p}`, { redirect: "manual" });
       assert.ok([302, 303, 307].includes(res.status), `${p}: ${res.status}`);
       assert.match(res.headers.get("location") ?? "", /^\/signin/);
     }
     assert.equal((await fetch(`${consoleProc.url}/signin`)).status, 200);
-    for (const p of ["graph.live", "services.list", "agents.list", "security.users"]) {
+    for (const p of ["graph.live", "services.list", "agents.list", "security.users", "revisions.list", "traces.stats", "telemetry.policy"]) {
       assert.equal((await fetch(`${consoleProc.url}/api/trpc/${p}`)).status, 401, p);
     }
     const bad = new ConsoleSession(consoleProc.url);
@@ -230,5 +230,43 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     } finally {
       await app.close();
     }
+  });
+  test("mTLS and authorization changes are config revisions (who, readable diff); rolling one back restores it", async () => {
+    type Rev = { id: number; actor: string; service: string; kind: string; summary: string; diff: string[]; configVersion: number; rollbackOf: number | null };
+    const revs = await admin.query<Rev[]>("revisions.list", { service: "catalog" });
+    const toPermissive = revs.find((r) => r.kind === "mtls" && r.diff.includes("~ mtls: STRICT → PERMISSIVE"));
+    assert.ok(toPermissive, `an mtls revision STRICT → PERMISSIVE in ${JSON.stringify(revs.map((r) => [r.kind, r.diff]))}`);
+    assert.equal(toPermissive.actor, "admin");
+    assert.equal(toPermissive.summary, "mTLS STRICT → PERMISSIVE");
+    assert.ok(toPermissive.configVersion > 0, "stamped with the config version it went out with");
+    const allowWeb = revs.find((r) => r.kind === "authz" && r.diff.includes(`+ allow ${WEB_ID} GET /allowed`));
+    assert.ok(allowWeb, "the rule that let web in is a revision with a readable diff");
+    assert.equal(allowWeb.actor, "admin");
+
+    // Rolling back the switch to PERMISSIVE makes catalog STRICT again, on both agents; mesh calls keep working.
+    const rb = await admin.mutate<{ revision: Rev }>("revisions.rollback", { id: toPermissive.id });
+    assert.equal(rb.revision.kind, "rollback");
+    assert.equal(rb.revision.rollbackOf, toPermissive.id);
+    assert.deepEqual(rb.revision.diff, ["~ mtls: PERMISSIVE → STRICT"]);
+    await eventually(async () => (await appliedMode(catalogAgent, "catalog")) === "STRICT" && (await appliedMode(webAgent, "catalog")) === "STRICT", 15_000, "STRICT restored");
+    assert.equal((await admin.query<{ mtls: string }>("security.service", { name: "catalog" })).mtls, "STRICT");
+    // Plaintext is refused again: a new connection fails the handshake, a keep-alive one from before gets 403.
+    const plain = await request(catalogAgent.inbound, "/plain-after-rollback", { timeoutMs: 5_000 }).then(
+      (r) => `${r.status} ${r.headers["x-trellis-error"]}`,
+      () => "refused",
+    );
+    assert.ok(plain === "refused" || plain === "403 mtls-required", `plaintext after the rollback: ${plain}`);
+    assert.ok(!catalogApp.seen.some((r) => r.url === "/plain-after-rollback"), "it never reached the app");
+    assert.equal((await request(webAgent.inbound, "/call/catalog/allowed/after-rollback")).status, 200);
+
+    // Rolling back the rule that let web in restores exactly the rules it replaced (cart only): web is denied again.
+    const rbRule = await admin.mutate<{ revision: Rev }>("revisions.rollback", { id: allowWeb.id });
+    assert.ok(rbRule.revision.diff.includes(`- allow ${WEB_ID} GET /allowed`), JSON.stringify(rbRule.revision.diff));
+    const rules = (await admin.query<{ rules: { principals: string[] }[] }>("security.service", { name: "catalog" })).rules;
+    assert.deepEqual(rules.map((r) => r.principals), [["spiffe://trellis.local/service/cart"]]);
+    await eventually(async () => (await request(webAgent.inbound, "/call/catalog/allowed/2")).status === 403, 10_000, "web denied after the rollback");
+    // ...and rolling back that rollback lets it in again.
+    await admin.mutate("revisions.rollback", { id: rbRule.revision.id });
+    await eventually(async () => (await request(webAgent.inbound, "/call/catalog/allowed/3")).status === 200, 10_000, "web allowed again");
   });
 });

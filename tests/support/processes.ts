@@ -147,6 +147,8 @@ export async function startAgent(opts: {
   stateDir?: string;
   instanceId?: string;
   env?: NodeJS.ProcessEnv;
+  /** More CLI flags (e.g. `--outbound-port`). */
+  extraArgs?: string[];
 }): Promise<AgentHandle> {
   const stateDir = opts.stateDir ?? tempDir(`agent-${opts.service}`);
   const args = [
@@ -163,6 +165,7 @@ export async function startAgent(opts: {
     opts.instanceId ?? `${opts.service}-${opts.version}-${Math.random().toString(36).slice(2, 8)}`,
   ];
   if (opts.console) args.push("--console", opts.console);
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   const proc = new Proc(`agent ${opts.service}`, process.execPath, args, {
     TRELLIS_JOIN_TOKEN: opts.token ?? "",
     ...opts.env,

@@ -21,6 +21,7 @@ import { outboundStack } from "./outbound/stack.ts";
 import { EdgeRegistry } from "./telemetry/edges.ts";
 import { ProxyErrorCounter } from "./telemetry/proxy-errors.ts";
 import { TelemetryReporter } from "./telemetry/reporter.ts";
+import { Tracer } from "./telemetry/tracing.ts";
 import { DEFAULT_POOL_OPTIONS, EndpointRegistry, createPool } from "./upstream/endpoints.ts";
 import { Identity } from "./security/identity.ts";
 import { InboundFront } from "./security/inbound-front.ts";
@@ -100,6 +101,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
   const config = new ConfigState(self, endpoints, edges);
   const proxyErrors = new ProxyErrorCounter();
   const rateLog = new RateLimitedLog(log);
+  const tracer = new Tracer(opts.service, opts.version);
+  config.onApplied((s) => tracer.configure(s.telemetry));
 
   // The last good snapshot, so the agent serves even when the console never answers.
   try {
@@ -119,7 +122,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
 
   const appPool = createPool(`http://127.0.0.1:${opts.appPort}`, DEFAULT_POOL_OPTIONS);
   const outbound = createOutboundListener(
-    outboundStack({ config, edges, self, proxyErrors }),
+    outboundStack({ config, edges, self, proxyErrors, tracer }),
     `${opts.service}/${opts.version}`,
     opts.limits,
     rateLog,
@@ -134,6 +137,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       denials,
       rateLog,
       service: opts.service,
+      tracer,
     }),
     opts.limits,
     rateLog,
@@ -191,7 +195,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     throw err;
   }
 
-  const reporter = new TelemetryReporter(edges, (frame) => link?.send(frame) ?? false, denials);
+  const reporter = new TelemetryReporter(edges, (frame) => link?.send(frame) ?? false, tracer, denials);
   reporter.start(config.snapshot?.telemetry.intervalMs ?? 1000);
   config.onApplied((s) => reporter.start(s.telemetry.intervalMs));
 

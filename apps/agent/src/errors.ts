@@ -28,6 +28,11 @@ export const ProxyErrorKind = {
   rbacDenied: "rbac-denied",
   mtlsRequired: "mtls-required",
   tlsFailed: "upstream-tls-failed",
+  circuitOpen: "circuit-open",
+  perTryTimeout: "per-try-timeout",
+  faultAbort: "fault-injected",
+  /** Internal: an upstream answer the retry layer swallowed to try again (never sent to a client as such). */
+  retriableStatus: "upstream-retriable-status",
 } as const;
 
 const K = ProxyErrorKind;
@@ -72,6 +77,14 @@ export const errors = {
     new TrellisError("TRELLIS_INBOUND_MTLS_REQUIRED", K.mtlsRequired, 403, "this service requires mTLS (mode STRICT); plaintext is refused"),
   tlsFailed: (address: string, cause: unknown) =>
     new TrellisError("TRELLIS_OUTBOUND_TLS_FAILED", K.tlsFailed, 502, `could not establish mTLS with ${address}: ${(cause as Error)?.message ?? cause}`, { cause }),
+  circuitOpen: (name: string, what: string) =>
+    new TrellisError("TRELLIS_OUTBOUND_CIRCUIT_OPEN", K.circuitOpen, 503, `circuit breaker for "${name}" is open: ${what}`),
+  perTryTimeout: (name: string, ms: number) =>
+    new TrellisError("TRELLIS_OUTBOUND_PER_TRY_TIMEOUT", K.perTryTimeout, 504, `an attempt to call "${name}" got no response within ${ms} ms`),
+  faultAbort: (name: string, status: number) =>
+    new TrellisError("TRELLIS_OUTBOUND_FAULT_INJECTED", K.faultAbort, status, `fault injected by the policy of "${name}"`),
+  retriableStatus: (name: string, status: number) =>
+    new TrellisError("TRELLIS_OUTBOUND_RETRIABLE_STATUS", K.retriableStatus, 502, `"${name}" answered ${status}; retrying`),
   /** The client went away before the response was complete; nothing is sent, the edge records 499. */
   clientClosed: () => new TrellisError("TRELLIS_HTTP_CLIENT_CLOSED", K.clientClosed, 499, "client closed the connection"),
 };

@@ -141,6 +141,43 @@ describe("control link", () => {
     assert.doesNotMatch(agent.stdout(), /s3cret-join-token/, "the token is never logged");
   });
 
+  test("a snapshot whose traffic policy this agent cannot apply is NACKed with the field named, and the agent keeps serving", async () => {
+    const fc = await fakeConsole();
+    after(() => fc.close());
+    const app = await startApp("kept");
+    const catalog = { name: "catalog", versions: ["v1", "v2"], endpoints: [{ address: `127.0.0.1:${app.port}`, version: "v1", instanceId: "k1" }] };
+    const agent = await startAgent({
+      service: "shop",
+      appPort: app.port,
+      snapshot: snapshot("shop", [catalog], 10),
+      args: ["--console", fc.url, "--instance-id", "shop-policy-nack"],
+    });
+    await fc.next<HelloFrame>("hello");
+    const call = async () => (await request({ port: agent.outbound, path: "/", headers: { host: "catalog" } })).status;
+    assert.equal(await call(), 200);
+    const cases: [number, Record<string, unknown>, RegExp][] = [
+      // A retry class this agent does not know.
+      [11, { retries: { attempts: 2, retryOn: ["cosmic-rays"] } }, /services\.0\.retries\.retryOn\.0: Invalid option/],
+      // A policy field this agent does not know (strict policy objects: never silently ignored).
+      [12, { circuitBreaker: { maxRequests: 5, hedging: true } }, /services\.0\.circuitBreaker: Unrecognized key: "hedging"/],
+      // A route to a version the service does not have.
+      [13, { routes: [{ match: { pathPrefix: "/x" }, version: "v9" }] }, /services\.0\.routes\.0\.version: unknown version v9 of catalog/],
+      // Schema-valid but unroutable: a route whose split has only zero weights cannot be applied.
+      [14, { routes: [{ match: {}, split: [{ version: "v1", weight: 0 }, { version: "v2", weight: 0 }] }] }, /weights must sum to 100|routes nowhere/],
+    ];
+    for (const [version, policy, re] of cases) {
+      fc.send({ type: "snapshot", version, nonce: `p${version}`, snapshot: snapshot("shop", [{ ...catalog, ...policy }], version) });
+      const nack = await fc.next<NackFrame>("nack");
+      assert.equal(nack.nonce, `p${version}`);
+      assert.match(nack.error, re);
+      assert.equal(await call(), 200, "keeps serving with the last good snapshot");
+    }
+    assert.equal(JSON.parse((await getText(agent.admin, "/config")).text).version, 10);
+    // A valid policy is applied and acked.
+    fc.send({ type: "snapshot", version: 15, nonce: "p15", snapshot: snapshot("shop", [{ ...catalog, retries: { attempts: 1 } }], 15) });
+    assert.equal((await fc.next<AckFrame>("ack")).nonce, "p15");
+  });
+
   test("reconnects after a drop and resumes with the version held; /ready flips once a snapshot is applied", async () => {
     const fc = await fakeConsole();
     after(() => fc.close());

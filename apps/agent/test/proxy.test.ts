@@ -116,7 +116,11 @@ describe("two-hop data path", () => {
     };
     assert.deepEqual(values("x-custom"), ["hello"]);
     assert.deepEqual(values("x-multi"), ["one", "two"]);
-    assert.deepEqual(values("traceparent"), ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]);
+    // The trace continues: same trace id and flags; the parent becomes the agents' span (client span, then server span).
+    const tp = values("traceparent");
+    assert.equal(tp.length, 1);
+    assert.match(tp[0], /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    assert.notEqual(tp[0], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     assert.deepEqual(values("tracestate"), ["congo=t61rcWkgMzE"]);
     assert.deepEqual(values("b3"), ["80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"]);
     assert.deepEqual(values("x-b3-traceid"), ["80f198ee56343ba864fe8b2a57d3eff7"]);

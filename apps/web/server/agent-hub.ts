@@ -39,6 +39,7 @@ import type { Logger } from "./log.ts";
 import type { EndpointRow, Repositories, SyncState } from "./repositories/index.ts";
 import { type TopologyService, buildSnapshot, buildTopology, topologyKey } from "./snapshot-builder.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
+import type { TelemetryPolicy } from "./repositories/telemetry-policy.ts";
 
 export const CLOSE_BAD_TOKEN = 4001;
 export const CLOSE_PROTOCOL = 4002;
@@ -132,6 +133,8 @@ export interface AgentHubDeps {
   ca?: CertificateAuthority;
   /** Where authorization denials from telemetry go. */
   denials?: DenialStore;
+  /** Receives the spans of every telemetry frame (synchronous enqueue; the writes happen elsewhere). */
+  spans?: { enqueue(spans: import("@trellis/protocol").Span[]): void };
   log: Logger;
   /** Called after each push round with the registry as it stands (the live graph keeps it). */
   onRegistryChange?: (services: Awaited<ReturnType<Repositories["services"]["summaries"]>>) => void;
@@ -151,7 +154,11 @@ export class AgentHub {
   private graceTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private touchTimer: NodeJS.Timeout | null = null;
-  private current: { version: number; topology: TopologyService[]; key: string } | null = null;
+  private current: { version: number; topology: TopologyService[]; key: string; telemetry: TelemetryPolicy | null } | null = null;
+  /** Callers of requestPush() waiting for the next round to have cut its version and sent the snapshots. */
+  private roundWaiters: ((version: number) => void)[] = [];
+  /** Tracing policy pushed in every snapshot (null = protocol defaults). A change cuts a new version. */
+  private telemetryPolicy: TelemetryPolicy | null = null;
   /** Highest version any agent said it holds: the next version must exceed it. */
   private minVersion = 0;
   private shuttingDown = false;
@@ -253,6 +260,7 @@ export class AgentHub {
         session.telemetryFrames++;
         this.deps.store.ingest(frame.window);
         if (frame.window.denials.length > 0) this.deps.denials?.ingest(frame.window.denials);
+        if (frame.window.spans.length > 0) this.deps.spans?.enqueue(frame.window.spans);
         return;
       case "ack":
         this.onAck(session, frame);
@@ -399,11 +407,6 @@ export class AgentHub {
     return n;
   }
 
-  /** Security policies changed (mTLS mode, authorization): push a new config version. */
-  policiesChanged(): void {
-    this.scheduleRound();
-  }
-
   /** mTLS modes as currently pushed (while a change is staged, PERMISSIVE). */
   effectiveMtlsMode(service: string): MtlsMode {
     return this.effectiveMtls.get(service) ?? "DISABLE";
@@ -500,17 +503,52 @@ export class AgentHub {
     if (this.roundTimer || this.shuttingDown) return;
     this.roundTimer = setTimeout(() => {
       this.roundTimer = null;
+      // Waiters registered before this round reads the store: their change is in it.
+      const waiters = this.roundWaiters.splice(0);
       this.roundChain = this.roundChain
         .then(() => this.runRound())
-        .catch((err) => this.log.error("push round failed", { error: err as Error }));
+        .catch((err) => this.log.error("push round failed", { error: err as Error }))
+        .finally(() => {
+          for (const w of waiters) w(this.currentVersion);
+        });
     }, this.options.debounceMs);
+  }
+
+  /**
+   * A committed config change (policies): runs a push round after the short debounce and resolves with the config
+   * version the change went out with (a new one whenever the change altered any snapshot).
+   */
+  requestPush(): Promise<number> {
+    if (this.shuttingDown) return Promise.resolve(this.currentVersion);
+    return new Promise((resolve) => {
+      this.roundWaiters.push(resolve);
+      this.scheduleRound();
+    });
+  }
+
+  /** How far the agents connected now got with `version`: acked it (or newer), NACKed it, or not yet. */
+  syncOf(version: number): { version: number; total: number; applied: number; nacked: number; pending: number; errors: string[] } {
+    let total = 0;
+    let applied = 0;
+    let nacked = 0;
+    const errors: string[] = [];
+    for (const s of this.sessions) {
+      if (s.phase !== "ready" || !s.hello) continue;
+      total++;
+      if (s.ackedVersion >= version) applied++;
+      else if (s.syncState === "NACKED" && s.sentVersion >= version) {
+        nacked++;
+        if (s.lastError && errors.length < 5) errors.push(`${s.hello.instanceId}: ${s.lastError}`);
+      }
+    }
+    return { version, total, applied, nacked, pending: total - applied - nacked, errors };
   }
 
   private async runRound(): Promise<void> {
     if (this.shuttingDown) return;
     const repos = this.deps.repos;
-    const [services, connected] = await this.serial(() =>
-      Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints()]),
+    const [services, connected, policies] = await this.serial(() =>
+      Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints(), repos.policies.all()]),
     );
     const now = Date.now();
     const endpoints: EndpointRow[] = [...connected];
@@ -519,7 +557,7 @@ export class AgentHub {
       if (g.expiresAt <= now) this.grace.delete(id);
       else if (!live.has(id)) endpoints.push(g);
     }
-    const [desiredMtls, authz] = await this.serial(() => Promise.all([repos.policies.mtlsModes(), repos.policies.authzByService()]));
+    const [desiredMtls, authz] = await this.serial(() => Promise.all([repos.security.mtlsModes(), repos.security.authzByService()]));
     const effective = new Map<string, MtlsMode>();
     let staging = false;
     for (const svc of services) {
@@ -532,12 +570,13 @@ export class AgentHub {
     }
     for (const [name, mode] of desiredMtls) if (!effective.has(name)) effective.set(name, mode);
     this.effectiveMtls = effective;
-    const topology = buildTopology(services, endpoints, { mtls: effective, authz });
-    const key = topologyKey(topology);
+    const topology = buildTopology(services, endpoints, policies, { mtls: effective, authz });
+    const telemetry = this.telemetryPolicy;
+    const key = topologyKey(topology) + (telemetry ? JSON.stringify(telemetry) : "");
     if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
       const floor = Math.max(this.minVersion, this.current?.version ?? 0);
       const version = await this.serial(() => repos.meshState.nextVersion(floor));
-      this.current = { version, topology, key };
+      this.current = { version, topology, key, telemetry };
       this.rounds++;
       this.log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
     }
@@ -569,7 +608,13 @@ export class AgentHub {
     }
     let snapshot: unknown;
     try {
-      snapshot = buildSnapshot({ version: current.version, service: h.service, topology: current.topology, issuedAt: new Date(now) });
+      snapshot = buildSnapshot({
+        version: current.version,
+        service: h.service,
+        topology: current.topology,
+        issuedAt: new Date(now),
+        telemetry: current.telemetry ?? undefined,
+      });
     } catch (err) {
       this.log.error("snapshot failed validation; not sent", { instanceId: h.instanceId, version: current.version, error: err as Error });
       return;
@@ -584,6 +629,12 @@ export class AgentHub {
     this.serial(() => this.deps.repos.instances.recordSent(h.instanceId, frame.version)).catch((err) =>
       this.log.error("recording sent version failed", { instanceId: h.instanceId, error: err as Error }),
     );
+  }
+
+  /** Sets the tracing policy every snapshot carries and pushes it to every agent (a new config version). */
+  setTelemetryPolicy(policy: TelemetryPolicy): void {
+    this.telemetryPolicy = { ...policy, slowThresholdMsByService: { ...policy.slowThresholdMsByService } };
+    this.scheduleRound();
   }
 
   // ---------------------------------------------------------------- timers
@@ -671,6 +722,7 @@ export class AgentHub {
   /** Closes every agent socket. Instances keep `connected` so their endpoints get the restart grace next time. */
   async close(): Promise<void> {
     this.shuttingDown = true;
+    for (const w of this.roundWaiters.splice(0)) w(this.currentVersion);
     for (const t of [this.roundTimer, this.graceTimer, this.stageTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.touchTimer]) if (t) clearInterval(t);
     await this.serial(() => this.deps.repos.instances.stampConnected(new Date())).catch(() => undefined);

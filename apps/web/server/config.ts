@@ -13,6 +13,8 @@ export interface ConsoleConfig {
   databaseUrl: string;
   /** From TRELLIS_JOIN_TOKEN; when absent the token is read from / generated into `<dataDir>/join-token`. */
   joinTokenEnv: string | undefined;
+  /** TRELLIS_SEED_FILE: initial traffic policies applied at first start (when no policy or revision exists). */
+  seedFile: string | undefined;
   /** Next.js dev mode (HMR, on-demand compilation) vs the production build in `.next`. */
   dev: boolean;
   /** SPIFFE trust domain of the mesh (TRELLIS_TRUST_DOMAIN, default trellis.local). */
@@ -35,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     dataDir,
     databaseUrl,
     joinTokenEnv: env.TRELLIS_JOIN_TOKEN || undefined,
+    seedFile: env.TRELLIS_SEED_FILE ? path.resolve(REPO_ROOT, env.TRELLIS_SEED_FILE) : undefined,
     dev: decideDevMode(env.NODE_ENV),
     trustDomain: env.TRELLIS_TRUST_DOMAIN || "trellis.local",
     certTtlSeconds: certTtl(env.TRELLIS_CERT_TTL_SECONDS),

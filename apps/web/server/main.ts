@@ -42,6 +42,8 @@ function isPublicPath(path: string): boolean {
 const UNAUTHORIZED_BODY = JSON.stringify({
   error: { message: "sign in required", code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401 } },
 });
+import { TrafficService } from "./traffic.ts";
+import { type Observability, startObservability } from "./observability/index.ts";
 
 const SHUTDOWN_BUDGET_MS = 2_000;
 
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   let hub: AgentHub | null = null;
   let liveHub: LiveHub | null = null;
+  let obs: Observability | null = null;
   let trpcHandler: http.RequestListener | null = null;
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextApp: { close(): Promise<void> } | null = null;
@@ -191,19 +194,28 @@ async function main(): Promise<void> {
     const store = new TelemetryStore();
     const live = new LiveView(store);
     live.setRegistry(await repos.services.summaries());
+    obs = await startObservability(repos, store, log);
     hub = new AgentHub({
       repos,
       store,
+      spans: obs.spans,
       joinToken: token.token,
       ca,
       denials,
       log: log.child({ component: "agent-hub" }),
       onRegistryChange: (services) => live.setRegistry(services),
     });
+    const traffic = new TrafficService(repos, hub, log.child({ component: "traffic" }));
+    if (cfg.seedFile) {
+      // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
+      const seeded = await traffic.seedIfEmpty(cfg.seedFile);
+      if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
+    }
+    hub.setTelemetryPolicy(await repos.telemetryPolicy.get());
     await hub.start();
     liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
     liveHub.start();
-    const services = { repos, live, hub, auth, denials, trustDomain: cfg.trustDomain };
+    const services = { repos, live, hub, auth, denials, trustDomain: cfg.trustDomain, traffic, obs };
     trpcHandler = createHTTPHandler({
       router: appRouter,
       basePath: "/api/trpc/",
@@ -233,6 +245,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await Promise.all([hub?.close(), liveHub?.close()]);
+      await Promise.race([obs?.close(), new Promise((r) => setTimeout(r, 500).unref())]);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

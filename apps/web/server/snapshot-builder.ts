@@ -2,12 +2,14 @@
  * Pure: the mesh's topology (every service, its versions, its live endpoints) -> the MeshSnapshot one agent gets.
  * Every snapshot is validated with the protocol's meshSnapshotSchema before it leaves the console.
  */
-import { type AuthzRule, type Endpoint, type MeshSnapshot, type MtlsMode, meshSnapshotSchema } from "@trellis/protocol";
+import { type AuthzRule, type Endpoint, type MeshSnapshot, type MtlsMode, type ServicePolicy, meshSnapshotSchema, policyVersions } from "@trellis/protocol";
 
 export interface TopologyService {
   name: string;
   versions: string[];
   endpoints: Endpoint[];
+  /** The service's traffic policy (split, routes, timeout, retries, breaker, outlier detection, LB, faults). */
+  policy?: ServicePolicy;
   /** Effective mTLS mode (absent = DISABLE). */
   mtls?: MtlsMode;
   /** Authorization rules (absent = every caller allowed). */
@@ -34,7 +36,8 @@ export interface EndpointSource {
 export function buildTopology(
   services: { name: string; versions: { version: string }[] | string[] }[],
   endpoints: EndpointSource[],
-  policies?: SecurityPolicies,
+  policies: Map<string, ServicePolicy> = new Map(),
+  security?: SecurityPolicies,
 ): TopologyService[] {
   const byName = new Map<string, { versions: Set<string>; endpoints: Map<string, Endpoint> }>();
   const ensure = (name: string) => {
@@ -54,21 +57,29 @@ export function buildTopology(
     s.versions.add(ep.version);
     s.endpoints.set(ep.instanceId, { address: ep.address, version: ep.version, instanceId: ep.instanceId });
   }
+  // A policy applies to a service the mesh knows; the versions it names are listed even before one registers (a
+  // split to a version without instances then answers no-healthy-endpoints for its share, honestly).
+  for (const [name, policy] of policies) {
+    const s = byName.get(name);
+    if (s) for (const v of policyVersions(policy)) s.versions.add(v);
+  }
   return [...byName.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, s]) => {
-      const svc: TopologyService = {
+      const t: TopologyService = {
         name,
         versions: [...s.versions].sort(),
         endpoints: [...s.endpoints.values()].sort((a, b) =>
           a.address === b.address ? (a.instanceId < b.instanceId ? -1 : 1) : a.address < b.address ? -1 : 1,
         ),
       };
-      const mode = policies?.mtls.get(name);
-      if (mode && mode !== "DISABLE") svc.mtls = mode;
-      const rules = policies?.authz.get(name);
-      if (rules && rules.length > 0) svc.authorization = rules;
-      return svc;
+      const policy = policies.get(name);
+      if (policy && Object.keys(policy).length > 0) t.policy = policy;
+      const mode = security?.mtls.get(name);
+      if (mode && mode !== "DISABLE") t.mtls = mode;
+      const rules = security?.authz.get(name);
+      if (rules && rules.length > 0) t.authorization = rules;
+      return t;
     });
 }
 
@@ -86,8 +97,11 @@ export function buildSnapshot(args: {
   service: string;
   topology: TopologyService[];
   issuedAt: Date;
+  /** Tracing policy (sampling rate, slow thresholds); protocol defaults when absent. */
+  telemetry?: { sampleRate: number; slowThresholdMs: number; slowThresholdMsByService: Record<string, number> };
 }): MeshSnapshot {
   const services = args.topology.map((s) => ({
+    ...(s.policy ?? {}),
     name: s.name,
     versions: [...s.versions],
     endpoints: s.endpoints.map((e) => ({ ...e })),
@@ -102,6 +116,16 @@ export function buildSnapshot(args: {
     version: args.version,
     service: args.service,
     services,
+    ...(args.telemetry
+      ? {
+          telemetry: {
+            intervalMs: 1000,
+            sampleRate: args.telemetry.sampleRate,
+            slowThresholdMs: args.telemetry.slowThresholdMs,
+            slowThresholdMsByService: { ...args.telemetry.slowThresholdMsByService },
+          },
+        }
+      : {}),
     issuedAt: args.issuedAt.toISOString(),
   });
 }

@@ -9,6 +9,8 @@ import type { LiveView } from "./live-view.ts";
 import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
 import type { Auth } from "./security/auth.ts";
 import type { DenialStore } from "./security/denials.ts";
+import type { Observability } from "./observability/index.ts";
+import type { TrafficService } from "./traffic.ts";
 
 export interface Services {
   repos: Repositories;
@@ -17,6 +19,8 @@ export interface Services {
   auth: Auth;
   denials: DenialStore;
   trustDomain: string;
+  traffic: TrafficService;
+  obs: Observability;
 }
 
 /** Per request: the services plus the signed-in user (null without a session; the custom server sets it). */

@@ -22,6 +22,8 @@ function g(services: Record<string, string[]>, edges: [string, string][]): LiveG
     targetNode: b.includes("@") ? `v:${b}` : `s:${b}`,
     health: "healthy",
     label: "",
+    share: 1,
+    sharePct: 100,
     ...zero,
   }));
   return { type: "graph", ts: 0, windowSeconds: 10, nodes, edges: es };

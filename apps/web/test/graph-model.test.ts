@@ -135,12 +135,18 @@ describe("graph model", () => {
     assert.equal(e1.rps, 10);
     assert.equal(e1.errorPct, 3);
     assert.equal(e1.health, "warning");
-    assert.equal(e1.label, "🔒 10 rps · 2.0 ms · 3.0%");
+    // web@v1's calls to catalog went 100 to v1 and 50 to v2: each version edge carries its share (the live split).
+    assert.equal(e1.label, "🔒 10 rps · 2.0 ms · 3.0% · 67% split");
+    assert.equal(e1.sharePct, 66.7);
     const e2 = g.edges.find((e) => e.id === "e:web@v1->catalog@v2")!;
     assert.equal(e2.health, "healthy");
-    assert.equal(e2.label, "5.0 rps · 4.0 ms · 0%");
+    assert.equal(e2.label, "5.0 rps · 4.0 ms · 0% · 33% split");
+    assert.equal(e2.sharePct, 33.3);
+    assert.ok(Math.abs(e1.share + e2.share - 1) < 1e-9);
     // Ingress and unknown versions attach to the service node.
     const ingress = g.edges.find((e) => e.source === "ingress")!;
+    assert.equal(ingress.sharePct, 100, "a single destination version: the whole share, no split suffix");
+    assert.doesNotMatch(ingress.label, /split/);
     assert.equal(ingress.sourceNode, "s:ingress");
     assert.equal(ingress.targetNode, "v:web@v1");
     assert.equal(g.nodes.find((n) => n.id === "s:ingress")!.kind, "ingress");
@@ -169,5 +175,46 @@ describe("graph model", () => {
     assert.equal(formatPct(0.5), "0.5%");
     assert.equal(formatPct(12.3), "12%");
     assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }), "1.0 rps · 1.0 ms · 0%");
+  });
+});
+
+describe("traffic split helpers", async () => {
+  const { rebalance, splitFor } = await import("../src/lib/split.ts");
+  const { policyDiff, securityDiff } = await import("../src/lib/policy-diff.ts");
+
+  test("moving one slider rebalances the others; weights always sum to 100", () => {
+    const two = rebalance([{ version: "v1", weight: 90 }, { version: "v2", weight: 10 }], 1, 25);
+    assert.deepEqual(two, [{ version: "v1", weight: 75 }, { version: "v2", weight: 25 }]);
+    const three = rebalance([{ version: "a", weight: 50 }, { version: "b", weight: 30 }, { version: "c", weight: 20 }], 0, 10);
+    assert.deepEqual(three.map((e) => e.weight), [10, 54, 36]);
+    for (let v = 0; v <= 100; v += 7) {
+      const r = rebalance([{ version: "a", weight: 33 }, { version: "b", weight: 33 }, { version: "c", weight: 34 }], 2, v);
+      assert.equal(r.reduce((s, e) => s + e.weight, 0), 100);
+      assert.equal(r[2].weight, v);
+    }
+    assert.deepEqual(rebalance([{ version: "a", weight: 100 }, { version: "b", weight: 0 }, { version: "c", weight: 0 }], 0, 40).map((e) => e.weight), [40, 30, 30]);
+    assert.deepEqual(splitFor(["v1", "v2"], [{ version: "v1", weight: 100 }]), [{ version: "v1", weight: 100 }, { version: "v2", weight: 0 }]);
+  });
+
+  test("policy diff: one readable line per change, splits by version", () => {
+    assert.deepEqual(
+      policyDiff(
+        { split: [{ version: "v1", weight: 90 }, { version: "v2", weight: 10 }], retries: { attempts: 2 } },
+        { split: [{ version: "v1", weight: 75 }, { version: "v2", weight: 25 }], timeoutMs: 500 },
+      ),
+      ["- retries.attempts: 2", "~ split v1: 90% → 75%", "~ split v2: 10% → 25%", "+ timeoutMs: 500"],
+    );
+  });
+
+  test("security diff: mTLS mode and allow rules read as one line each", () => {
+    assert.deepEqual(securityDiff({ mtls: "DISABLE" }, { mtls: "STRICT" }), ["~ mtls: DISABLE → STRICT"]);
+    assert.deepEqual(securityDiff({ mtls: "STRICT" }, { mtls: "STRICT" }), []);
+    const web = { principals: ["spiffe://trellis.local/service/web"], methods: ["GET"], paths: ["/charge"] };
+    const cart = { principals: ["spiffe://trellis.local/service/cart"], methods: [], paths: [] };
+    assert.deepEqual(securityDiff({ authorization: [] }, { authorization: [web] }), [
+      "+ allow spiffe://trellis.local/service/web GET /charge",
+      "~ authorization: every caller allowed → only the listed callers",
+    ]);
+    assert.deepEqual(securityDiff({ authorization: [cart, web] }, { authorization: [web] }), ["- allow spiffe://trellis.local/service/cart"]);
   });
 });

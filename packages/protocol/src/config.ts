@@ -58,21 +58,173 @@ export function spiffeIdOf(trustDomain: string, service: string): string {
   return `spiffe://${trustDomain}/service/${service}`;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Traffic policies (issue 3). The SAME schemas validate what an operator submits in the console (before anything is
+// stored or pushed) and what an agent receives in a snapshot. Policy objects are strict: a field an agent does not
+// know is an error (NACK with the field's name), never silently ignored.
+
+/** An exact header match (name case-insensitive, value case-sensitive). */
+export const headerMatchSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
+      .transform((n) => n.toLowerCase()),
+    value: z.string().max(1024),
+  })
+  .strict();
+
+/** A route: requests matching every given condition go to `version`, or are split by `split`. */
+export const routeRuleSchema = z
+  .object({
+    name: z.string().min(1).max(64).optional(),
+    match: z
+      .object({
+        pathPrefix: z.string().startsWith("/", "must start with /").max(1024).optional(),
+        headers: z.array(headerMatchSchema).max(16).optional(),
+      })
+      .strict()
+      .default({}),
+    version: versionSchema.optional(),
+    split: trafficSplitSchema.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if ((r.version === undefined) === (r.split === undefined))
+      ctx.addIssue({ code: "custom", path: ["version"], message: "a route needs exactly one of version or split" });
+  });
+export type RouteRule = z.infer<typeof routeRuleSchema>;
+
+export const RETRY_ON = ["5xx", "gateway-error", "connect-failure", "reset", "retriable-4xx"] as const;
+export const retryOnSchema = z.enum(RETRY_ON);
+export type RetryOn = z.infer<typeof retryOnSchema>;
+
+/**
+ * Retries (re-dispatched by the agent; only for requests without a body, and only idempotent methods unless
+ * `nonIdempotent`). The budget (as Linkerd/Finagle) caps retries at `ratio` of recent requests plus
+ * `minRetriesPerSecond`, over a 10 s window, so that retries cannot multiply load in an outage.
+ */
+export const retryPolicySchema = z
+  .object({
+    /** Retries after the first attempt (0 = none). */
+    attempts: z.number().int().min(0).max(10),
+    /** Each attempt's time limit until the response starts; 0 = only the request timeout applies. */
+    perTryTimeoutMs: z.number().int().min(0).max(600_000).default(0),
+    retryOn: z.array(retryOnSchema).min(1).default(["5xx", "connect-failure", "reset"]),
+    nonIdempotent: z.boolean().default(false),
+    budget: z
+      .object({
+        ratio: z.number().min(0).max(10).default(0.2),
+        minRetriesPerSecond: z.number().int().min(0).max(10_000).default(10),
+      })
+      .strict()
+      .default({ ratio: 0.2, minRetriesPerSecond: 10 }),
+  })
+  .strict();
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+
+/** Circuit breaking (per agent, per destination endpoint): beyond these limits calls fail fast with `circuit-open`. */
+export const circuitBreakerSchema = z
+  .object({
+    /** Connections the agent opens to one endpoint. */
+    maxConnections: z.number().int().min(1).max(100_000).default(1024),
+    /** Requests waiting for a connection to one endpoint (beyond maxConnections in flight). */
+    maxPendingRequests: z.number().int().min(0).max(100_000).default(1024),
+    /** Requests in flight to the whole service from this agent. */
+    maxRequests: z.number().int().min(1).max(100_000).default(1024),
+  })
+  .strict();
+export type CircuitBreaker = z.infer<typeof circuitBreakerSchema>;
+
+/** Outlier detection: consecutive failures of one endpoint eject it for a growing time. */
+export const outlierDetectionSchema = z
+  .object({
+    /** Consecutive 5xx (upstream or gateway) answers that eject an endpoint; 0 disables. */
+    consecutive5xx: z.number().int().min(0).max(1000).default(5),
+    /** Consecutive gateway errors (502/503/504, reset, per-try timeout) that eject; 0 disables. */
+    consecutiveGatewayErrors: z.number().int().min(0).max(1000).default(0),
+    /** Each interval an endpoint spends back in service lowers its ejection multiplier by one. */
+    intervalMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Ejection time = base × (times ejected recently), capped by maxEjectionTimeMs. */
+    baseEjectionTimeMs: z.number().int().min(1).max(3_600_000).default(30_000),
+    maxEjectionTimeMs: z.number().int().min(1).max(3_600_000).default(300_000),
+    /** At most this share of a service's endpoints is ejected at once (one endpoint always may be). */
+    maxEjectionPercent: z.number().int().min(0).max(100).default(50),
+  })
+  .strict();
+export type OutlierDetection = z.infer<typeof outlierDetectionSchema>;
+
+/** Fault injection for resilience testing: delay and/or abort a percentage of calls to the service. */
+export const faultInjectionSchema = z
+  .object({
+    delay: z.object({ percent: z.number().min(0).max(100), ms: z.number().int().min(0).max(600_000) }).strict().optional(),
+    abort: z.object({ percent: z.number().min(0).max(100), status: z.number().int().min(400).max(599) }).strict().optional(),
+  })
+  .strict();
+export type FaultInjection = z.infer<typeof faultInjectionSchema>;
+
+/**
+ * Everything an operator sets for one service. As console input every field is optional (absent = the default);
+ * the snapshot carries the same fields per service.
+ */
+export const servicePolicyShape = {
+  /** Weighted split across the service's versions; absent means "balance over all endpoints". */
+  split: trafficSplitSchema.optional(),
+  /** Evaluated in order ahead of the split; the first match wins. */
+  routes: z.array(routeRuleSchema).max(64).optional(),
+  /** Request timeout for calls to this service, milliseconds; 0 disables. */
+  timeoutMs: z.number().int().nonnegative().max(600_000).optional(),
+  loadBalancer: loadBalancerSchema.optional(),
+  retries: retryPolicySchema.optional(),
+  circuitBreaker: circuitBreakerSchema.optional(),
+  outlierDetection: outlierDetectionSchema.optional(),
+  faultInjection: faultInjectionSchema.optional(),
+};
+
+export const servicePolicySchema = z.object(servicePolicyShape).strict();
+export type ServicePolicy = z.infer<typeof servicePolicySchema>;
+export type ServicePolicyInput = z.input<typeof servicePolicySchema>;
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** Versions a policy names (split, routes): each must be a known version of the service. */
+export function policyVersionIssues(
+  policy: { split?: { version: string }[]; routes?: { version?: string; split?: { version: string }[] }[] },
+  versions: readonly string[],
+  service: string,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const known = new Set(versions);
+  policy.split?.forEach((e, j) => {
+    if (!known.has(e.version)) issues.push({ path: ["split", j, "version"], message: `unknown version ${e.version} of ${service}` });
+  });
+  policy.routes?.forEach((r, i) => {
+    if (r.version !== undefined && !known.has(r.version))
+      issues.push({ path: ["routes", i, "version"], message: `unknown version ${r.version} of ${service}` });
+    r.split?.forEach((e, j) => {
+      if (!known.has(e.version))
+        issues.push({ path: ["routes", i, "split", j, "version"], message: `unknown version ${e.version} of ${service}` });
+    });
+  });
+  return issues;
+}
+
 export const serviceConfigSchema = z.object({
   name: serviceNameSchema,
   /** Versions known for this service (subset labels). */
   versions: z.array(versionSchema),
   /** Live endpoints of this service. */
   endpoints: z.array(endpointSchema),
-  /** Optional weighted split; absent means "balance over all endpoints". */
-  split: trafficSplitSchema.optional(),
+  ...servicePolicyShape,
   loadBalancer: loadBalancerSchema.default("p2c"),
   /** How this service's inbound listener accepts connections. */
   mtls: mtlsModeSchema.default("DISABLE"),
   /** Who may call this service (enforced by its own agents' inbound listener). */
   authorization: authorizationSchema.optional(),
   /** Request timeout for calls to this service, milliseconds; 0 disables. */
-  timeoutMs: z.number().int().nonnegative().max(600_000).default(15_000),
+  timeoutMs: z.number().int().nonnegative().max(600_000).default(DEFAULT_TIMEOUT_MS),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
@@ -80,9 +232,14 @@ export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
 export const telemetrySettingsSchema = z.object({
   /** How often the agent sends a telemetry frame. */
   intervalMs: z.number().int().min(100).max(60_000).default(1000),
-  /** Head sampling rate for spans, 0..1. */
+  /** Head sampling rate for spans, 0..1 (decided where a trace starts; the sampled flag travels in traceparent). */
   sampleRate: z.number().min(0).max(1).default(0.01),
+  /** Tail rule: a span slower than this is always kept (errors always are). Default for services not listed below. */
+  slowThresholdMs: z.number().int().min(1).max(600_000).default(1000),
+  /** Per-service slow thresholds (the destination's for client spans, the agent's own for server spans). */
+  slowThresholdMsByService: z.record(z.string(), z.number().int().min(1).max(600_000)).default({}),
 });
+export type TelemetrySettings = z.infer<typeof telemetrySettingsSchema>;
 
 export const meshSnapshotSchema = z
   .object({
@@ -93,7 +250,7 @@ export const meshSnapshotSchema = z
     trustDomain: z.string().min(1).default("trellis.local"),
     /** Every service this agent may call (and its own). */
     services: z.array(serviceConfigSchema),
-    telemetry: telemetrySettingsSchema.default({ intervalMs: 1000, sampleRate: 0.01 }),
+    telemetry: telemetrySettingsSchema.default({ intervalMs: 1000, sampleRate: 0.01, slowThresholdMs: 1000, slowThresholdMsByService: {} }),
     issuedAt: z.string().datetime(),
   })
   .superRefine((snap, ctx) => {
@@ -101,14 +258,8 @@ export const meshSnapshotSchema = z
     snap.services.forEach((svc, i) => {
       if (names.has(svc.name)) ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `duplicate service ${svc.name}` });
       names.add(svc.name);
-      svc.split?.forEach((entry, j) => {
-        if (!svc.versions.includes(entry.version))
-          ctx.addIssue({
-            code: "custom",
-            path: ["services", i, "split", j, "version"],
-            message: `unknown version ${entry.version} of ${svc.name}`,
-          });
-      });
+      for (const issue of policyVersionIssues(svc, svc.versions, svc.name))
+        ctx.addIssue({ code: "custom", path: ["services", i, ...issue.path], message: issue.message });
     });
   });
 export type MeshSnapshot = z.infer<typeof meshSnapshotSchema>;

@@ -4,3 +4,4 @@ export * from "./config.ts";
 export * from "./telemetry.ts";
 export * from "./frames.ts";
 export * from "./errors.ts";
+export * from "./policy.ts";

@@ -31,6 +31,19 @@ export const edgeStatsSchema = z.object({
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;
 
+/** Something that happened during a span: an upstream attempt (`name: "attempt"`), with its own attributes. */
+export const spanEventSchema = z.object({
+  name: z.string().max(64),
+  timeUnixMs: z.number(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+export type SpanEvent = z.infer<typeof spanEventSchema>;
+
+/**
+ * One hop of a request as an agent saw it: a `client` span (outbound listener, the caller's side) or a `server` span
+ * (inbound listener). Ids are W3C trace-context hex. Each upstream attempt is an `attempt` event (attributes
+ * `attempt`, `endpoint`, `durationMs`, `status` or `error`), so retries show inside the span.
+ */
 export const spanSchema = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/),
   spanId: z.string().regex(/^[0-9a-f]{16}$/),
@@ -45,6 +58,7 @@ export const spanSchema = z.object({
   status: z.number().int(),
   error: z.string().optional(),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  events: z.array(spanEventSchema).max(32).default([]),
 });
 export type Span = z.infer<typeof spanSchema>;
 

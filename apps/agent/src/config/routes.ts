@@ -3,8 +3,19 @@
  * to a `ServiceRoute`, each with its split (which subset) and its target sets (which endpoints). Everything a request
  * needs — endpoint state, pool, telemetry edge — is resolved here once, not per request.
  */
-import { type LoadBalancer, type MeshSnapshot, type MtlsMode, UNKNOWN_VERSION, spiffeIdOf } from "@trellis/protocol";
+import {
+  type CircuitBreaker,
+  type FaultInjection,
+  type LoadBalancer,
+  type MeshSnapshot,
+  type MtlsMode,
+  type OutlierDetection,
+  type SplitEntry,
+  UNKNOWN_VERSION,
+  spiffeIdOf,
+} from "@trellis/protocol";
 import { type CompiledAuthz, compileAuthz } from "../inbound/authz.ts";
+import { RetryRuntime } from "../policy/retry-policy.ts";
 import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
 import { EndpointRegistry, type EndpointState } from "../upstream/endpoints.ts";
 
@@ -37,22 +48,73 @@ export interface SplitChoice {
   set: TargetSet;
 }
 
+/** Picks a subset by weight (cumulative bounds). */
+export function chooseFrom(split: SplitChoice[]): TargetSet {
+  const r = Math.random() * 100;
+  for (let i = 0; i < split.length; i++) if (r < split[i].upTo) return split[i].set;
+  return split[split.length - 1].set;
+}
+
+/** A compiled route rule: match conditions (all must hold) and where matching calls go. */
+export class RouteRuleMatch {
+  constructor(
+    readonly name: string,
+    readonly pathPrefix: string | null,
+    /** Flat [lower-case name, value, …]. */
+    readonly headers: string[],
+    readonly split: SplitChoice[],
+  ) {}
+
+  matches(path: string, raw: string[]): boolean {
+    if (this.pathPrefix !== null && !path.startsWith(this.pathPrefix)) return false;
+    const want = this.headers;
+    for (let i = 0; i < want.length; i += 2) {
+      const name = want[i];
+      let found = false;
+      for (let k = 0; k < raw.length; k += 2) {
+        const n = raw[k];
+        if (n.length === name.length && raw[k + 1] === want[i + 1] && n.toLowerCase() === name) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+}
+
 export class ServiceRoute {
+  /** Calls in flight to this service from this agent (circuit breaker). */
+  active = 0;
+
   constructor(
     readonly name: string,
     readonly timeoutMs: number,
     readonly loadBalancer: LoadBalancer,
     readonly all: TargetSet,
     readonly split: SplitChoice[] | null,
+    readonly rules: RouteRuleMatch[] | null = null,
+    readonly retry: RetryRuntime | null = null,
+    readonly breaker: CircuitBreaker | null = null,
+    readonly outlier: OutlierDetection | null = null,
+    readonly fault: FaultInjection | null = null,
   ) {}
 
   /** The split: which subset this call goes to (by weight). Balancing within it is a separate step. */
   chooseSubset(): TargetSet {
     const split = this.split;
     if (split === null) return this.all;
-    const r = Math.random() * 100;
-    for (let i = 0; i < split.length; i++) if (r < split[i].upTo) return split[i].set;
-    return split[split.length - 1].set;
+    return chooseFrom(split);
+  }
+
+  /** Routes first (the first rule that matches decides), then the default split. */
+  route(path: string, headers: string[]): TargetSet {
+    const rules = this.rules;
+    if (rules !== null) {
+      for (let i = 0; i < rules.length; i++) if (rules[i].matches(path, headers)) return chooseFrom(rules[i].split);
+    }
+    return this.chooseSubset();
   }
 }
 
@@ -92,30 +154,62 @@ export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: End
     const edgeFor = (version: string) => edges.get(self.service, self.version, svc.name, version);
     const targets: Target[] = [];
     const seen = new Set<string>();
+    const connections = svc.circuitBreaker?.maxConnections ?? null;
     for (const e of svc.endpoints) {
       if (seen.has(e.address)) continue; // the same address listed twice would double its weight
       seen.add(e.address);
       addresses.add(EndpointRegistry.key(e.address, peerId));
-      targets.push(new Target(endpoints.acquire(e.address, peerId), e.version, e.instanceId, edgeFor(e.version)));
+      targets.push(new Target(endpoints.acquire(e.address, peerId, connections), e.version, e.instanceId, edgeFor(e.version)));
     }
     const all = new TargetSet(null, targets, edgeFor(UNKNOWN_VERSION));
-    let split: SplitChoice[] | null = null;
-    if (svc.split && svc.split.length > 0) {
-      split = [];
+    // One target set per version, shared by the split and the routes (round-robin cursors included).
+    const subsets = new Map<string, TargetSet>();
+    const subsetOf = (version: string): TargetSet => {
+      let set = subsets.get(version);
+      if (set === undefined) {
+        set = new TargetSet(version, targets.filter((t) => t.version === version), edgeFor(version));
+        subsets.set(version, set);
+      }
+      return set;
+    };
+    const compileSplit = (entries: SplitEntry[] | undefined): SplitChoice[] | null => {
+      if (!entries || entries.length === 0) return null;
+      const out: SplitChoice[] = [];
       let cumulative = 0;
-      for (const entry of svc.split) {
+      for (const entry of entries) {
         if (entry.weight === 0) continue;
         cumulative += entry.weight;
-        const subset = new TargetSet(
-          entry.version,
-          targets.filter((t) => t.version === entry.version),
-          edgeFor(entry.version),
-        );
-        split.push({ upTo: cumulative, set: subset });
+        out.push({ upTo: cumulative, set: subsetOf(entry.version) });
       }
-      if (split.length === 0) split = null;
+      return out.length === 0 ? null : out;
+    };
+    const split = compileSplit(svc.split);
+    let rules: RouteRuleMatch[] | null = null;
+    if (svc.routes && svc.routes.length > 0) {
+      rules = svc.routes.map((r, i) => {
+        const to = compileSplit(r.version !== undefined ? [{ version: r.version, weight: 100 }] : r.split);
+        if (to === null) throw new Error(`services.${svc.name}.routes.${i}: routes nowhere (every weight is 0)`);
+        const headers: string[] = [];
+        for (const h of r.match.headers ?? []) headers.push(h.name.toLowerCase(), h.value);
+        return new RouteRuleMatch(r.name ?? `route-${i}`, r.match.pathPrefix ?? null, headers, to);
+      });
     }
-    services.set(svc.name, new ServiceRoute(svc.name, svc.timeoutMs, svc.loadBalancer, all, split));
+    const retry = svc.retries && (svc.retries.attempts > 0 || svc.retries.perTryTimeoutMs > 0) ? new RetryRuntime(svc.retries) : null;
+    services.set(
+      svc.name,
+      new ServiceRoute(
+        svc.name,
+        svc.timeoutMs,
+        svc.loadBalancer,
+        all,
+        split,
+        rules,
+        retry,
+        svc.circuitBreaker ?? null,
+        svc.outlierDetection ?? null,
+        svc.faultInjection && (svc.faultInjection.abort || svc.faultInjection.delay) ? svc.faultInjection : null,
+      ),
+    );
   }
   return new RouteTable(snapshot.version, services, addresses, inbound);
 }

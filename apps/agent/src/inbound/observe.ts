@@ -6,23 +6,29 @@ import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+import type { Tracer } from "../telemetry/tracing.ts";
 
 export class InboundObserveLayer implements Layer {
   readonly name = "observe";
   constructor(
     private readonly ingress: EdgeGroup,
     private readonly proxyErrors: ProxyErrorCounter,
+    private readonly tracer: Tracer | null = null,
   ) {}
 
   onRequest(ex: Exchange): boolean {
     if (ex.source === null) ex.edge = this.ingress;
+    // Server span: child of the caller's span; the app gets a traceparent whose parent is this span.
+    if (this.tracer !== null) this.tracer.begin(ex);
     return true;
   }
 
   onComplete(ex: Exchange): void {
+    const latency = performance.now() - ex.start;
     if (ex.error !== null) this.proxyErrors.count("inbound", ex.error.proxyError);
+    if (this.tracer !== null) this.tracer.end(ex, "server", latency);
     const edge = ex.edge;
     if (edge === null) return;
-    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, ex.mtls);
+    edge.record(ex.status, ex.failed, latency, ex.bytesIn, ex.bytesOut, ex.mtls);
   }
 }

@@ -8,6 +8,7 @@ import type { ConfigState } from "../config/state.ts";
 import { Stack } from "../proxy/layer.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+import type { Tracer } from "../telemetry/tracing.ts";
 import { AppLayer } from "./app.ts";
 import { InboundObserveLayer } from "./observe.ts";
 import { ReadyLayer } from "./ready.ts";
@@ -25,9 +26,10 @@ export function inboundStack(deps: {
   denials: DenialCounter;
   rateLog: RateLimitedLog;
   service: string;
+  tracer?: Tracer;
 }): Stack {
   return new Stack([
-    new InboundObserveLayer(deps.ingressEdge, deps.proxyErrors),
+    new InboundObserveLayer(deps.ingressEdge, deps.proxyErrors, deps.tracer ?? null),
     new ReadyLayer(deps.config),
     new MtlsLayer(deps.config),
     new AuthzLayer(deps.config, deps.denials, deps.rateLog, deps.service),

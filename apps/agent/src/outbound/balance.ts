@@ -44,11 +44,12 @@ export class BalanceLayer implements Layer {
   }
 
   onFailure(ex: Exchange, err: TrellisError): boolean {
-    if (err.proxyError !== ProxyErrorKind.connectRefused && err.proxyError !== ProxyErrorKind.connectFailed) return false;
     const failed = ex.target;
-    if (failed === null) return false;
-    const now = performance.now();
+    if (failed === null || !ex.holdsTarget) return false;
+    // The attempt is over whatever happens next (the retry layer above may start another one).
     release(ex);
+    if (err.proxyError !== ProxyErrorKind.connectRefused && err.proxyError !== ProxyErrorKind.connectFailed) return false;
+    const now = performance.now();
     failed.ep.eject(now);
     if (ex.attempts >= MAX_ATTEMPTS || ex.clientGone) return false;
     const next = pickTarget(ex.subset!, ex.route!.loadBalancer, now, false);

@@ -2,22 +2,30 @@
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+import type { Tracer } from "../telemetry/tracing.ts";
 
 export class ObserveLayer implements Layer {
   readonly name = "observe";
   constructor(
     private readonly proxyErrors: ProxyErrorCounter,
     private readonly listener: string,
+    private readonly tracer: Tracer | null = null,
   ) {}
 
-  onRequest(_ex: Exchange): boolean {
-    return true; // the exchange stamped its start time when it was created
+  onRequest(ex: Exchange): boolean {
+    // The exchange stamped its start time when it was created; the client span continues the app's trace context.
+    if (this.tracer !== null) this.tracer.begin(ex);
+    return true;
   }
 
   onComplete(ex: Exchange): void {
+    const latency = performance.now() - ex.start;
+    // The hop ran over mTLS when the endpoint it went to (last attempt) is reached through an mTLS pool.
+    ex.mtls = ex.target !== null && ex.target.ep.tls;
     if (ex.error !== null) this.proxyErrors.count(this.listener, ex.error.proxyError);
+    if (this.tracer !== null) this.tracer.end(ex, "client", latency);
     const edge = ex.edge;
     if (edge === null) return;
-    edge.record(ex.status, ex.failed, performance.now() - ex.start, ex.bytesIn, ex.bytesOut, ex.target !== null && ex.target.ep.tls);
+    edge.record(ex.status, ex.failed, latency, ex.bytesIn, ex.bytesOut, ex.mtls);
   }
 }

@@ -1,6 +1,7 @@
 /**
- * route: resolves the destination service in the applied snapshot and applies its split — which subset (version)
- * this call goes to, by weight. Which endpoint inside the subset is the balancer's job, not this layer's.
+ * route: resolves the destination service in the applied snapshot, then picks the subset (version) this call goes
+ * to: the first of the service's routes whose path prefix and headers match decides, else the default split (by
+ * weight). Which endpoint inside the subset is the balancer's job, not this layer's.
  */
 import type { ConfigState } from "../config/state.ts";
 import type { Self } from "../config/routes.ts";
@@ -31,7 +32,7 @@ export class RouteLayer implements Layer {
       return false;
     }
     ex.route = route;
-    const subset = route.chooseSubset();
+    const subset = route.route(ex.path, ex.headers);
     ex.subset = subset;
     ex.edge = subset.emptyEdge;
     return true;

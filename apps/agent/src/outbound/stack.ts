@@ -1,27 +1,37 @@
 /**
  * The outbound stack, in order. This is the one place that shows what an app's call goes through:
  *
- *   observe → route/split → timeout → balance → connect
+ *   observe → route (match + split) → fault → timeout → retry → balance → circuit (breaker + outlier) → connect
  *
- * (retry budgets, circuit breaking and mTLS will slot in between balance and connect.)
+ * route picks the subset (which version), balance the endpoint inside it (which instance) — kept apart. retry
+ * re-runs balance → circuit → connect for a failed attempt; timeout above it bounds the whole call. mTLS lives in
+ * connect: the endpoint's pool (upstream/endpoints.ts) dials TLS and checks the peer's SPIFFE id when the
+ * destination's mode is STRICT or PERMISSIVE.
  */
 import type { ConfigState } from "../config/state.ts";
 import type { Self } from "../config/routes.ts";
 import { Stack } from "../proxy/layer.ts";
 import type { EdgeRegistry } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
+import type { Tracer } from "../telemetry/tracing.ts";
 import { BalanceLayer } from "./balance.ts";
+import { CircuitLayer } from "./circuit.ts";
 import { ConnectLayer } from "./connect.ts";
+import { FaultLayer } from "./fault.ts";
 import { ObserveLayer } from "./observe.ts";
+import { RetryLayer } from "./retry.ts";
 import { RouteLayer } from "./route.ts";
 import { TimeoutLayer } from "./timeout.ts";
 
-export function outboundStack(deps: { config: ConfigState; edges: EdgeRegistry; self: Self; proxyErrors: ProxyErrorCounter }): Stack {
+export function outboundStack(deps: { config: ConfigState; edges: EdgeRegistry; self: Self; proxyErrors: ProxyErrorCounter; tracer?: Tracer }): Stack {
   return new Stack([
-    new ObserveLayer(deps.proxyErrors, "outbound"),
+    new ObserveLayer(deps.proxyErrors, "outbound", deps.tracer ?? null),
     new RouteLayer(deps.config, deps.edges, deps.self),
+    new FaultLayer(),
     new TimeoutLayer(),
+    new RetryLayer(),
     new BalanceLayer(),
+    new CircuitLayer(),
     new ConnectLayer(),
   ]);
 }

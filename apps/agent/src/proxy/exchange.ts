@@ -10,6 +10,8 @@ import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
+import type { RetryRuntime } from "../policy/retry-policy.ts";
+import { AttemptRecord } from "../telemetry/tracing.ts";
 import { type RequestHeaderInfo, filterResponseHeaders } from "./headers.ts";
 import type { Stack } from "./layer.ts";
 
@@ -28,6 +30,8 @@ const enum Phase {
   Dispatched = 1,
   Streaming = 2,
   Done = 3,
+  /** A retriable answer is being drained (not relayed); the retry layer re-dispatches when it ends. */
+  Discarding = 4,
 }
 
 const EMPTY: string[] = [];
@@ -59,7 +63,7 @@ export class Exchange implements RequestHeaderInfo {
   hasBody = false;
   /** Inbound: the caller's SPIFFE id from its certificate (cached per connection), null for plaintext. */
   peer: string | null = null;
-  /** Inbound: the call arrived over mTLS. */
+  /** Whether this hop ran over mTLS (inbound: the call arrived over it; outbound: the chosen endpoint's pool uses it). */
   mtls = false;
 
   // Routing decisions.
@@ -73,6 +77,35 @@ export class Exchange implements RequestHeaderInfo {
   /** Whether `target`'s in-flight count includes this exchange. */
   holdsTarget = false;
   timer: NodeJS.Timeout | null = null;
+
+  // Policies (set by the layers that own them; null/0 when the service has none).
+  /** Retry policy when this exchange may be retried (set by the retry layer). */
+  retryPolicy: RetryRuntime | null = null;
+  retriesLeft = 0;
+  /** Retries made so far. */
+  retries = 0;
+  /** Per-try timer (retry layer), cleared when the response head arrives. */
+  tryTimer: NodeJS.Timeout | null = null;
+  /** Fault-injection delay timer. */
+  faultTimer: NodeJS.Timeout | null = null;
+  /** This exchange counts against its service's circuit breaker. */
+  holdsCircuit = false;
+  /** The current attempt's outcome was fed to outlier detection. */
+  outcomeRecorded = false;
+  /** Failure to report once the abandoned attempt's abort comes back (per-try timeout). */
+  private pendingFailure: TrellisError | null = null;
+  // Trace context of this hop (Tracer.begin/end): a few strings, no objects unless the request is kept.
+  traceId = "";
+  parentSpanId = "";
+  spanId = "";
+  sampled = false;
+  /** Upstream attempts so far (each `dispatch`), when the current one started, and the earlier ones (retries only). */
+  dispatches = 0;
+  dispatchAt = 0;
+  attemptLog: AttemptRecord[] | null = null;
+  private attemptError: string | null = null;
+  /** The target the current attempt went to (balance may already have picked the next one when it closes). */
+  private attemptTarget: Target | null = null;
 
   // Upstream call.
   upstream: Upstream | null = null;
@@ -151,15 +184,30 @@ export class Exchange implements RequestHeaderInfo {
 
   /** Starts (or restarts, after a failed attempt) the upstream call on `dispatcher`. */
   dispatch(dispatcher: Dispatcher): void {
+    // Every attempt goes through here, whichever layer retries: the previous one is closed into the attempt log.
+    const now = performance.now();
+    if (this.dispatches > 0) this.closeAttempt(now);
+    this.dispatches++;
+    this.dispatchAt = now;
+    this.attemptError = null;
+    this.attemptTarget = this.target;
     this.phase = Phase.Dispatched;
     this.abortFn = null;
     this.resumeFn = null;
     this.cancelled = false;
+    this.pendingFailure = null;
     const req = this.req;
     dispatcher.dispatch(
       { path: this.path, method: req.method as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? req : null },
       this as unknown as Dispatcher.DispatchHandler,
     );
+  }
+
+  private closeAttempt(now: number): void {
+    const t = this.attemptTarget;
+    const rec = new AttemptRecord(this.dispatchAt, now, t !== null ? t.ep.address : "app", t !== null ? t.version : "", this.status, this.attemptError);
+    if (this.attemptLog === null) this.attemptLog = [rec];
+    else if (this.attemptLog.length < 30) this.attemptLog.push(rec);
   }
 
   /**
@@ -174,6 +222,17 @@ export class Exchange implements RequestHeaderInfo {
     } else if (this.phase === Phase.Dispatched) {
       this.cancelled = true;
     }
+  }
+
+  /**
+   * Abandons the current attempt (per-try timeout) if its response has not started: the upstream call is aborted and
+   * `err` travels up the stack once undici reports the abort. Returns false when too late.
+   */
+  abandonAttempt(err: TrellisError): boolean {
+    if (this.phase !== Phase.Dispatched || this.pendingFailure !== null) return false;
+    this.pendingFailure = err;
+    this.cancelUpstream();
+    return true;
   }
 
   /** The downstream connection closed before the exchange finished. */
@@ -196,9 +255,20 @@ export class Exchange implements RequestHeaderInfo {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.phase !== Phase.Dispatched) return false;
+    if (this.phase !== Phase.Dispatched || this.pendingFailure !== null) return false;
     if (statusCode < 200) return true; // 1xx (e.g. 103) are not relayed
     this.status = statusCode;
+    if (this.tryTimer !== null) {
+      clearTimeout(this.tryTimer);
+      this.tryTimer = null;
+    }
+    const rp = this.retryPolicy;
+    if (rp !== null && rp.retryOnStatus(this, statusCode)) {
+      // Drain this answer (keeps the connection reusable) and try again when it ends.
+      this.resumeFn = resume;
+      this.phase = Phase.Discarding;
+      return true;
+    }
     this.resumeFn = resume;
     this.phase = Phase.Streaming;
     const headers = filterResponseHeaders(rawHeaders);
@@ -211,7 +281,7 @@ export class Exchange implements RequestHeaderInfo {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.phase !== Phase.Streaming) return false;
+    if (this.phase !== Phase.Streaming) return this.phase === Phase.Discarding;
     this.bytesIn += chunk.length;
     if (this.res.write(chunk)) return true;
     this.res.once("drain", this.resumeFn!);
@@ -219,6 +289,10 @@ export class Exchange implements RequestHeaderInfo {
   }
 
   onComplete(_trailers: string[] | null): void {
+    if (this.phase === Phase.Discarding) {
+      this.retryDiscarded();
+      return;
+    }
     if (this.phase !== Phase.Streaming) return;
     this.abortFn = null;
     this.res.end();
@@ -234,7 +308,28 @@ export class Exchange implements RequestHeaderInfo {
       this.stack!.complete(this);
       return;
     }
-    this.stack!.fail(this, this.upstream!.classify(this, err));
+    if (this.phase === Phase.Discarding) {
+      this.retryDiscarded();
+      return;
+    }
+    const pending = this.pendingFailure;
+    if (pending !== null) {
+      this.pendingFailure = null;
+      this.attemptError = pending.proxyError;
+      this.phase = Phase.Routing;
+      this.stack!.fail(this, pending);
+      return;
+    }
+    const classified = this.upstream!.classify(this, err);
+    this.attemptError = classified.proxyError;
+    this.stack!.fail(this, classified);
+  }
+
+  /** The swallowed retriable answer is over: hand the retry layer a failure it will retry. */
+  private retryDiscarded(): void {
+    this.abortFn = null;
+    this.phase = Phase.Routing;
+    this.stack!.fail(this, errors.retriableStatus(this.service, this.status));
   }
 
   /** undici 7 passes the chunk written (its typings say a size; accept both). */

@@ -1,10 +1,12 @@
 /**
  * Sends the telemetry window every `intervalMs` (from the snapshot, default 1 s) as a `telemetry` frame, then starts
- * a new window. When the control link is down the window is dropped: memory never grows with the outage.
+ * a new window. When the control link is down the window is dropped: memory never grows with the outage. Kept spans
+ * ride along (up to 1,000 per frame); while the link is down they wait in the tracer's bounded buffer.
  */
 import type { TelemetryFrame } from "@trellis/protocol";
 import type { DenialCounter } from "./denials.ts";
 import type { EdgeRegistry } from "./edges.ts";
+import type { Tracer } from "./tracing.ts";
 
 export class TelemetryReporter {
   private timer: NodeJS.Timeout | null = null;
@@ -14,6 +16,7 @@ export class TelemetryReporter {
   constructor(
     private readonly edges: EdgeRegistry,
     private readonly send: (frame: TelemetryFrame) => boolean,
+    private readonly tracer: Tracer | null = null,
     private readonly denials: DenialCounter | null = null,
   ) {}
 
@@ -36,6 +39,11 @@ export class TelemetryReporter {
     const edges = this.edges.drain();
     const windowStart = this.windowStart;
     this.windowStart = now;
-    return this.send({ type: "telemetry", window: { windowStart, windowMs: Math.max(1, now - windowStart), edges, spans: [], denials: this.denials?.drain() ?? [] } });
+    // Spans are not dropped with the window: they stay buffered (bounded, oldest first out) until a frame goes out.
+    const spans = this.tracer !== null ? this.tracer.take(1000) : [];
+    const denials = this.denials?.drain() ?? [];
+    const sent = this.send({ type: "telemetry", window: { windowStart, windowMs: Math.max(1, now - windowStart), edges, spans, denials } });
+    if (!sent && this.tracer !== null) this.tracer.putBack(spans);
+    return sent;
   }
 }

@@ -73,9 +73,15 @@ export function mtlsConnector(source: TlsSource, expectedPeer: string, timeoutMs
   };
 }
 
-export function createPool(origin: string, opts: PoolOptions, tlsConnect?: ReturnType<typeof mtlsConnector>): Pool {
+export function createPool(
+  origin: string,
+  opts: PoolOptions,
+  connections: number | null = null,
+  tlsConnect?: ReturnType<typeof mtlsConnector>,
+): Pool {
   return new PoolClass(origin, {
     pipelining: 1,
+    connections,
     keepAliveTimeout: opts.keepAliveTimeoutMs,
     keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs, 60_000),
     connectTimeout: opts.connectTimeoutMs,
@@ -95,11 +101,20 @@ export class EndpointState {
   ewmaMs = EWMA_INITIAL_MS;
   ejectedUntil = 0;
   consecutiveFailures = 0;
+  // Outlier detection (upstream/outlier.ts): consecutive failures of answered calls and the ejection multiplier.
+  consecutive5xx = 0;
+  consecutiveGateway = 0;
+  /** How many times ejected "recently" (decays by one per outlier interval spent back in service). */
+  ejections = 0;
+  /** Total outlier ejections (for logs / tests). */
+  ejectedTotal = 0;
+  /** Per-endpoint connection cap of the pool (circuit breaker maxConnections); null = unlimited. */
+  connections: number | null = null;
   readonly origin: string;
 
   constructor(
     readonly address: string,
-    readonly pool: Pool,
+    public pool: Pool,
     /** Whether calls to this endpoint run over mTLS (its service's mode is STRICT or PERMISSIVE). */
     readonly tls: boolean = false,
   ) {
@@ -143,18 +158,29 @@ export class EndpointRegistry {
 
   /**
    * The state for an address, creating its pool on first use. `peerId` (the destination's SPIFFE id) asks for an
-   * mTLS pool that verifies the peer is that service.
+   * mTLS pool that verifies the peer is that service. `connections` caps the pool (circuit breaker maxConnections);
+   * when it changes the pool is replaced and the old one closes after its in-flight calls.
    */
-  acquire(address: string, peerId: string | null = null): EndpointState {
+  acquire(address: string, peerId: string | null = null, connections: number | null = null): EndpointState {
     const key = EndpointRegistry.key(address, peerId);
     let ep = this.byAddress.get(key);
     if (ep === undefined) {
-      const connect =
-        peerId !== null && this.tlsSource !== null ? mtlsConnector(this.tlsSource, peerId, this.poolOptions.connectTimeoutMs) : undefined;
-      ep = new EndpointState(address, createPool("http://" + address, this.poolOptions, connect), peerId !== null);
+      ep = new EndpointState(address, this.poolFor(address, peerId, connections), peerId !== null);
+      ep.connections = connections;
       this.byAddress.set(key, ep);
+    } else if (ep.connections !== connections) {
+      const old = ep.pool;
+      ep.pool = this.poolFor(address, peerId, connections);
+      ep.connections = connections;
+      old.close().catch(() => {});
     }
     return ep;
+  }
+
+  private poolFor(address: string, peerId: string | null, connections: number | null): Pool {
+    const connect =
+      peerId !== null && this.tlsSource !== null ? mtlsConnector(this.tlsSource, peerId, this.poolOptions.connectTimeoutMs) : undefined;
+    return createPool("http://" + address, this.poolOptions, connections, connect);
   }
 
   /** Closes the pools whose keys are not in `keep` (after their in-flight requests finish). */

@@ -1,27 +1,44 @@
 import type { Db } from "../db.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
+import { PolicyRepository } from "./policies.ts";
 import { ServiceRepository } from "./services.ts";
-import { JoinTokenRepository, PolicyRepository, UserRepository } from "./security.ts";
+import { RollupRepository } from "./rollups.ts";
+import { JoinTokenRepository, SecurityPolicyRepository, UserRepository } from "./security.ts";
+import { SpanRepository } from "./spans.ts";
+import { TelemetryPolicyRepository } from "./telemetry-policy.ts";
 
 export interface Repositories {
   services: ServiceRepository;
   instances: InstanceRepository;
   meshState: MeshStateRepository;
   policies: PolicyRepository;
+  /** mTLS modes and authorization rules (issue 4); `policies` holds the traffic / resilience policies. */
+  security: SecurityPolicyRepository;
   users: UserRepository;
   joinTokens: JoinTokenRepository;
+  spans: SpanRepository;
+  rollups: RollupRepository;
+  telemetryPolicy: TelemetryPolicyRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
   const services = new ServiceRepository(db);
-  return { services, instances: new InstanceRepository(db, services), meshState: new MeshStateRepository(db),
+  return {
+    services,
+    instances: new InstanceRepository(db, services),
+    meshState: new MeshStateRepository(db),
     policies: new PolicyRepository(db),
+    security: new SecurityPolicyRepository(db),
     users: new UserRepository(db),
     joinTokens: new JoinTokenRepository(db),
+    spans: new SpanRepository(db),
+    rollups: new RollupRepository(db),
+    telemetryPolicy: new TelemetryPolicyRepository(db),
   };
 }
 
 export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";
 export type { EndpointRow, SyncState } from "./instances.ts";
 export type { AuthzRuleRow, JoinTokenRow, Role, SessionUser } from "./security.ts";
+export type { RevisionRow } from "./policies.ts";

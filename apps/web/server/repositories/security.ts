@@ -1,6 +1,7 @@
 /** Security storage: mTLS modes and authorization rules per service, users and sessions, join tokens. */
 import type { AuthzRule, MtlsMode } from "@trellis/protocol";
 import type { Db } from "../db.ts";
+import { type CommitInput, type RevisionRow, type SecurityDoc, revisionData, toRevision } from "./policies.ts";
 
 export type Role = "viewer" | "operator" | "admin";
 export const ROLES: readonly Role[] = ["viewer", "operator", "admin"];
@@ -40,7 +41,7 @@ const parseList = (s: string): string[] => {
   }
 };
 
-export class PolicyRepository {
+export class SecurityPolicyRepository {
   constructor(private readonly db: Db) {}
 
   /** Every service's mTLS mode (services without a row are DISABLE). */
@@ -108,6 +109,88 @@ export class PolicyRepository {
     const r = await this.db.authorizationPolicy.deleteMany({ where: { id } });
     return r.count > 0;
   }
+
+  // ---- changes recorded as config revisions (server/traffic.ts): the change and its revision in one transaction ----
+
+  /** A service's mTLS mode and rules as a revision document; null when there is no such service. */
+  async stateOf(service: string): Promise<{ serviceId: string; doc: Required<SecurityDoc>; rules: AuthzRuleRow[] } | null> {
+    const svc = await this.db.service.findUnique({ where: { name: service }, select: { id: true, mtlsPolicy: { select: { mode: true } } } });
+    if (!svc) return null;
+    const rules = await this.authzRules(service);
+    return {
+      serviceId: svc.id,
+      doc: { mtls: (svc.mtlsPolicy?.mode as MtlsMode | undefined) ?? "DISABLE", authorization: rules.map(toRule) },
+      rules,
+    };
+  }
+
+  /** One rule by id (with its service), or null. */
+  async authzRule(id: string): Promise<AuthzRuleRow | null> {
+    const rules = await this.db.authorizationPolicy.findMany({ where: { id }, include: { service: { select: { name: true } } } });
+    const r = rules[0];
+    return r
+      ? { id: r.id, service: r.service.name, principals: parseList(r.principals), methods: parseList(r.methods), paths: parseList(r.paths), createdAt: r.createdAt.toISOString(), createdBy: r.createdBy }
+      : null;
+  }
+
+  async commitMtls(serviceId: string, mode: MtlsMode, rev: CommitInput): Promise<RevisionRow> {
+    const [, row] = await this.db.$transaction([
+      this.db.mtlsPolicy.upsert({
+        where: { serviceId },
+        create: { serviceId, mode, updatedBy: rev.actor },
+        update: { mode, updatedBy: rev.actor },
+      }),
+      this.db.configRevision.create({ data: revisionData(rev) }),
+    ]);
+    return toRevision(row);
+  }
+
+  async commitAddRule(serviceId: string, rule: AuthzRule, rev: CommitInput): Promise<{ id: string; revision: RevisionRow }> {
+    const [created, row] = await this.db.$transaction([
+      this.db.authorizationPolicy.create({ data: ruleData(serviceId, rule, rev.actor), select: { id: true } }),
+      this.db.configRevision.create({ data: revisionData(rev) }),
+    ]);
+    return { id: created.id, revision: toRevision(row) };
+  }
+
+  async commitRemoveRule(id: string, rev: CommitInput): Promise<RevisionRow> {
+    const [, row] = await this.db.$transaction([
+      this.db.authorizationPolicy.deleteMany({ where: { id } }),
+      this.db.configRevision.create({ data: revisionData(rev) }),
+    ]);
+    return toRevision(row);
+  }
+
+  /** Rollback: the service's rules become exactly `rules` (and its mode `mode`, when given). */
+  async commitRestore(serviceId: string, restore: SecurityDoc, rev: CommitInput): Promise<RevisionRow> {
+    const ops = [];
+    if (restore.mtls !== undefined) {
+      const mode = restore.mtls;
+      ops.push(
+        this.db.mtlsPolicy.upsert({ where: { serviceId }, create: { serviceId, mode, updatedBy: rev.actor }, update: { mode, updatedBy: rev.actor } }),
+      );
+    }
+    if (restore.authorization !== undefined) {
+      ops.push(this.db.authorizationPolicy.deleteMany({ where: { serviceId } }));
+      for (const rule of restore.authorization) ops.push(this.db.authorizationPolicy.create({ data: ruleData(serviceId, rule, rev.actor) }));
+    }
+    const results = await this.db.$transaction([...ops, this.db.configRevision.create({ data: revisionData(rev) })]);
+    return toRevision(results[results.length - 1] as Parameters<typeof toRevision>[0]);
+  }
+}
+
+function toRule(r: AuthzRuleRow): AuthzRule {
+  return { principals: r.principals, methods: r.methods, paths: r.paths };
+}
+
+function ruleData(serviceId: string, rule: AuthzRule, actor: string) {
+  return {
+    serviceId,
+    principals: JSON.stringify(rule.principals),
+    methods: JSON.stringify(rule.methods ?? []),
+    paths: JSON.stringify(rule.paths ?? []),
+    createdBy: actor,
+  };
 }
 
 export class UserRepository {

@@ -16,8 +16,8 @@ export const securityRouter = router({
 
   /** A service's mTLS mode (stored and as pushed), authorization rules and recent denials. */
   service: viewerProcedure.input(z.object({ name: serviceNameSchema })).query(async ({ ctx, input }) => {
-    const modes = await ctx.repos.policies.mtlsModes();
-    const rules = await ctx.repos.policies.authzRules(input.name);
+    const modes = await ctx.repos.security.mtlsModes();
+    const rules = await ctx.repos.security.authzRules(input.name);
     return {
       name: input.name,
       spiffeId: spiffeIdOf(ctx.trustDomain, input.name),
@@ -28,33 +28,30 @@ export const securityRouter = router({
     };
   }),
 
+  /** Changes a service's mTLS mode: recorded as a config revision (kind `mtls`) and pushed; rollback restores it. */
   setMtls: operatorProcedure.input(z.object({ name: serviceNameSchema, mode: mtlsModeSchema })).mutation(async ({ ctx, input }) => {
     const actor = actorOf(ctx);
-    if (!(await ctx.repos.policies.setMtls(input.name, input.mode, actor)))
-      throw new TRPCError({ code: "NOT_FOUND", message: `no service named ${input.name}` });
-    log.info("mTLS mode changed", { service: input.name, mode: input.mode, actor });
-    ctx.hub.policiesChanged();
-    return { name: input.name, mode: input.mode };
+    const { revision, configVersion } = await ctx.traffic.setMtls(input.name, input.mode, actor);
+    log.info("mTLS mode changed", { service: input.name, mode: input.mode, actor, revision: revision?.id ?? null });
+    return { name: input.name, mode: input.mode, revision, configVersion };
   }),
 
+  /** Adds an allow rule (a config revision of kind `authz`). A bare service name is shorthand for its SPIFFE id. */
   addRule: operatorProcedure
     .input(z.object({ name: serviceNameSchema, rule: authzRuleSchema }))
     .mutation(async ({ ctx, input }) => {
       const actor = actorOf(ctx);
-      // A bare service name is shorthand for its SPIFFE id.
       const principals = input.rule.principals.map((p) => (p === "*" || p.startsWith("spiffe://") ? p : spiffeIdOf(ctx.trustDomain, p)));
-      const id = await ctx.repos.policies.addAuthzRule(input.name, { ...input.rule, principals }, actor);
-      if (!id) throw new TRPCError({ code: "NOT_FOUND", message: `no service named ${input.name}` });
-      log.info("authorization rule added", { service: input.name, principals, actor });
-      ctx.hub.policiesChanged();
-      return { id };
+      const { id, revision, configVersion } = await ctx.traffic.addAuthzRule(input.name, { ...input.rule, principals }, actor);
+      log.info("authorization rule added", { service: input.name, principals, actor, revision: revision.id });
+      return { id, revision, configVersion };
     }),
 
+  /** Removes an allow rule (a config revision of kind `authz`). */
   removeRule: operatorProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
-    if (!(await ctx.repos.policies.removeAuthzRule(input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "no such rule" });
-    log.info("authorization rule removed", { id: input.id, actor: actorOf(ctx) });
-    ctx.hub.policiesChanged();
-    return { ok: true };
+    const { revision, configVersion } = await ctx.traffic.removeAuthzRule(input.id, actorOf(ctx));
+    log.info("authorization rule removed", { id: input.id, actor: actorOf(ctx), revision: revision.id });
+    return { ok: true, revision, configVersion };
   }),
 
   users: adminProcedure.query(({ ctx }) => ctx.repos.users.list()),

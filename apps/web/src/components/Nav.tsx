@@ -7,6 +7,8 @@ const links = [
   { href: "/", label: "Graph", match: (p: string) => p === "/" },
   { href: "/services", label: "Services", match: (p: string) => p.startsWith("/services") },
   { href: "/agents", label: "Agents", match: (p: string) => p.startsWith("/agents") },
+  { href: "/history", label: "History", match: (p: string) => p.startsWith("/history") },
+  { href: "/traces", label: "Traces", match: (p: string) => p.startsWith("/traces") },
   { href: "/settings", label: "Settings", match: (p: string) => p.startsWith("/settings") },
 ];
 

@@ -7,6 +7,8 @@ import { healthOf } from "../lib/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { AuthzPanel } from "./AuthzPanel.tsx";
 import { MtlsPanel } from "./MtlsPanel.tsx";
+import { TrafficPanel } from "./TrafficPanel.tsx";
+import { ServiceObservability } from "./ServiceObservability.tsx";
 import { ConnBadge, HealthBadge, Stat, SyncBadge, ago } from "./ui.tsx";
 
 interface EdgeRow {
@@ -104,6 +106,8 @@ export function ServiceDetail({ name }: { name: string }) {
         <Stat label="RPS out" value={formatRps(s.stats.outbound.rps)} testId="stat-rps-out" />
       </section>
 
+      <TrafficPanel service={s.name} />
+
       <section className="card">
         <h2>Inbound traffic, last {Math.round(series.length / 60) || 1} min</h2>
         <div className="chart" data-testid="service-chart">
@@ -122,6 +126,8 @@ export function ServiceDetail({ name }: { name: string }) {
           </ResponsiveContainer>
         </div>
       </section>
+
+      <ServiceObservability name={s.name} />
 
       <div className="grid-2">
         <section className="card">

@@ -15,6 +15,7 @@ import { diffGraph } from "../lib/graph-diff.ts";
 import { layeredLayout } from "../lib/graph-layout.ts";
 import { HEALTH_COLORS } from "../lib/health.ts";
 import type { LiveGraph } from "../lib/live-types.ts";
+import { EdgePanel, type TappedEdge, edgeFromId } from "./EdgePanel.tsx";
 
 export interface TrellisGraphProbe {
   frames: number;
@@ -25,6 +26,8 @@ export interface TrellisGraphProbe {
   edges: () => Record<string, unknown>[];
   edge: (source: string, destination: string) => Record<string, unknown> | undefined;
   cy: Core;
+  /** Benchmark hook: ms spent applying each frame (diff + cytoscape batch + layout if any), and until the next frame. */
+  applies?: { ms: number; toFrameMs?: number; layout: boolean; updates: number }[];
 }
 
 declare global {
@@ -145,6 +148,7 @@ export function ServiceGraph() {
   routerRef.current = router;
   const [conn, setConn] = useState<Conn>("connecting");
   const [summary, setSummary] = useState({ services: 0, edges: 0, rps: 0, ts: 0 });
+  const [tappedEdge, setTappedEdge] = useState<TappedEdge | null>(null);
 
   useEffect(() => {
     const container = containerRef.current;
@@ -168,6 +172,7 @@ export function ServiceGraph() {
 
     const apply = (graph: LiveGraph) => {
       if (!cy) return;
+      const t0 = performance.now();
       const diff = diffGraph(prev, graph);
       prev = graph;
       frames++;
@@ -185,10 +190,17 @@ export function ServiceGraph() {
       container.dataset.frames = String(frames);
       container.dataset.layouts = String(layouts);
       container.dataset.ts = String(graph.ts);
-      if (window.__trellisGraph) {
-        window.__trellisGraph.frames = frames;
-        window.__trellisGraph.layouts = layouts;
-        window.__trellisGraph.lastFrameTs = graph.ts;
+      const probe = window.__trellisGraph;
+      if (probe) {
+        probe.frames = frames;
+        probe.layouts = layouts;
+        probe.lastFrameTs = graph.ts;
+        const entry = { ms: performance.now() - t0, layout: diff.topologyChanged, updates: diff.update.length } as NonNullable<TrellisGraphProbe["applies"]>[number];
+        (probe.applies ??= []).push(entry);
+        if (probe.applies.length > 100) probe.applies.shift();
+        requestAnimationFrame(() => {
+          entry.toFrameMs = performance.now() - t0;
+        });
       }
       const services = graph.nodes.filter((n) => n.kind === "service").length;
       const rps = graph.nodes.filter((n) => n.kind === "service").reduce((s, n) => s + n.rps, 0);
@@ -237,6 +249,7 @@ export function ServiceGraph() {
         const data = evt.target.data() as { kind: string; service: string };
         if (data.kind === "service" || data.kind === "version") routerRef.current.push(`/services/${encodeURIComponent(data.service)}`);
       });
+      c.on("tap", "edge", (evt) => setTappedEdge(edgeFromId(String(evt.target.id()), String(evt.target.data("label") ?? ""))));
       window.__trellisGraph = {
         frames: 0,
         layouts: 0,
@@ -288,6 +301,7 @@ export function ServiceGraph() {
         </span>
       </div>
       <div ref={containerRef} className="graph-canvas" data-testid="service-graph" data-node-count="0" data-edge-count="0" />
+      {tappedEdge && <EdgePanel edge={tappedEdge} onClose={() => setTappedEdge(null)} />}
       {summary.services === 0 && (
         <div className="graph-empty" data-testid="graph-empty">
           No services yet. Start agents with the join token (<code>data/join-token</code>) and they appear here.

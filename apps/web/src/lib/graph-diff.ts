@@ -52,6 +52,7 @@ export function edgeElement(e: LiveEdge): ElementDef {
       errorPct: e.errorPct,
       mtlsPct: e.mtlsPct,
       mtls: e.mtlsPct >= 50,
+      sharePct: e.sharePct,
     },
   };
 }

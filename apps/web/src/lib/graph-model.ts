@@ -50,8 +50,9 @@ export function formatPct(pct: number): string {
 }
 
 /** `12 rps · 4.1 ms · 0.5%` (rps, p99, error %), prefixed with a lock when at least half the calls ran over mTLS. */
-export function edgeLabel(s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">): string {
-  const text = `${formatRps(s.rps)} rps · ${formatMs(s.p99Ms)} · ${formatPct(s.errorPct)}`;
+export function edgeLabel(s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">, sharePct?: number): string {
+  let text = `${formatRps(s.rps)} rps · ${formatMs(s.p99Ms)} · ${formatPct(s.errorPct)}`;
+  if (sharePct !== undefined && sharePct < 100) text += ` · ${Math.round(sharePct)}% split`;
   return s.mtlsPct >= 50 ? `🔒 ${text}` : text;
 }
 
@@ -127,10 +128,18 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
     });
   }
 
+  // Calls from each source (service@version) to each destination service, across the destination's versions.
+  const callerTotals = new Map<string, number>();
+  const callerKey = (p: PairStats) => `${p.source}@${p.sourceVersion}->${p.destination}`;
+  for (const p of input.pairs) callerTotals.set(callerKey(p), (callerTotals.get(callerKey(p)) ?? 0) + p.requests);
+
   const edges: LiveEdge[] = [];
   for (const p of input.pairs) {
     if (p.requests === 0) continue;
     const stats = statsOf(p, windowSeconds);
+    const total = callerTotals.get(callerKey(p)) ?? p.requests;
+    const share = total > 0 ? p.requests / total : 0;
+    const sharePct = Math.round(share * 1000) / 10;
     edges.push({
       id: edgeId(p),
       source: p.source,
@@ -140,7 +149,9 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
       sourceNode: endpointNode(p.source, p.sourceVersion),
       targetNode: endpointNode(p.destination, p.destinationVersion),
       health: healthOf(stats.requests, stats.errorPct),
-      label: edgeLabel(stats),
+      share,
+      sharePct,
+      label: edgeLabel(stats, sharePct),
       ...stats,
     });
   }

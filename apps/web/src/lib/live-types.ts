@@ -52,7 +52,13 @@ export interface LiveEdge extends LiveStats {
   sourceNode: string;
   targetNode: string;
   health: Health;
-  /** `rps · p99 · err%`, with a lock when most calls ran over mTLS. */
+  /**
+   * This edge's share of the calls from its source (service@version) to the destination service, 0..1 / 0..100:
+   * the live traffic split across the destination's versions.
+   */
+  share: number;
+  sharePct: number;
+  /** `rps · p99 · err%` (plus `· 25% split` when the calls go to several versions), with a lock when most ran over mTLS. */
   label: string;
 }
 

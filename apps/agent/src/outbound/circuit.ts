@@ -1,0 +1,85 @@
+/**
+ * circuit: the circuit breaker and the outlier detector of the chosen endpoint.
+ *
+ * - Breaker (per service, per agent): more than `maxRequests` calls in flight to the service, or more than
+ *   `maxConnections + maxPendingRequests` to one endpoint (its pool opens at most `maxConnections`), fail fast with
+ *   503 `circuit-open` instead of queueing.
+ * - Outlier detection: every attempt's outcome (an answer's status, or a reset / protocol error / per-try timeout)
+ *   is fed to the endpoint's state machine (upstream/outlier.ts), which ejects it after consecutive failures.
+ *   Connection refusals are the balancer's business (it ejects and retries at once).
+ */
+import type { TrellisError } from "@trellis/protocol";
+import { ProxyErrorKind as K, errors } from "../errors.ts";
+import type { Exchange } from "../proxy/exchange.ts";
+import type { Layer } from "../proxy/layer.ts";
+import { Outcome, outcomeOfStatus, recordOutcome } from "../upstream/outlier.ts";
+
+function release(ex: Exchange): void {
+  if (ex.holdsCircuit) {
+    ex.holdsCircuit = false;
+    ex.route!.active--;
+  }
+}
+
+function record(ex: Exchange, outcome: Outcome): void {
+  if (ex.outcomeRecorded) return;
+  ex.outcomeRecorded = true;
+  const route = ex.route!;
+  const od = route.outlier;
+  if (od === null || ex.target === null) return;
+  recordOutcome(od, route.all.targets, ex.target.ep, outcome, performance.now());
+}
+
+export class CircuitLayer implements Layer {
+  readonly name = "circuit";
+
+  onRequest(ex: Exchange): boolean {
+    const route = ex.route!;
+    ex.outcomeRecorded = false;
+    const cb = route.breaker;
+    if (cb !== null) {
+      if (route.active >= cb.maxRequests) {
+        ex.outcomeRecorded = true;
+        ex.fail(errors.circuitOpen(route.name, `${route.active} requests in flight (maxRequests ${cb.maxRequests})`));
+        return false;
+      }
+      // balance already counted this call in the endpoint's in-flight number.
+      if (ex.target!.ep.inflight > cb.maxConnections + cb.maxPendingRequests) {
+        ex.outcomeRecorded = true;
+        ex.fail(
+          errors.circuitOpen(
+            route.name,
+            `endpoint ${ex.target!.ep.address} has ${ex.target!.ep.inflight - 1} requests in flight or pending (maxConnections ${cb.maxConnections} + maxPendingRequests ${cb.maxPendingRequests})`,
+          ),
+        );
+        return false;
+      }
+      route.active++;
+      ex.holdsCircuit = true;
+    }
+    return true;
+  }
+
+  onFailure(ex: Exchange, err: TrellisError): boolean {
+    release(ex);
+    switch (err.proxyError) {
+      case K.retriableStatus:
+        record(ex, outcomeOfStatus(ex.status));
+        break;
+      case K.upstreamReset:
+      case K.upstreamProtocol:
+      case K.perTryTimeout:
+        record(ex, Outcome.Gateway);
+        break;
+      default:
+        // connect failures (balance ejects), the overall timeout, client gone: not an endpoint verdict here.
+        ex.outcomeRecorded = true;
+    }
+    return false;
+  }
+
+  onComplete(ex: Exchange): void {
+    release(ex);
+    if (ex.status > 0 && !ex.clientGone && ex.error === null) record(ex, outcomeOfStatus(ex.status));
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Request tracing (W3C trace context). Per request the agent keeps only a few strings and numbers on the exchange:
+ *
+ * - `begin` (observe layer, first thing in each stack): continues the incoming `traceparent` (trace id, parent span
+ *   id, sampled flag) or starts a trace and makes the head-sampling decision there; gives this hop a span id and
+ *   rewrites (or adds) `traceparent` on the forwarded request so the next hop's parent is this span. `tracestate`
+ *   and B3 headers pass through untouched.
+ * - `end` (observe layer, on completion): a span object is built only if the request is kept — head-sampled, or by
+ *   the tail rule: an error (5xx, proxy-made failure) or slower than the service's threshold. Unkept requests cost
+ *   a header scan, two ids and one string.
+ *
+ * Kept spans wait in a bounded buffer (oldest dropped when full, e.g. while the console is away) until the telemetry
+ * reporter ships them in the next `telemetry` frame.
+ */
+import { randomFillSync } from "node:crypto";
+import type { Span, SpanEvent, TelemetrySettings } from "@trellis/protocol";
+import type { Exchange } from "../proxy/exchange.ts";
+
+export type SpanKind = "client" | "server";
+
+const TRACEPARENT = "traceparent";
+const HEX_RE = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})/;
+const ZERO_TRACE = "00000000000000000000000000000000";
+const ZERO_SPAN = "0000000000000000";
+/** performance.now() → unix ms, without a Date per request. */
+const ORIGIN = performance.timeOrigin;
+
+/** Random hex ids from a refilled pool: one crypto call per 256 ids. */
+export class IdSource {
+  private readonly buf = Buffer.allocUnsafe(4096);
+  private off = 4096;
+
+  hex(bytes: number): string {
+    if (this.off + bytes > this.buf.length) {
+      randomFillSync(this.buf);
+      this.off = 0;
+    }
+    const s = this.buf.toString("hex", this.off, this.off + bytes);
+    this.off += bytes;
+    return s;
+  }
+}
+
+/** One finished upstream attempt (kept only when a request is re-dispatched: retries are rare). */
+export class AttemptRecord {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly endpoint: string,
+    readonly version: string,
+    readonly status: number,
+    readonly error: string | null,
+  ) {}
+}
+
+export interface TracerOptions {
+  /** Spans held for the next frames; past it the oldest are dropped. */
+  maxBuffered?: number;
+}
+
+export class Tracer {
+  sampleRate = 0.01;
+  slowThresholdMs = 1000;
+  private slowBy = new Map<string, number>();
+  private buf: Span[] = [];
+  private readonly maxBuffered: number;
+  readonly ids = new IdSource();
+  /** Counters (for tests and /metrics). */
+  kept = 0;
+  dropped = 0;
+
+  constructor(
+    readonly service: string,
+    readonly version: string,
+    opts: TracerOptions = {},
+  ) {
+    this.maxBuffered = opts.maxBuffered ?? 4096;
+  }
+
+  configure(s: Pick<TelemetrySettings, "sampleRate" | "slowThresholdMs" | "slowThresholdMsByService">): void {
+    this.sampleRate = s.sampleRate;
+    this.slowThresholdMs = s.slowThresholdMs;
+    this.slowBy = new Map(Object.entries(s.slowThresholdMsByService ?? {}));
+  }
+
+  slowFor(service: string): number {
+    const v = this.slowBy.get(service);
+    return v === undefined ? this.slowThresholdMs : v;
+  }
+
+  /** Continues or starts the trace for this hop and points the forwarded `traceparent` at this hop's span. */
+  begin(ex: Exchange): void {
+    const h = ex.headers;
+    let idx = -1;
+    for (let i = 0; i < h.length; i += 2) {
+      const n = h[i];
+      if (n.length === 11 && n.toLowerCase() === TRACEPARENT) {
+        idx = i + 1;
+        break;
+      }
+    }
+    let m: RegExpExecArray | null = null;
+    if (idx >= 0) {
+      const v = h[idx];
+      m = v.length >= 55 && !v.startsWith("ff") ? HEX_RE.exec(v) : null;
+      if (m !== null && (m[1] === ZERO_TRACE || m[2] === ZERO_SPAN)) m = null;
+    }
+    if (m !== null) {
+      ex.traceId = m[1];
+      ex.parentSpanId = m[2];
+      ex.sampled = (Number.parseInt(m[3], 16) & 1) === 1;
+    } else {
+      ex.traceId = this.ids.hex(16);
+      ex.parentSpanId = "";
+      ex.sampled = this.sampleRate > 0 && Math.random() < this.sampleRate;
+    }
+    ex.spanId = this.ids.hex(8);
+    const tp = "00-" + ex.traceId + "-" + ex.spanId + (ex.sampled ? "-01" : "-00");
+    if (idx >= 0) h[idx] = tp;
+    else h.push(TRACEPARENT, tp);
+  }
+
+  /** Records the hop's span if it is kept (head-sampled, failed, or slow). */
+  end(ex: Exchange, kind: SpanKind, durationMs: number): void {
+    if (ex.traceId === "") return;
+    const status = ex.status;
+    const failed = ex.failed || status >= 500 || ex.error !== null;
+    let reason: string;
+    if (ex.sampled) reason = "sampled";
+    else if (failed) reason = "error";
+    else if (durationMs >= this.slowFor(kind === "client" ? ex.service : this.service)) reason = "slow";
+    else return;
+    this.push(this.build(ex, kind, durationMs, reason, failed));
+  }
+
+  private build(ex: Exchange, kind: SpanKind, durationMs: number, reason: string, failed: boolean): Span {
+    const startUnix = ORIGIN + ex.start;
+    const path = ex.path;
+    const q = path.indexOf("?");
+    const target = (q >= 0 ? path.slice(0, q) : path).slice(0, 200);
+    const method = ex.req.method ?? "GET";
+    const attrs: Record<string, string | number | boolean> = {
+      "http.method": method,
+      "http.target": target,
+      "http.status_code": ex.status,
+      "trellis.kept": reason,
+      "trellis.mtls": ex.mtls,
+    };
+    if (ex.peer !== null) attrs["trellis.peer_identity"] = ex.peer;
+    if (ex.error !== null) attrs["trellis.error"] = ex.error.proxyError;
+    let peer: string;
+    if (kind === "client") {
+      peer = ex.service || "unknown";
+      attrs["trellis.route"] = ex.route !== null ? ex.route.name : ex.service;
+      if (ex.subset !== null) attrs["trellis.subset"] = ex.subset.version ?? "*";
+      if (ex.target !== null) {
+        attrs["trellis.destination_version"] = ex.target.version;
+        attrs["trellis.endpoint"] = ex.target.ep.address;
+      }
+      attrs["trellis.attempts"] = ex.dispatches;
+      attrs["trellis.retries"] = ex.dispatches > 1 ? ex.dispatches - 1 : 0;
+    } else {
+      const src = ex.source;
+      peer = src === null ? "ingress" : src.split("/")[0] || "unknown";
+      if (src !== null) attrs["trellis.source"] = src;
+      attrs["trellis.route"] = "inbound";
+      attrs["trellis.attempts"] = ex.dispatches;
+    }
+    const events: SpanEvent[] = [];
+    const log = ex.attemptLog;
+    let n = 0;
+    if (log !== null) for (const a of log) events.push(attemptEvent(++n, a.start, a.end, a.endpoint, a.version, a.status, a.error));
+    if (ex.dispatches > 0) {
+      const endpoint = kind === "client" ? (ex.target?.ep.address ?? "?") : "app";
+      const version = kind === "client" ? (ex.target?.version ?? "") : this.version;
+      events.push(attemptEvent(++n, ex.dispatchAt, ex.start + durationMs, endpoint, version, ex.status, ex.error?.proxyError ?? null));
+    }
+    const span: Span = {
+      traceId: ex.traceId,
+      spanId: ex.spanId,
+      kind,
+      service: this.service,
+      version: this.version,
+      peerService: peer,
+      name: `${method} ${kind === "client" ? (ex.service || "?") : ""}${target}`.slice(0, 256),
+      startTimeUnixMs: Math.round(startUnix * 1000) / 1000,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      status: ex.status,
+      attributes: attrs,
+      events,
+    };
+    if (ex.parentSpanId !== "") span.parentSpanId = ex.parentSpanId;
+    if (failed) span.error = ex.error !== null ? ex.error.proxyError : `http-${ex.status}`;
+    return span;
+  }
+
+  private push(span: Span): void {
+    this.kept++;
+    if (this.buf.length >= this.maxBuffered) {
+      this.buf.shift();
+      this.dropped++;
+    }
+    this.buf.push(span);
+  }
+
+  /** Takes up to `max` buffered spans (oldest first) for a frame. */
+  take(max = 1000): Span[] {
+    if (this.buf.length <= max) {
+      const out = this.buf;
+      this.buf = [];
+      return out;
+    }
+    return this.buf.splice(0, max);
+  }
+
+  /** Puts spans back after a frame could not be sent (the link is down); the oldest go first when full. */
+  putBack(spans: Span[]): void {
+    if (spans.length === 0) return;
+    const all = spans.concat(this.buf);
+    const over = all.length - this.maxBuffered;
+    if (over > 0) {
+      all.splice(0, over);
+      this.dropped += over;
+    }
+    this.buf = all;
+  }
+
+  get buffered(): number {
+    return this.buf.length;
+  }
+}
+
+function attemptEvent(n: number, start: number, end: number, endpoint: string, version: string, status: number, error: string | null): SpanEvent {
+  const attributes: Record<string, string | number | boolean> = {
+    attempt: n,
+    endpoint,
+    durationMs: Math.round((end - start) * 1000) / 1000,
+  };
+  if (version) attributes.version = version;
+  if (error !== null) attributes.error = error;
+  else attributes.status = status;
+  return { name: "attempt", timeUnixMs: Math.round((ORIGIN + start) * 1000) / 1000, attributes };
+}

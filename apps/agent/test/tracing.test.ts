@@ -1,0 +1,150 @@
+/** The tracer on its own: trace-context continuation, head sampling, the tail rule, the bounded span buffer. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { telemetryFrameSchema } from "@trellis/protocol";
+import type { Exchange } from "../src/proxy/exchange.ts";
+import { EdgeRegistry } from "../src/telemetry/edges.ts";
+import { TelemetryReporter } from "../src/telemetry/reporter.ts";
+import { Tracer } from "../src/telemetry/tracing.ts";
+
+/** The fields of an exchange the tracer reads and writes. */
+function fakeExchange(headers: string[], over: Partial<Exchange> = {}): Exchange {
+  return {
+    headers,
+    traceId: "",
+    parentSpanId: "",
+    spanId: "",
+    sampled: false,
+    start: performance.now(),
+    path: "/items?x=1",
+    req: { method: "GET" },
+    status: 200,
+    failed: false,
+    error: null,
+    service: "catalog",
+    route: null,
+    subset: null,
+    target: null,
+    source: null,
+    dispatches: 1,
+    dispatchAt: performance.now(),
+    attemptLog: null,
+    peer: null,
+    mtls: false,
+    ...over,
+  } as unknown as Exchange;
+}
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT = "00f067aa0ba902b7";
+
+test("continues an incoming traceparent: same trace, caller's span as parent, own span id forwarded, flag kept", () => {
+  const t = new Tracer("web", "v1");
+  const headers = ["Host", "catalog", "traceparent", `00-${TRACE}-${PARENT}-01`, "tracestate", "k=v", "b3", "x"];
+  const ex = fakeExchange(headers);
+  t.begin(ex);
+  assert.equal(ex.traceId, TRACE);
+  assert.equal(ex.parentSpanId, PARENT);
+  assert.equal(ex.sampled, true);
+  assert.match(ex.spanId, /^[0-9a-f]{16}$/);
+  assert.notEqual(ex.spanId, PARENT);
+  assert.equal(headers[3], `00-${TRACE}-${ex.spanId}-01`, "the next hop's parent is this span");
+  assert.deepEqual(headers.slice(4), ["tracestate", "k=v", "b3", "x"], "tracestate and B3 pass through");
+  t.end(ex, "client", 3);
+  const [span] = t.take();
+  assert.equal(span.traceId, TRACE);
+  assert.equal(span.parentSpanId, PARENT);
+  assert.equal(span.kind, "client");
+  assert.equal(span.peerService, "catalog");
+  assert.equal(span.attributes["trellis.kept"], "sampled");
+  assert.equal(span.events.length, 1);
+});
+
+test("mTLS hops: the server span carries the caller's identity (from its certificate) and the mtls flag; plaintext hops say so", () => {
+  const t = new Tracer("catalog", "v1");
+  t.configure({ sampleRate: 1, slowThresholdMs: 1000, slowThresholdMsByService: {} });
+  const peer = "spiffe://trellis.local/service/web";
+  const server = fakeExchange(["traceparent", `00-${TRACE}-${PARENT}-01`], { source: "web/v1", peer, mtls: true } as Partial<Exchange>);
+  t.begin(server);
+  t.end(server, "server", 2);
+  const client = fakeExchange([], { mtls: true });
+  t.begin(client);
+  t.end(client, "client", 2);
+  const plain = fakeExchange([]);
+  t.begin(plain);
+  t.end(plain, "server", 2);
+  const [s, c, p] = t.take();
+  assert.equal(s.kind, "server");
+  assert.equal(s.attributes["trellis.peer_identity"], peer);
+  assert.equal(s.attributes["trellis.mtls"], true);
+  assert.equal(c.kind, "client");
+  assert.equal(c.attributes["trellis.mtls"], true);
+  assert.equal(p.attributes["trellis.mtls"], false);
+  assert.equal(p.attributes["trellis.peer_identity"], undefined, "no certificate, no identity");
+});
+
+test("an unsampled flag is honoured, a malformed traceparent starts a new trace, no traceparent is added", () => {
+  const t = new Tracer("web", "v1");
+  t.configure({ sampleRate: 1, slowThresholdMs: 1000, slowThresholdMsByService: {} });
+  const unsampled = fakeExchange(["traceparent", `00-${TRACE}-${PARENT}-00`]);
+  t.begin(unsampled);
+  assert.equal(unsampled.sampled, false, "the caller's decision wins over the local rate");
+  assert.ok(unsampled.headers[1].endsWith("-00"));
+  const bad = fakeExchange(["traceparent", "00-zzzz-nope-01"]);
+  t.begin(bad);
+  assert.notEqual(bad.traceId, TRACE);
+  assert.match(bad.traceId, /^[0-9a-f]{32}$/);
+  assert.equal(bad.parentSpanId, "");
+  const none: string[] = ["Host", "x"];
+  const fresh = fakeExchange(none);
+  t.begin(fresh);
+  assert.equal(none[2], "traceparent");
+  assert.equal(none[3], `00-${fresh.traceId}-${fresh.spanId}-01`, "rate 1: a new trace is sampled");
+});
+
+test("tail rule: unsampled requests are kept only when they fail or are slow (per-service threshold)", () => {
+  const t = new Tracer("cart", "v1");
+  t.configure({ sampleRate: 0, slowThresholdMs: 1000, slowThresholdMsByService: { catalog: 50 } });
+  const mk = (over: Partial<Exchange>) => {
+    const ex = fakeExchange([], over);
+    t.begin(ex);
+    assert.equal(ex.sampled, false);
+    return ex;
+  };
+  t.end(mk({}), "client", 10); // fast, fine → dropped
+  t.end(mk({ status: 503 }), "client", 10); // 5xx → kept
+  t.end(mk({}), "client", 60); // slower than catalog's 50 ms → kept
+  t.end(mk({}), "server", 60); // the server span uses cart's threshold (1000 ms) → dropped
+  const spans = t.take();
+  assert.deepEqual(
+    spans.map((s) => s.attributes["trellis.kept"]),
+    ["error", "slow"],
+  );
+  assert.equal(spans[0].error, "http-503");
+});
+
+test("the span buffer is bounded (oldest dropped) and spans wait while the link is down", () => {
+  const t = new Tracer("web", "v1", { maxBuffered: 5 });
+  t.configure({ sampleRate: 1, slowThresholdMs: 1000, slowThresholdMsByService: {} });
+  for (let i = 0; i < 8; i++) {
+    const ex = fakeExchange([], { path: `/n/${i}` });
+    t.begin(ex);
+    t.end(ex, "server", 1);
+  }
+  assert.equal(t.buffered, 5);
+  assert.equal(t.dropped, 3);
+  let up = false;
+  const sent: unknown[] = [];
+  const reporter = new TelemetryReporter(new EdgeRegistry(), (f) => (up ? (sent.push(f), true) : false), t);
+  assert.equal(reporter.flush(), false);
+  assert.equal(t.buffered, 5, "kept while the console is away");
+  up = true;
+  assert.equal(reporter.flush(), true);
+  const frame = telemetryFrameSchema.parse(sent[0]);
+  assert.deepEqual(
+    frame.window.spans.map((s) => s.attributes["http.target"]),
+    ["/n/3", "/n/4", "/n/5", "/n/6", "/n/7"],
+    "the newest five, oldest first, valid protocol spans",
+  );
+  assert.equal(t.buffered, 0);
+});

@@ -1,0 +1,53 @@
+/**
+ * Traffic management API. Reads need a viewer; every change needs an operator and is recorded with `actorOf(ctx)`.
+ * Policy inputs are taken as they come and validated by the TrafficService with the protocol's schemas, so that
+ * an invalid policy is answered with a message naming the field (`split: weights must sum to 100 (got 110)`).
+ */
+import { serviceNameSchema } from "@trellis/protocol";
+import { z } from "zod";
+import { actorOf, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+
+const serviceInput = z.object({ service: serviceNameSchema });
+
+export const trafficRouter = router({
+  /** A service's policy, its versions, the current config version and how far the agents got with it. */
+  get: viewerProcedure.input(serviceInput).query(async ({ ctx, input }) => {
+    const { policy, versions } = await ctx.traffic.get(input.service);
+    const [last] = await ctx.repos.policies.revisions({ service: input.service, limit: 1 });
+    const configVersion = ctx.hub.currentVersion;
+    return {
+      service: input.service,
+      versions,
+      policy,
+      configVersion,
+      lastRevision: last ?? null,
+      /** Sync of the change last made to this service (its config version), else of the current version. */
+      sync: ctx.hub.syncOf(last && last.configVersion > 0 ? last.configVersion : configVersion),
+    };
+  }),
+
+  /** Sync state of a config version across the connected agents ("applied on 4/4 instances"). */
+  sync: viewerProcedure.input(z.object({ version: z.number().int().nonnegative() })).query(({ ctx, input }) => ctx.hub.syncOf(input.version)),
+
+  /** Sets the default split (weights sum to 100, known versions); `null` removes it. */
+  setSplit: operatorProcedure
+    .input(z.object({ service: serviceNameSchema, split: z.unknown() }))
+    .mutation(({ ctx, input }) => ctx.traffic.setSplit(input.service, input.split ?? null, actorOf(ctx))),
+
+  /** Replaces parts of the policy: routes, timeoutMs, retries, circuitBreaker, outlierDetection, loadBalancer, faultInjection, split. */
+  update: operatorProcedure
+    .input(z.object({ service: serviceNameSchema, patch: z.record(z.string(), z.unknown()) }))
+    .mutation(({ ctx, input }) => ctx.traffic.update(input.service, input.patch, actorOf(ctx))),
+});
+
+export const revisionsRouter = router({
+  /** The config history, newest first. */
+  list: viewerProcedure
+    .input(z.object({ service: serviceNameSchema.optional(), limit: z.number().int().min(1).max(500).default(100) }).optional())
+    .query(({ ctx, input }) => ctx.repos.policies.revisions({ service: input?.service, limit: input?.limit ?? 100 })),
+
+  /** Restores the policy a revision replaced (one click); the rollback is a new revision. */
+  rollback: operatorProcedure
+    .input(z.object({ id: z.number().int().positive() }))
+    .mutation(({ ctx, input }) => ctx.traffic.rollback(input.id, actorOf(ctx))),
+});

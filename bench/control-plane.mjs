@@ -1,0 +1,255 @@
+/**
+ * Part 2 — control plane, and part 3 — console graph, against ONE real console process:
+ *   simulated agents (bench/lib/sim-agents.mjs, in a few worker processes) speak the real protocol over real
+ *   websockets; config push = committed change → every agent's ACK, at 10 / 100 / 1,000 agents; console CPU while
+ *   1,000 agents send one 20-edge telemetry frame a second; the graph page in headless chromium at 200 and 1,000
+ *   services (≈3 edges each) fed by the same agents' telemetry through the console.
+ * The change that is pushed: a traffic split through the console API once issue 3 lands (triggerSplitChange), until
+ * then a topology change (a new agent joins, which cuts a new config version pushed to every agent).
+ */
+import { fork } from "node:child_process";
+import { join } from "node:path";
+import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
+import WebSocket from "ws";
+import { repoRoot, startConsole } from "../tests/support/processes.ts";
+import { measureGraph } from "./console-graph.mjs";
+import { openSession, triggerSplitChange } from "./lib/mesh-api.mjs";
+import { procStats } from "./lib/procs.mjs";
+import { medianMinMax, percentile } from "./lib/stats.mjs";
+
+const SIM = join(repoRoot, "bench/lib/sim-agents.mjs");
+const nowMs = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class SimFleet {
+  constructor(workers) {
+    this.workers = Array.from({ length: workers }, () => {
+      const child = fork(SIM, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const w = { child, pending: new Map(), count: 0 };
+      child.on("message", (m) => {
+        const p = w.pending.get(m.id);
+        w.pending.delete(m.id);
+        if (m.ok) p?.resolve(m);
+        else p?.reject(new Error(m.error));
+      });
+      return w;
+    });
+    this.seq = 0;
+    this.list = []; // [workerIndex, agent]
+  }
+  call(w, msg, timeoutMs = 300_000) {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`sim worker: ${msg.cmd} timed out`)), timeoutMs);
+      w.pending.set(id, { resolve: (m) => (clearTimeout(t), resolve(m)), reject: (e) => (clearTimeout(t), reject(e)) });
+      w.child.send({ id, ...msg });
+    });
+  }
+  /** Adds agents, spread over the workers; resolves when each has acked its first snapshot. */
+  async join(url, token, agents) {
+    const per = this.workers.map(() => []);
+    for (const a of agents) {
+      const wi = this.list.length % this.workers.length;
+      per[wi].push(a);
+      this.list.push([wi, a]);
+    }
+    await Promise.all(this.workers.map((w, i) => (per[i].length ? this.call(w, { cmd: "join", url, token, list: per[i] }) : null)));
+  }
+  /** Ack time of a version ≥ v for every agent (in join order; null where not yet acked). */
+  async ackTimes(version) {
+    const parts = await Promise.all(this.workers.map((w) => this.call(w, { cmd: "ackTimes", version })));
+    return parts.flatMap((p) => p.times);
+  }
+  async telemetry(edges) {
+    await Promise.all(this.workers.map((w) => this.call(w, { cmd: "telemetry", edges })));
+  }
+  async close() {
+    await Promise.all(this.workers.map((w) => this.call(w, { cmd: "close" }, 5000).catch(() => undefined)));
+    for (const w of this.workers) if (w.child.exitCode === null) w.child.kill("SIGTERM");
+  }
+}
+
+const agentSpec = (i) => ({ service: `svc-${i}`, version: "v1", instanceId: `sim-${i}`, address: `127.0.0.1:${10000 + i}` });
+
+async function consoleVersion(url) {
+  return (await (await fetch(`${url}/healthz`)).json()).configVersion;
+}
+
+/** Waits until every simulated agent acked a version ≥ v; returns their ack times (bounded). */
+async function waitAllAcked(fleet, version, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const times = await fleet.ackTimes(version);
+    if (times.every((t) => t !== null)) return times;
+    if (Date.now() > deadline) throw new Error(`only ${times.filter((t) => t !== null).length}/${times.length} agents acked v${version} in ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+/** One extra agent on its own socket (the topology change); resolves once it got its first snapshot. */
+function joinTrigger(url, token, r) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const t = setTimeout(() => reject(new Error("trigger agent got no snapshot")), 60_000);
+    ws.on("message", (d) => {
+      const f = JSON.parse(d.toString());
+      if (f.type !== "snapshot") return;
+      ws.send(JSON.stringify({ type: "ack", version: f.version, nonce: f.nonce }));
+      clearTimeout(t);
+      resolve(ws);
+    });
+    ws.on("error", reject);
+    ws.on("open", () => {
+      ws.send(JSON.stringify({
+        type: "hello", protocol: 1, token, service: `bench-trigger-${r}`, version: "v1", instanceId: `bench-trigger-${r}`,
+        inboundAddress: `127.0.0.1:${20000 + r}`, ports: { inbound: 1, outbound: 2, admin: 3, app: 4 }, agentVersion: "bench-sim", configVersion: 0,
+      }));
+    });
+  });
+}
+
+/**
+ * The change whose push is timed. Returns t0 (when it was committed/sent). Issue 3: triggerSplitChange() on the
+ * service bench-split (two versions, both simulated agents) is used as soon as the console has the mutation.
+ */
+async function triggerChange(ctx, r) {
+  const t0 = nowMs();
+  const split = await triggerSplitChange(ctx.session, "bench-split", ["v1", "v2"]);
+  if (split.available) return { t0, kind: "split change" };
+  const tTopo = nowMs();
+  ctx.triggers.push(await joinTrigger(ctx.wsAgents, ctx.token, r));
+  return { t0: tTopo, kind: "topology change (agent join)" };
+}
+
+async function pushRounds(ctx, n, rounds) {
+  const rows = [];
+  let kind = null;
+  for (let r = 0; r < rounds; r++) {
+    // Settle: every agent holds the console's current version.
+    const before = await consoleVersion(ctx.url);
+    await waitAllAcked(ctx.fleet, before, 60_000);
+    await sleep(150);
+    const change = await triggerChange(ctx, ctx.roundNo++);
+    kind = change.kind;
+    const times = await waitAllAcked(ctx.fleet, before + 1, 60_000);
+    const lat = times.map((t) => t - change.t0).sort((a, b) => a - b);
+    rows.push({ p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), last: lat[lat.length - 1] });
+    ctx.log(`push @${n} agents round ${r + 1}: p50 ${rows.at(-1).p50.toFixed(1)} ms, p99 ${rows.at(-1).p99.toFixed(1)} ms, last ACK ${rows.at(-1).last.toFixed(1)} ms`);
+  }
+  return {
+    agents: n,
+    kind,
+    rounds: rows,
+    p50Ms: medianMinMax(rows.map((x) => x.p50)),
+    p99Ms: medianMinMax(rows.map((x) => x.p99)),
+    lastMs: medianMinMax(rows.map((x) => x.last)),
+  };
+}
+
+/** Telemetry edges for agent i of n: `fanout` destinations × the given status classes, 3 variants (so rates move). */
+function edgesFor(i, n, fanout, classes) {
+  const variants = [];
+  for (let v = 0; v < 3; v++) {
+    const edges = [];
+    for (let k = 0; k < fanout; k++) {
+      const dst = (i * 7 + k * 13 + 1) % n === i ? (i + 1) % n : (i * 7 + k * 13 + 1) % n;
+      for (const sc of classes) {
+        const requests = sc === "2xx" ? 20 + ((i + k + v * 5) % 17) : 1 + (v % 2);
+        const latency = emptyHistogram();
+        for (let q = 0; q < 8; q++) observe(latency, 0.5 + ((i + q + v) % 9) * 1.5);
+        latency.counts[7] += requests - 8 > 0 ? requests - 8 : 0;
+        edges.push({ source: `svc-${i}`, sourceVersion: "v1", destination: `svc-${dst}`, destinationVersion: "v1", statusClass: sc,
+          requests, errors: sc === "5xx" ? requests : 0, bytesIn: requests * 1024, bytesOut: requests * 100, mtls: 0, latency: compactHistogram(latency) });
+      }
+    }
+    variants.push(JSON.stringify(edges));
+  }
+  return variants;
+}
+
+function telemetryPlan(n, fanout, classes, perSecond) {
+  const plan = { perSecond };
+  for (let i = 0; i < n; i++) plan[`sim-${i}`] = edgesFor(i, n, fanout, classes);
+  return plan;
+}
+
+async function growTo(ctx, n) {
+  const have = ctx.fleet.list.length;
+  if (n <= have) return;
+  const t0 = Date.now();
+  const list = [];
+  for (let i = have; i < n; i++) list.push(agentSpec(i));
+  await ctx.fleet.join(ctx.wsAgents, ctx.token, list);
+  ctx.log(`${n} simulated agents joined (+${n - have} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  ctx.joinSeconds[n] = (Date.now() - t0) / 1000;
+}
+
+export async function controlPlaneAndConsole(cfg, log) {
+  const cons = await startConsole({});
+  const fleet = new SimFleet(cfg.simWorkers);
+  const ctx = { url: cons.url, wsAgents: cons.wsAgents, token: cons.token, fleet, log, session: await openSession(cons.url), triggers: [], roundNo: 0, joinSeconds: {} };
+  const out = { params: { agentCounts: cfg.agentCounts, pushRounds: cfg.pushRounds, telemetrySeconds: cfg.telemetrySeconds, telemetryFrames: cfg.telemetryFrames, simWorkers: cfg.simWorkers, graphUpdates: cfg.graphUpdates }, push: [], graph: [] };
+  const pid = cons.proc.child.pid;
+  try {
+    // The service the split change targets (two versions), then the fleet.
+    await fleet.join(cons.wsAgents, cons.token, [
+      { service: "bench-split", version: "v1", instanceId: "split-v1", address: "127.0.0.1:9001" },
+      { service: "bench-split", version: "v2", instanceId: "split-v2", address: "127.0.0.1:9002" },
+    ]);
+    fleet.list.splice(0, 2); // not part of the svc-i numbering
+    ctx.fleetOffset = 2;
+    const sizes = cfg.agentCounts;
+    const steps = [...new Set([...sizes, ...cfg.graphViaConsole])].sort((a, b) => a - b);
+    for (const n of steps) {
+      await growTo(ctx, n - 2 > 0 ? n - 2 : n); // the two bench-split agents count toward n
+      if (sizes.includes(n)) out.push.push(await pushRounds(ctx, n, cfg.pushRounds));
+      if (cfg.graphViaConsole.includes(n)) {
+        await fleet.telemetry(telemetryPlan(ctx.fleet.list.length, 3, ["2xx"], 1));
+        await sleep(cfg.graphWarmMs);
+        out.graph.push(await measureGraph(cons.url, n, cfg, log, "console"));
+        await fleet.telemetry({});
+      }
+    }
+    for (const n of cfg.graphServices) {
+      try {
+        out.graph.push(await measureGraph(cons.url, n, cfg, log, "feeder"));
+      } catch (e) {
+        log(`graph ${n} FAILED: ${e?.message ?? e}`);
+        out.graphErrors = [...(out.graphErrors ?? []), { services: n, error: String(e?.message ?? e).slice(0, 300) }];
+      }
+    }
+    // Console CPU: idle with every agent connected, then with 20-edge telemetry from each, one frame a second.
+    const total = ctx.fleet.list.length + 2;
+    const idle0 = procStats(pid);
+    await sleep(cfg.telemetrySeconds * 1000);
+    const idle1 = procStats(pid);
+    // 1,000 frames a second: one per agent, or (when fewer agents joined, --quick) several per socket.
+    const perSocket = Math.max(1, Math.ceil(cfg.telemetryFrames / ctx.fleet.list.length));
+    await fleet.telemetry(telemetryPlan(ctx.fleet.list.length, 10, ["2xx", "5xx"], perSocket));
+    await sleep(2000);
+    const t0 = performance.now();
+    const busy0 = procStats(pid);
+    await sleep(cfg.telemetrySeconds * 1000);
+    const busy1 = procStats(pid);
+    const secs = (performance.now() - t0) / 1000;
+    out.telemetry = {
+      agents: total,
+      telemetryAgents: ctx.fleet.list.length,
+      framesPerSocketPerSecond: perSocket,
+      framesPerSecond: perSocket * ctx.fleet.list.length,
+      edgesPerFrame: 20,
+      seconds: secs,
+      idleCores: (idle1.cpuS - idle0.cpuS) / cfg.telemetrySeconds,
+      busyCores: (busy1.cpuS - busy0.cpuS) / secs,
+      consoleRssMb: busy1.rssMb,
+      consoleHwmMb: busy1.hwmMb,
+    };
+    log(`console CPU with ${total} agents: idle ${(out.telemetry.idleCores * 100).toFixed(1)}% of a core, telemetry ${(out.telemetry.busyCores * 100).toFixed(1)}%`);
+    out.joinSeconds = ctx.joinSeconds;
+  } finally {
+    for (const ws of ctx.triggers) ws.close();
+    await fleet.close();
+    await cons.proc.stop();
+  }
+  return out;
+}

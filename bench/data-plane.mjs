@@ -1,0 +1,192 @@
+/**
+ * Part 1 — data plane. References started in the same run:
+ *   direct:  loadgen → upstream (node:http, 1 KB)
+ *   mesh:    loadgen → client agent (outbound) → server agent (inbound) → upstream, both agents connected to a real
+ *            console (telemetry on); mTLS STRICT through the console API once it exists (enableMtls)
+ *   nginx:   loadgen → nginx A → TLS 1.3 with client certificates → nginx B → upstream (keep-alive both hops)
+ * Latency at a fixed rate (open loop, CO-corrected, µs), max throughput with wrk (one agent vs one nginx worker),
+ * agent CPU per 1,000 rps and peak RSS, and a CPU profile of an agent under 1,000 rps.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Proc, agentCli, eventually, repoRoot, startAgent, startConsole, tempDir } from "../tests/support/processes.ts";
+import { enableMtls, openSession } from "./lib/mesh-api.mjs";
+import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.mjs";
+import { procStats, run } from "./lib/procs.mjs";
+import { summarizeProfile } from "./lib/profile.mjs";
+import { medianMinMax } from "./lib/stats.mjs";
+
+const LOADGEN = join(repoRoot, "bench/lib/loadgen.mjs");
+const UPSTREAM = join(repoRoot, "bench/lib/upstream.mjs");
+
+async function startUpstream() {
+  const proc = new Proc("upstream", process.execPath, [UPSTREAM]);
+  const line = await proc.waitFor((l) => l.msg === "upstream listening", 10_000, "upstream listening");
+  return { proc, port: Number(line.port) };
+}
+
+/** A standalone agent (no console) whose persisted snapshot routes service `bench-upstream` straight to the upstream. */
+async function startStandaloneAgent(upstreamPort, nodeArgs = []) {
+  const dir = tempDir("agent-standalone");
+  const services = [{ name: "bench-upstream", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${upstreamPort}`, version: "v1", instanceId: "up-1" }] }];
+  writeFileSync(join(dir, "snapshot.json"), JSON.stringify({ version: 1, service: "bench-standalone", services, issuedAt: new Date().toISOString() }));
+  const proc = new Proc("agent standalone", process.execPath, [...nodeArgs, agentCli, "--service", "bench-standalone", "--version", "v1",
+    "--app-port", String(upstreamPort), "--state-dir", dir, "--instance-id", "bench-standalone-1"]);
+  const line = await proc.waitFor((l) => l.msg === "agent listening", 20_000, "agent listening");
+  return { proc, outbound: Number(line.outbound), dir };
+}
+
+async function loadgen({ port, host, rate, requests, warmup, connections = 16 }) {
+  const out = await run(process.execPath, [LOADGEN, "--port", String(port), "--host", host, "--rate", String(rate), "--connections", String(connections),
+    "--requests", String(requests), "--warmup", String(warmup), "--timeout-s", String(Math.ceil((requests + warmup) / rate) + 30)], { timeoutMs: ((requests + warmup) / rate) * 1000 + 60_000 });
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+async function wrk({ port, host, seconds, connections = 16 }) {
+  const out = await run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-H", `Host: ${host}`, `http://127.0.0.1:${port}/`], { timeoutMs: seconds * 1000 + 30_000 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
+  return { rps, non2xx, errors };
+}
+
+/** Measures a function while sampling the CPU and memory of `pids`. */
+async function withCpu(pids, fn) {
+  const before = pids.map(procStats);
+  const t0 = performance.now();
+  const result = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const after = pids.map(procStats);
+  return { result, seconds, cpu: pids.map((_, i) => (after[i].cpuS - before[i].cpuS) / seconds), mem: after };
+}
+
+export async function dataPlane(cfg, log) {
+  const out = { params: { rate: cfg.rate, connections: 16, requests: cfg.requests, warmup: cfg.warmup, repeats: cfg.repeats, wrkSeconds: cfg.wrkSeconds, responseBytes: 1024 } };
+  const upstream = await startUpstream();
+  log(`upstream on ${upstream.port}`);
+
+  // The real mesh path: console + two agents, telemetry on.
+  const cons = await startConsole({});
+  const server = await startAgent({ service: "bench-upstream", version: "v1", appPort: upstream.port, console: cons.wsAgents, token: cons.token });
+  const client = await startAgent({ service: "bench-client", version: "v1", appPort: upstream.port, console: cons.wsAgents, token: cons.token });
+  await eventually(async () => {
+    const cfgRes = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+    const svc = cfgRes.snapshot?.services?.find((s) => s.name === "bench-upstream");
+    return svc?.endpoints?.some((e) => e.address.endsWith(`:${server.inbound}`));
+  }, 20_000, "client agent knows the server agent's endpoint");
+  const session = await openSession(cons.url);
+  const mtls = await enableMtls(session, "bench-upstream");
+  out.mtls = mtls.available ? { enabled: true, procedure: mtls.procedure } : { enabled: false, label: mtls.label, reason: mtls.reason };
+  if (mtls.available) {
+    await eventually(async () => {
+      const c = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+      return c.snapshot?.services?.find((s) => s.name === "bench-upstream")?.mtls === "STRICT";
+    }, 20_000, "client agent has bench-upstream STRICT");
+  }
+  log(`mesh up: client outbound ${client.outbound} → server inbound ${server.inbound}; ${mtls.available ? "mTLS STRICT" : mtls.label}`);
+  const agentPids = [client.proc.child.pid, server.proc.child.pid];
+  out.agentAtRest = agentPids.map(procStats).map((s) => ({ rssMb: s.rssMb, hwmMb: s.hwmMb }));
+
+  const ngDir = tempDir("nginx");
+  const two = await startNginxTwoHop(ngDir, upstream.port);
+  log(`nginx two-hop on ${two.port}`);
+
+  const paths = {
+    direct: { port: upstream.port, host: "bench-upstream" },
+    mesh: { port: client.outbound, host: "bench-upstream" },
+    nginx: { port: two.port, host: "bench-upstream" },
+  };
+  const reps = [];
+  for (let r = 0; r < cfg.repeats; r++) {
+    const rep = {};
+    for (const [name, p] of Object.entries(paths)) {
+      const m = await withCpu(name === "mesh" ? agentPids : [], () => loadgen({ ...p, rate: cfg.rate, requests: cfg.requests, warmup: cfg.warmup }));
+      rep[name] = m.result;
+      if (name === "mesh") {
+        const krps = m.result.achievedRps / 1000;
+        rep.meshAgents = agentPids.map((_, i) => ({ cpuPer1kRps: m.cpu[i] / krps, cpu: m.cpu[i], rssMb: m.mem[i].rssMb, hwmMb: m.mem[i].hwmMb }));
+      }
+      const l = m.result.latencyUs;
+      log(`rep ${r + 1} ${name}: p50 ${l.p50} µs p90 ${l.p90} p99 ${l.p99} (${m.result.requests} req, ${m.result.errors} err, ${m.result.non2xx} non-2xx, late p50 ${m.result.lateUs.p50} µs)`);
+    }
+    for (const name of ["mesh", "nginx"]) {
+      rep[`${name}Added`] = Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, (rep[name].latencyUs[q] - rep.direct.latencyUs[q]) / 1000]));
+    }
+    reps.push(rep);
+  }
+  out.latencyRuns = reps;
+  const agg = (f) => medianMinMax(reps.map(f));
+  out.latency = {
+    directMs: Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, agg((r) => r.direct.latencyUs[q] / 1000)])),
+    meshAddedMs: Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, agg((r) => r.meshAdded[q])])),
+    nginxAddedMs: Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, agg((r) => r.nginxAdded[q])])),
+    p99RatioToNginx: agg((r) => (r.nginxAdded.p99 > 0 ? r.meshAdded.p99 / r.nginxAdded.p99 : null)),
+    errors: reps.reduce((s, r) => s + r.mesh.errors + r.mesh.non2xx + r.nginx.errors + r.nginx.non2xx + r.direct.errors + r.direct.non2xx, 0),
+  };
+  out.agentCpu = {
+    client: agg((r) => r.meshAgents[0].cpuPer1kRps),
+    server: agg((r) => r.meshAgents[1].cpuPer1kRps),
+  };
+  const hwm = agentPids.map((pid) => procStats(pid).hwmMb);
+  out.agentPeakRssMb = { client: hwm[0], server: hwm[1] };
+  try {
+    const edges = await session.liveEdges();
+    const e = edges.find((x) => x.source === "bench-client" && x.destination === "bench-upstream");
+    out.meshEdge = e ? { rps: e.rps, p99Ms: e.p99Ms, mtlsShare: e.mtlsShare } : null;
+  } catch (err) {
+    out.meshEdge = { error: String(err) };
+  }
+  for (const p of two.procs) await p.stop();
+  await client.proc.stop();
+  await server.proc.stop();
+  await cons.proc.stop();
+
+  // Max throughput: one agent (outbound → upstream) vs one nginx worker, same upstream, wrk -c16.
+  const single = await startNginxSingle(ngDir, upstream.port);
+  const ngWorker = await nginxWorkerPid(single.proc.child.pid);
+  const standalone = await startStandaloneAgent(upstream.port);
+  const tp = [];
+  for (let r = 0; r < cfg.repeats; r++) {
+    const direct = await wrk({ port: upstream.port, host: "bench-upstream", seconds: cfg.wrkSeconds });
+    const a = await withCpu([standalone.proc.child.pid], () => wrk({ port: standalone.outbound, host: "bench-upstream", seconds: cfg.wrkSeconds }));
+    const n = await withCpu([ngWorker], () => wrk({ port: single.port, host: "bench-upstream", seconds: cfg.wrkSeconds }));
+    const row = {
+      directRps: direct.rps,
+      agentRps: a.result.rps,
+      nginxRps: n.result.rps,
+      ratio: a.result.rps / n.result.rps,
+      agentCpu: a.cpu[0],
+      nginxCpu: n.cpu[0],
+      agentCpuPerReqRatio: a.cpu[0] / a.result.rps / (n.cpu[0] / n.result.rps),
+      agentNon2xx: a.result.non2xx,
+      nginxNon2xx: n.result.non2xx,
+    };
+    log(`throughput rep ${r + 1}: direct ${Math.round(direct.rps)} rps, agent ${Math.round(row.agentRps)} (${(row.agentCpu * 100).toFixed(0)}% CPU), nginx worker ${Math.round(row.nginxRps)} (${(row.nginxCpu * 100).toFixed(0)}% CPU) → ${(row.ratio * 100).toFixed(0)}%`);
+    tp.push(row);
+  }
+  out.throughputRuns = tp;
+  out.throughput = {
+    directRps: medianMinMax(tp.map((t) => t.directRps)),
+    agentRps: medianMinMax(tp.map((t) => t.agentRps)),
+    nginxRps: medianMinMax(tp.map((t) => t.nginxRps)),
+    ratio: medianMinMax(tp.map((t) => t.ratio)),
+    agentCpuPerReqRatio: medianMinMax(tp.map((t) => t.agentCpuPerReqRatio)),
+  };
+  await standalone.proc.stop();
+  await single.proc.stop();
+
+  // CPU profile of one agent carrying 1,000 rps (outbound → upstream).
+  const profDir = tempDir("cpuprof");
+  const prof = await startStandaloneAgent(upstream.port, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
+  const profFromUs = Number(process.hrtime.bigint() / 1000n);
+  await loadgen({ port: prof.outbound, host: "bench-upstream", rate: cfg.rate, requests: cfg.profileRequests, warmup: 500 });
+  await prof.proc.stop("SIGINT");
+  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+  out.profile = file ? summarizeProfile(JSON.parse(readFileSync(join(profDir, file), "utf8")), 15, profFromUs) : { error: "no profile written" };
+  if (file && cfg.keepProfile) {
+    mkdirSync(cfg.keepProfile, { recursive: true });
+    writeFileSync(join(cfg.keepProfile, "agent-1000rps.cpuprofile"), readFileSync(join(profDir, file)));
+  }
+  await upstream.proc.stop();
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * nginx as the reference proxy: throwaway CA + certificates made with openssl at run time, a two-hop path
+ * (nginx A → TLS with client certificate → nginx B → upstream, keep-alive upstreams on both hops, one worker each,
+ * the same shape as client agent → server agent) and a single-worker plaintext proxy for the throughput ceiling.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Proc } from "../../tests/support/processes.ts";
+import { freePort, run, waitPort } from "./procs.mjs";
+
+export async function makeCerts(dir) {
+  const o = (...a) => run("openssl", a, { timeoutMs: 30_000 });
+  const f = (n) => join(dir, n);
+  await o("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=trellis-bench-ca",
+    "-keyout", f("ca.key"), "-out", f("ca.crt"));
+  for (const [name, san] of [["server", "DNS:bench-upstream,IP:127.0.0.1"], ["client", "URI:spiffe://trellis.local/service/bench-client"]]) {
+    await o("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`));
+    writeFileSync(f(`${name}.ext`), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\n`);
+    await o("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2",
+      "-extfile", f(`${name}.ext`), "-out", f(`${name}.crt`));
+  }
+  return { ca: f("ca.crt"), serverCrt: f("server.crt"), serverKey: f("server.key"), clientCrt: f("client.crt"), clientKey: f("client.key") };
+}
+
+function conf(prefix, server, upstreamBlock) {
+  for (const d of ["tmp", "logs"]) mkdirSync(join(prefix, d), { recursive: true });
+  return `worker_processes 1;
+user root;
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp/body; proxy_temp_path ${prefix}/tmp/proxy; fastcgi_temp_path ${prefix}/tmp/fcgi;
+  uwsgi_temp_path ${prefix}/tmp/uwsgi; scgi_temp_path ${prefix}/tmp/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  ${upstreamBlock}
+  ${server}
+}
+`;
+}
+
+async function startNginx(name, prefix, text, port) {
+  mkdirSync(prefix, { recursive: true });
+  const file = join(prefix, "nginx.conf");
+  writeFileSync(file, text);
+  const proc = new Proc(name, "nginx", ["-p", prefix, "-e", "stderr", "-c", file]);
+  await waitPort(port);
+  return proc;
+}
+
+/** nginx A (plain, app-facing) → mutual TLS → nginx B → upstream. Returns the port the client calls. */
+export async function startNginxTwoHop(dir, upstreamPort) {
+  const certs = await makeCerts(dir);
+  const [pa, pb] = [await freePort(), await freePort()];
+  const b = await startNginx("nginx-b", join(dir, "b"), conf(join(dir, "b"),
+    `server {
+    listen 127.0.0.1:${pb} ssl;
+    ssl_certificate ${certs.serverCrt}; ssl_certificate_key ${certs.serverKey};
+    ssl_client_certificate ${certs.ca}; ssl_verify_client on;
+    ssl_protocols TLSv1.3; ssl_session_cache shared:b:1m;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }`, `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`), pb);
+  const a = await startNginx("nginx-a", join(dir, "a"), conf(join(dir, "a"),
+    `server {
+    listen 127.0.0.1:${pa};
+    location / {
+      proxy_pass https://hopb; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;
+      proxy_ssl_certificate ${certs.clientCrt}; proxy_ssl_certificate_key ${certs.clientKey};
+      proxy_ssl_trusted_certificate ${certs.ca}; proxy_ssl_verify on; proxy_ssl_name bench-upstream;
+      proxy_ssl_protocols TLSv1.3; proxy_ssl_session_reuse on;
+    }
+  }`, `upstream hopb { server 127.0.0.1:${pb}; keepalive 64; }`), pa);
+  return { port: pa, procs: [a, b] };
+}
+
+/** One nginx worker proxying the upstream over keep-alive (the throughput reference). */
+export async function startNginxSingle(dir, upstreamPort) {
+  const p = await freePort();
+  const proc = await startNginx("nginx-single", join(dir, "single"), conf(join(dir, "single"),
+    `server {
+    listen 127.0.0.1:${p};
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }`, `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`), p);
+  return { port: p, proc };
+}
+
+/** PID of the (single) worker process of an nginx master. */
+export async function nginxWorkerPid(masterPid) {
+  const out = await run("ps", ["-o", "pid=", "--ppid", String(masterPid)], { timeoutMs: 5000 });
+  return Number(out.trim().split(/\s+/)[0]);
+}

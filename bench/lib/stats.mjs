@@ -1,0 +1,99 @@
+/**
+ * Pure statistics for the benchmarks: percentiles, medians of repeated runs, the open-loop schedule and the
+ * connection dispatcher that corrects coordinated omission. No I/O here: unit-tested in bench/test.
+ */
+
+/** Nearest-rank percentile of an ascending-sorted array (q in 0..1). NaN for an empty array. */
+export function percentile(sorted, q) {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  if (q <= 0) return sorted[0];
+  if (q >= 1) return sorted[n - 1];
+  return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+}
+
+/** Latency summary (same unit as the input) of an unsorted array-like of numbers. */
+export function summarize(values) {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    count: sorted.length,
+    mean: sorted.length ? sum / sorted.length : Number.NaN,
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
+    max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
+  };
+}
+
+/** Median (mean of the middle two for an even count), min and max of repeated measurements; NaN/null skipped. */
+export function medianMinMax(values) {
+  const v = values.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return { median: null, min: null, max: null, n: 0 };
+  const mid = v.length >> 1;
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return { median, min: v[0], max: v[v.length - 1], n: v.length };
+}
+
+/** Intended send time (ms after the start) of request i at a fixed rate spread evenly. */
+export function intendedOffsetMs(i, ratePerSec) {
+  return (i * 1000) / ratePerSec;
+}
+
+/** How many requests are due `elapsedMs` after the start (request 0 is due at 0), capped at `total`. */
+export function dueCount(elapsedMs, ratePerSec, total) {
+  if (elapsedMs < 0) return 0;
+  return Math.min(total, Math.floor((elapsedMs * ratePerSec) / 1000) + 1);
+}
+
+/**
+ * Open-loop dispatcher over a fixed set of keep-alive connections. A due request goes to an idle connection (FIFO,
+ * so load spreads over all of them) or waits in a queue; it keeps its *intended* send time either way, so the
+ * latency recorded for it (completion − intended) includes any time it waited behind a slow response. That is the
+ * coordinated-omission correction: a stall is charged to every request that should have been sent during it,
+ * not hidden by a closed loop that simply stops sending.
+ */
+export class Dispatcher {
+  constructor(connections) {
+    this.idle = [];
+    for (let c = 0; c < connections; c++) this.idle.push(c);
+    this.queue = [];
+    this.maxQueue = 0;
+  }
+  /** A request intended at `intendedMs` is due: returns [conn, intendedMs] to send now, or null if it was queued. */
+  due(intendedMs) {
+    if (this.idle.length) return [this.idle.shift(), intendedMs];
+    this.queue.push(intendedMs);
+    if (this.queue.length > this.maxQueue) this.maxQueue = this.queue.length;
+    return null;
+  }
+  /** Connection `conn` finished its response: returns the next [conn, intendedMs] to send on it, or null (idle). */
+  done(conn) {
+    if (this.queue.length) return [conn, this.queue.shift()];
+    this.idle.push(conn);
+    return null;
+  }
+}
+
+/** Latency in µs of a request completed at `doneMs` that was intended at `intendedMs` (CO-corrected). */
+export function latencyUs(intendedMs, doneMs) {
+  return Math.max(0, Math.round((doneMs - intendedMs) * 1000));
+}
+
+/** CPU seconds from /proc/<pid>/stat text (utime + stime, clock ticks at `hz`). */
+export function cpuSecondsFromStat(statText, hz = 100) {
+  const rest = statText.slice(statText.lastIndexOf(")") + 2).split(" ");
+  // Fields after "(comm) ": state is index 0, utime is field 14 overall → index 11 here, stime index 12.
+  return (Number(rest[11]) + Number(rest[12])) / hz;
+}
+
+/** Peak and current RSS in MB from /proc/<pid>/status text. */
+export function memFromStatus(statusText) {
+  const kb = (name) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(statusText);
+    return m ? Number(m[1]) / 1024 : null;
+  };
+  return { hwmMb: kb("VmHWM"), rssMb: kb("VmRSS") };
+}

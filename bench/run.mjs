@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [-- --only data,control]`: runs the data-plane, control-plane and console benchmarks
+ * against references started in this run, writes bench/results/<date>.json and regenerates BENCHMARKS.md
+ * (with bench/notes.md appended: the analysis of what limits each figure).
+ * Installs nginx / wrk / nghttp2-client from Debian when missing. Every process it starts is stopped at the end.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { repoRoot, stopAll } from "../tests/support/processes.ts";
+import { controlPlaneAndConsole } from "./control-plane.mjs";
+import { dataPlane } from "./data-plane.mjs";
+import { ensureTools, versionOf } from "./lib/procs.mjs";
+import { evaluateTargets, renderMarkdown } from "./lib/render.mjs";
+
+const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string", default: "data,control" }, "no-write": { type: "boolean", default: false } } });
+const quick = values.quick;
+const only = new Set(values.only.split(","));
+const t0 = Date.now();
+const log = (m) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+
+const cfg = quick
+  ? {
+      data: { rate: 1000, requests: 10_000, warmup: 1000, repeats: 1, wrkSeconds: 4, profileRequests: 3000 },
+      control: { simWorkers: 2, agentCounts: [10, 100], pushRounds: 3, telemetrySeconds: 4, telemetryFrames: 1000, graphServices: [200, 1000], graphViaConsole: [], graphUpdates: 3, graphWarmMs: 3500 },
+    }
+  : {
+      data: { rate: 1000, requests: 15_000, warmup: 2000, repeats: 3, wrkSeconds: 8, profileRequests: 10_000 },
+      control: { simWorkers: 4, agentCounts: [10, 100, 1000], pushRounds: 5, telemetrySeconds: 10, telemetryFrames: 1000, graphServices: [200, 1000], graphViaConsole: [], graphUpdates: 8, graphWarmMs: 3500 },
+    };
+
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1" };
+Object.assign(process.env, env);
+
+function machine() {
+  const git = (() => {
+    try {
+      return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
+    } catch {
+      return "?";
+    }
+  })();
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "?",
+    memGb: os.totalmem() / 2 ** 30,
+    kernel: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg(),
+    node: process.versions.node,
+    nginx: versionOf("nginx", ["-v"], /nginx\/(\S+)/),
+    wrk: versionOf("wrk", ["-v"], /wrk (\S+)/),
+    chromium: versionOf("/usr/bin/chromium", ["--version"], /Chromium (\S+)/),
+    openssl: versionOf("openssl", ["version"], /OpenSSL (\S+)/),
+    git,
+  };
+}
+
+let exitCode = 0;
+const results = { quick, date: new Date().toISOString(), params: cfg };
+try {
+  ensureTools(log);
+  log("building (turbo, cached when up to date)");
+  execFileSync("npx", ["turbo", "run", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env, timeout: 600_000 });
+  results.machine = machine();
+  if (only.has("data")) {
+    log("data plane");
+    try {
+      results.dataPlane = await dataPlane(cfg.data, log);
+    } catch (e) {
+      results.dataPlaneError = String(e?.stack ?? e);
+      log(`data plane FAILED: ${e?.message ?? e}`);
+      exitCode = 1;
+    }
+    await stopAll();
+  }
+  if (only.has("control")) {
+    log("control plane + console");
+    try {
+      results.controlPlane = await controlPlaneAndConsole(cfg.control, log);
+    } catch (e) {
+      results.controlPlaneError = String(e?.stack ?? e);
+      log(`control plane FAILED: ${e?.message ?? e}`);
+      exitCode = 1;
+    }
+    await stopAll();
+  }
+} finally {
+  await stopAll();
+}
+results.seconds = (Date.now() - t0) / 1000;
+const day = results.date.slice(0, 10);
+results.file = `${day}${quick ? "-quick" : ""}.json`;
+if (!values["no-write"]) {
+  mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
+  writeFileSync(join(repoRoot, "bench/results", results.file), `${JSON.stringify(results, null, 2)}\n`);
+  const notesFile = join(repoRoot, "bench/notes.md");
+  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(results, existsSync(notesFile) ? readFileSync(notesFile, "utf8") : ""));
+}
+for (const t of evaluateTargets(results)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
+log(`done in ${results.seconds.toFixed(0)} s → bench/results/${results.file}, BENCHMARKS.md`);
+process.exit(exitCode);

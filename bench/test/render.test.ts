@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+// @ts-expect-error plain ESM module without types
+import { evaluateTargets, mmm, renderMarkdown } from "../lib/render.mjs";
+
+const r1 = (v: number) => ({ median: v, min: v, max: v, n: 1 });
+const result = {
+  quick: true,
+  date: "2026-11-21T12:00:00.000Z",
+  file: "2026-11-21-quick.json",
+  machine: { cpus: 2, cpuModel: "cpu", memGb: 24, kernel: "Linux", loadavg: [1, 1, 1], node: "20.20.2", nginx: "1.22.1", wrk: "4.1.0", chromium: "1", openssl: "3", git: "abc" },
+  dataPlane: {
+    params: { rate: 1000, connections: 16, requests: 10000, warmup: 1000, repeats: 1, wrkSeconds: 4, responseBytes: 1024 },
+    mtls: { enabled: false, label: "mTLS: not yet available", reason: "none" },
+    latency: {
+      directMs: { p50: r1(0.2), p90: r1(0.3), p99: r1(1) },
+      meshAddedMs: { p50: r1(0.2), p90: r1(0.5), p99: r1(1.5) },
+      nginxAddedMs: { p50: r1(0.1), p90: r1(0.2), p99: r1(0.5) },
+      p99RatioToNginx: r1(3),
+      errors: 0,
+    },
+    throughput: { directRps: r1(30000), agentRps: r1(10000), nginxRps: r1(20000), ratio: { median: 0.5, min: 0.4, max: 0.6, n: 3 }, agentCpuPerReqRatio: r1(3) },
+    agentCpu: { client: r1(0.1), server: r1(0.2) },
+    agentAtRest: [{ rssMb: 60 }, { rssMb: 61 }],
+    agentPeakRssMb: { client: 70, server: 50 },
+    meshEdge: null,
+  },
+};
+
+test("mmm prints median with min–max only for repeated runs", () => {
+  assert.equal(mmm(r1(1.234)), "1.23");
+  assert.equal(mmm({ median: 0.5, min: 0.4, max: 0.6, n: 3 }, 0, 100), "50 (40–60)");
+  assert.equal(mmm(null), "—");
+});
+
+test("targets are judged met / not met with the measured figure", () => {
+  const t = Object.fromEntries(evaluateTargets(result).map((x: { id: string }) => [x.id, x]));
+  assert.equal(t["lat-p50"].met, true);
+  assert.equal(t["lat-p99"].met, false);
+  assert.equal(t["lat-vs-nginx"].met, false);
+  assert.equal(t.throughput.met, true);
+  assert.equal(t.cpu.met, false); // the worse agent counts
+  assert.equal(t.rss.met, false);
+  assert.match(t["lat-p50"].note, /mTLS: not yet available/);
+});
+
+test("BENCHMARKS.md says quick runs are indicative and marks each target", () => {
+  const md = renderMarkdown(result, "## Notes\nhello");
+  assert.match(md, /Quick run on a busy, shared machine/);
+  assert.match(md, /\| two-hop added p50 at 1,000 rps ≤ 0.25 ms \| 0.20 ms \| \*\*met\*\*/);
+  assert.match(md, /\*\*not met\*\*/);
+  assert.match(md, /mTLS: not yet available/);
+  assert.ok(md.trimEnd().endsWith("hello"));
+});
