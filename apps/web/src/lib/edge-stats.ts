@@ -21,8 +21,10 @@ export interface EdgeRecord {
 }
 
 export interface SecondBucket {
-  /** Unix seconds. */
+  /** Unix seconds: the bucket's first second. */
   sec: number;
+  /** How many seconds the bucket spans (1, or 10 for older telemetry); 1 when absent. */
+  seconds?: number;
   edges: Iterable<EdgeRecord>;
 }
 
