@@ -29,10 +29,9 @@ export type Context = Services & { user: SessionUser | null };
 const t = initTRPC.context<Context>().create();
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
 /*
- * Role-named procedures. Every router uses one of these three, never `publicProcedure` directly, so that access
- * control lives here: reads need a viewer, config changes an operator, users and tokens an admin.
+ * Role-named procedures. Every router uses one of these three (there is no public procedure: the console is never
+ * open), so that access control lives here: reads need a viewer, config changes an operator, users and tokens an admin.
  * No session → UNAUTHORIZED (401); a role below the one needed → FORBIDDEN (403). (CSRF for mutations is checked by
  * the custom server before tRPC runs: same Origin + the x-trellis-csrf header.)
  */
