@@ -28,7 +28,6 @@ import {
   type MtlsMode,
   type HelloFrame,
   type NackFrame,
-  type SnapshotFrame,
   parseAgentFrame,
 } from "@trellis/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
@@ -36,7 +35,7 @@ import { hashToken, tokenPrefix } from "./join-token.ts";
 import type { CertificateAuthority } from "./security/ca.ts";
 import type { DenialStore } from "./security/denials.ts";
 import type { Logger } from "./log.ts";
-import type { EndpointRow, Repositories, SyncState } from "./repositories/index.ts";
+import type { EndpointRow, Repositories, SyncState, SyncStateRow } from "./repositories/index.ts";
 import { type TopologyService, buildSnapshot, buildTopology, topologyKey } from "./snapshot-builder.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
 import type { TelemetryPolicy } from "./repositories/telemetry-policy.ts";
@@ -59,6 +58,8 @@ export interface AgentHubOptions {
   maxPayloadBytes: number;
   /** How long a STRICT <-> DISABLE change waits in PERMISSIVE for every agent to ack before it completes. */
   mtlsStageTimeoutMs: number;
+  /** How often changed sync states are written to the database. */
+  syncFlushMs: number;
 }
 
 export const defaultAgentHubOptions: AgentHubOptions = {
@@ -71,6 +72,7 @@ export const defaultAgentHubOptions: AgentHubOptions = {
   touchIntervalMs: 5_000,
   maxPayloadBytes: 8 * 1024 * 1024,
   mtlsStageTimeoutMs: 5_000,
+  syncFlushMs: 200,
 };
 
 type Phase = "awaiting-hello" | "registering" | "ready" | "closed";
@@ -109,6 +111,9 @@ class AgentSession {
   ackedVersion = 0;
   syncState: SyncState = "UNKNOWN";
   lastError: string | null = null;
+  /** Version the last NACK was for (with lastError). */
+  nackedVersion = 0;
+  syncedAt: Date | null = null;
   telemetryFrames = 0;
   /** Id of the join token this agent presented. */
   tokenId: string | null = null;
@@ -154,7 +159,20 @@ export class AgentHub {
   private graceTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private touchTimer: NodeJS.Timeout | null = null;
-  private current: { version: number; topology: TopologyService[]; key: string; telemetry: TelemetryPolicy | null } | null = null;
+  /**
+   * The config version being pushed. `snapshots` caches each service's snapshot as JSON for this version: every agent
+   * of a service gets the same snapshot, so it is built, validated and serialized once per service, not per agent.
+   */
+  private current: {
+    version: number;
+    topology: TopologyService[];
+    key: string;
+    telemetry: TelemetryPolicy | null;
+    snapshots: Map<string, string | null>;
+  } | null = null;
+  /** Agents whose sync state changed since the last write (see flushSyncStates). */
+  private readonly syncDirty = new Set<string>();
+  private syncTimer: NodeJS.Timeout | null = null;
   /** Callers of requestPush() waiting for the next round to have cut its version and sent the snapshots. */
   private roundWaiters: ((version: number) => void)[] = [];
   /** Tracing policy pushed in every snapshot (null = protocol defaults). A change cuts a new version. */
@@ -168,6 +186,8 @@ export class AgentHub {
   private stagedVersion = 0;
   private stageTimer: NodeJS.Timeout | null = null;
   rounds = 0;
+  /** Snapshots built (one per service per config version; every agent of the service is sent the same one). */
+  snapshotBuilds = 0;
 
   constructor(private readonly deps: AgentHubDeps) {
     this.options = { ...defaultAgentHubOptions, ...deps.options };
@@ -423,10 +443,8 @@ export class AgentHub {
     session.ackedVersion = frame.version;
     session.lastError = null;
     session.syncState = session.pending ? "STALE" : "SYNCED";
-    const state = session.syncState;
-    this.serial(() => this.deps.repos.instances.recordAck(h.instanceId, frame.version, state, new Date())).catch((err) =>
-      this.log.error("recording ack failed", { instanceId: h.instanceId, error: err as Error }),
-    );
+    session.syncedAt = new Date();
+    this.markSyncDirty(h.instanceId);
     if (session.pending) this.sendSnapshot(session);
     this.checkStage();
   }
@@ -455,10 +473,9 @@ export class AgentHub {
     session.inFlight = null;
     session.syncState = "NACKED";
     session.lastError = frame.error;
+    session.nackedVersion = frame.version;
     this.log.warn("snapshot nacked", { instanceId: h.instanceId, service: h.service, version: frame.version, error: frame.error.slice(0, 500) });
-    this.serial(() => this.deps.repos.instances.recordNack(h.instanceId, frame.version, frame.error)).catch((err) =>
-      this.log.error("recording nack failed", { instanceId: h.instanceId, error: err as Error }),
-    );
+    this.markSyncDirty(h.instanceId);
     if (session.pending) this.sendSnapshot(session);
   }
 
@@ -576,7 +593,7 @@ export class AgentHub {
     if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
       const floor = Math.max(this.minVersion, this.current?.version ?? 0);
       const version = await this.serial(() => repos.meshState.nextVersion(floor));
-      this.current = { version, topology, key, telemetry };
+      this.current = { version, topology, key, telemetry, snapshots: new Map() };
       this.rounds++;
       this.log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
     }
@@ -606,29 +623,69 @@ export class AgentHub {
       if (session.syncState === "SYNCED") session.syncState = "STALE";
       return;
     }
-    let snapshot: unknown;
-    try {
-      snapshot = buildSnapshot({
-        version: current.version,
-        service: h.service,
-        topology: current.topology,
-        issuedAt: new Date(now),
-        telemetry: current.telemetry ?? undefined,
-      });
-    } catch (err) {
-      this.log.error("snapshot failed validation; not sent", { instanceId: h.instanceId, version: current.version, error: err as Error });
-      return;
-    }
-    const frame: SnapshotFrame = { type: "snapshot", version: current.version, nonce: randomBytes(12).toString("base64url"), snapshot };
-    session.ws.send(JSON.stringify(frame));
-    session.inFlight = { version: frame.version, nonce: frame.nonce, sentAt: now };
+    const json = this.snapshotJson(current, h.service);
+    if (json === null) return;
+    const nonce = randomBytes(12).toString("base64url");
+    // A SnapshotFrame around the cached snapshot JSON (the nonce is base64url: nothing to escape).
+    session.ws.send(`{"type":"snapshot","version":${current.version},"nonce":"${nonce}","snapshot":${json}}`);
+    session.inFlight = { version: current.version, nonce, sentAt: now };
     session.pending = false;
-    session.sentVersion = frame.version;
+    session.sentVersion = current.version;
     session.syncState = "STALE";
-    this.log.debug("snapshot sent", { instanceId: h.instanceId, version: frame.version });
-    this.serial(() => this.deps.repos.instances.recordSent(h.instanceId, frame.version)).catch((err) =>
-      this.log.error("recording sent version failed", { instanceId: h.instanceId, error: err as Error }),
-    );
+    this.log.debug("snapshot sent", { instanceId: h.instanceId, version: current.version });
+    this.markSyncDirty(h.instanceId);
+  }
+
+  /** The snapshot of `service` for the current version, as JSON; built and validated on first use. Null if invalid. */
+  private snapshotJson(current: NonNullable<AgentHub["current"]>, service: string): string | null {
+    const cached = current.snapshots.get(service);
+    if (cached !== undefined) return cached;
+    let json: string | null = null;
+    try {
+      json = JSON.stringify(
+        buildSnapshot({
+          version: current.version,
+          service,
+          topology: current.topology,
+          issuedAt: new Date(),
+          telemetry: current.telemetry ?? undefined,
+        }),
+      );
+    } catch (err) {
+      this.log.error("snapshot failed validation; not sent", { service, version: current.version, error: err as Error });
+    }
+    current.snapshots.set(service, json);
+    this.snapshotBuilds++;
+    return json;
+  }
+
+  /** Sync state is live in memory; the database gets it a few times a second, in one transaction per write. */
+  private markSyncDirty(instanceId: string): void {
+    this.syncDirty.add(instanceId);
+    if (this.syncTimer || this.shuttingDown) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      this.flushSyncStates().catch((err) => this.log.error("recording sync states failed", { error: err as Error }));
+    }, this.options.syncFlushMs);
+  }
+
+  private flushSyncStates(): Promise<void> {
+    const rows: SyncStateRow[] = [];
+    for (const instanceId of this.syncDirty) {
+      const s = this.byInstance.get(instanceId);
+      if (!s) continue; // disconnected: markDisconnected records it
+      rows.push({
+        instanceId,
+        sentVersion: s.sentVersion,
+        ackedVersion: s.ackedVersion,
+        syncState: s.syncState,
+        // A NACK's reason stays visible until the agent acks a newer version (onAck clears lastError).
+        syncError: s.lastError ? `v${s.nackedVersion}: ${s.lastError}`.slice(0, 4096) : null,
+        syncedAt: s.syncedAt,
+      });
+    }
+    this.syncDirty.clear();
+    return this.serial(() => this.deps.repos.instances.recordSyncStates(rows));
   }
 
   /** Sets the tracing policy every snapshot carries and pushes it to every agent (a new config version). */
@@ -723,6 +780,8 @@ export class AgentHub {
   async close(): Promise<void> {
     this.shuttingDown = true;
     for (const w of this.roundWaiters.splice(0)) w(this.currentVersion);
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    await this.flushSyncStates().catch(() => undefined);
     for (const t of [this.roundTimer, this.graceTimer, this.stageTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.touchTimer]) if (t) clearInterval(t);
     await this.serial(() => this.deps.repos.instances.stampConnected(new Date())).catch(() => undefined);

@@ -100,9 +100,14 @@ describe("agent hub", { concurrency: false }, () => {
     const newest = await slow.nextSnapshot();
     assert.ok(newest.version > first.version);
     assert.deepEqual(endpointsOf(newest.snapshot, "y-svc").length, 1);
-    // The newer snapshot is in flight (STALE); the NACK's error stays visible until an ack.
-    const rows = await repos.instances.list();
-    const row = rows.find((r) => r.instanceId === "slow-1")!;
+    // The newer snapshot is in flight (STALE); the NACK's error stays visible until an ack. Sync states reach the
+    // database in batches (syncFlushMs), so wait for the row to catch up with the hub.
+    let row = (await repos.instances.list()).find((r) => r.instanceId === "slow-1")!;
+    for (let i = 0; i < 50 && row.sentVersion !== newest.version; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      row = (await repos.instances.list()).find((r) => r.instanceId === "slow-1")!;
+    }
+    assert.equal(row.sentVersion, newest.version);
     assert.equal(row.syncState, "STALE");
     assert.match(row.syncError ?? "", /cannot apply: test/);
 
@@ -130,6 +135,24 @@ describe("agent hub", { concurrency: false }, () => {
     assert.equal(nacked!.syncError, `v${next.version}: bad route`);
     assert.equal(nacked!.ackedVersion, newest.version);
     assert.equal(nacked!.sentVersion, next.version);
+  });
+
+  test("agents of one service get the same snapshot for a version: built once, not once per agent", async () => {
+    const a1 = agent("same-svc", { instanceId: "same-1" });
+    await a1.connect();
+    await a1.nextSnapshot();
+    const builtBefore = hub.snapshotBuilds;
+    const a2 = agent("same-svc", { instanceId: "same-2" });
+    await a2.connect();
+    const s2 = await a2.nextSnapshot((s) => endpointsOf(s, "same-svc").length === 2);
+    const s1 = await a1.nextSnapshot((s) => endpointsOf(s, "same-svc").length === 2);
+    assert.equal(s1.version, s2.version);
+    assert.notEqual(s1.nonce, s2.nonce, "each agent gets its own nonce");
+    assert.deepEqual(s1.snapshot, s2.snapshot, "the same snapshot, down to issuedAt");
+    const sentThisVersion = hub.sessionsInfo().filter((r) => r.sentVersion === s1.version);
+    const services = new Set(sentThisVersion.map((r) => r.service));
+    assert.ok(sentThisVersion.length > services.size, "more agents than services were sent this version");
+    assert.equal(hub.snapshotBuilds - builtBefore, services.size, "one build per service for the new version");
   });
 
   test("too many invalid frames close the socket with 4002; each one before that gets a non-fatal error", async () => {

@@ -39,6 +39,6 @@ export function createRepositories(db: Db): Repositories {
 }
 
 export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";
-export type { EndpointRow, SyncState } from "./instances.ts";
+export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
 export type { AuthzRuleRow, JoinTokenRow, Role, SessionUser } from "./security.ts";
 export type { RevisionRow } from "./policies.ts";

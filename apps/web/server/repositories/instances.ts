@@ -13,6 +13,17 @@ export interface EndpointRow {
   lastSeen: Date;
 }
 
+export interface SyncStateRow {
+  instanceId: string;
+  sentVersion: number;
+  ackedVersion: number;
+  syncState: SyncState;
+  /** `v<version>: <reason>` for a NACKed version, else null. */
+  syncError: string | null;
+  /** When the agent last acked, if it has. */
+  syncedAt: Date | null;
+}
+
 export class InstanceRepository {
   constructor(
     private readonly db: Db,
@@ -52,22 +63,26 @@ export class InstanceRepository {
     await this.db.instance.updateMany({ where: { instanceId: { in: instanceIds } }, data: { lastSeen: now } });
   }
 
-  async recordSent(instanceId: string, version: number): Promise<void> {
-    await this.db.instance.updateMany({ where: { instanceId }, data: { sentVersion: version, syncState: "STALE" } });
-  }
-
-  async recordAck(instanceId: string, version: number, state: SyncState, now: Date): Promise<void> {
-    await this.db.instance.updateMany({
-      where: { instanceId },
-      data: { ackedVersion: version, syncState: state, syncError: null, syncedAt: now },
-    });
-  }
-
-  async recordNack(instanceId: string, version: number, error: string): Promise<void> {
-    await this.db.instance.updateMany({
-      where: { instanceId },
-      data: { syncState: "NACKED", syncError: `v${version}: ${error}`.slice(0, 4096) },
-    });
+  /**
+   * Persists the sync state of many agents in one transaction: the hub keeps the live state in memory and writes the
+   * agents whose state changed a few times a second, not one write per snapshot, ack or nack.
+   */
+  async recordSyncStates(rows: SyncStateRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.$transaction(
+      rows.map((r) =>
+        this.db.instance.updateMany({
+          where: { instanceId: r.instanceId },
+          data: {
+            sentVersion: r.sentVersion,
+            ackedVersion: r.ackedVersion,
+            syncState: r.syncState,
+            syncError: r.syncError,
+            ...(r.syncedAt ? { syncedAt: r.syncedAt } : {}),
+          },
+        }),
+      ),
+    );
   }
 
   /**
