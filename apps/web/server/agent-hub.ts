@@ -36,7 +36,7 @@ import type { CertificateAuthority } from "./security/ca.ts";
 import type { DenialStore } from "./security/denials.ts";
 import type { Logger } from "./log.ts";
 import type { EndpointRow, Repositories, SyncState, SyncStateRow } from "./repositories/index.ts";
-import { type TopologyService, buildSnapshot, buildTopology, topologyKey } from "./snapshot-builder.ts";
+import { type TopologyService, buildTopology, snapshotSerializer, topologyKey } from "./snapshot-builder.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
 import type { TelemetryPolicy } from "./repositories/telemetry-policy.ts";
 
@@ -113,7 +113,8 @@ class AgentSession {
   lastError: string | null = null;
   /** Version the last NACK was for (with lastError). */
   nackedVersion = 0;
-  syncedAt: Date | null = null;
+  /** Acked since the sync state was last written. */
+  ackedSinceWrite = false;
   telemetryFrames = 0;
   /** Id of the join token this agent presented. */
   tokenId: string | null = null;
@@ -160,15 +161,15 @@ export class AgentHub {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private touchTimer: NodeJS.Timeout | null = null;
   /**
-   * The config version being pushed. `snapshots` caches each service's snapshot as JSON for this version: every agent
-   * of a service gets the same snapshot, so it is built, validated and serialized once per service, not per agent.
+   * The config version being pushed. `serialize` cuts each agent's snapshot JSON from the version's services array,
+   * built and validated once on first use (see snapshotSerializer); "invalid" when that build failed validation.
    */
   private current: {
     version: number;
     topology: TopologyService[];
     key: string;
     telemetry: TelemetryPolicy | null;
-    snapshots: Map<string, string | null>;
+    serialize: ((service: string) => string) | "invalid" | null;
   } | null = null;
   /** Agents whose sync state changed since the last write (see flushSyncStates). */
   private readonly syncDirty = new Set<string>();
@@ -186,7 +187,7 @@ export class AgentHub {
   private stagedVersion = 0;
   private stageTimer: NodeJS.Timeout | null = null;
   rounds = 0;
-  /** Snapshots built (one per service per config version; every agent of the service is sent the same one). */
+  /** Snapshot builds: one per config version (each agent's snapshot is the version's shared JSON with its service). */
   snapshotBuilds = 0;
 
   constructor(private readonly deps: AgentHubDeps) {
@@ -443,7 +444,7 @@ export class AgentHub {
     session.ackedVersion = frame.version;
     session.lastError = null;
     session.syncState = session.pending ? "STALE" : "SYNCED";
-    session.syncedAt = new Date();
+    session.ackedSinceWrite = true;
     this.markSyncDirty(h.instanceId);
     if (session.pending) this.sendSnapshot(session);
     this.checkStage();
@@ -593,7 +594,7 @@ export class AgentHub {
     if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
       const floor = Math.max(this.minVersion, this.current?.version ?? 0);
       const version = await this.serial(() => repos.meshState.nextVersion(floor));
-      this.current = { version, topology, key, telemetry, snapshots: new Map() };
+      this.current = { version, topology, key, telemetry, serialize: null };
       this.rounds++;
       this.log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
     }
@@ -636,27 +637,25 @@ export class AgentHub {
     this.markSyncDirty(h.instanceId);
   }
 
-  /** The snapshot of `service` for the current version, as JSON; built and validated on first use. Null if invalid. */
+  /** The snapshot of `service` for the current version, as JSON. Null if the version failed validation. */
   private snapshotJson(current: NonNullable<AgentHub["current"]>, service: string): string | null {
-    const cached = current.snapshots.get(service);
-    if (cached !== undefined) return cached;
-    let json: string | null = null;
+    if (current.serialize === "invalid") return null;
     try {
-      json = JSON.stringify(
-        buildSnapshot({
+      if (current.serialize === null) {
+        this.snapshotBuilds++;
+        current.serialize = snapshotSerializer({
           version: current.version,
-          service,
           topology: current.topology,
           issuedAt: new Date(),
           telemetry: current.telemetry ?? undefined,
-        }),
-      );
+        });
+      }
+      return current.serialize(service);
     } catch (err) {
       this.log.error("snapshot failed validation; not sent", { service, version: current.version, error: err as Error });
+      if (current.serialize === null) current.serialize = "invalid";
+      return null;
     }
-    current.snapshots.set(service, json);
-    this.snapshotBuilds++;
-    return json;
   }
 
   /** Sync state is live in memory; the database gets it a few times a second, in one transaction per write. */
@@ -681,11 +680,12 @@ export class AgentHub {
         syncState: s.syncState,
         // A NACK's reason stays visible until the agent acks a newer version (onAck clears lastError).
         syncError: s.lastError ? `v${s.nackedVersion}: ${s.lastError}`.slice(0, 4096) : null,
-        syncedAt: s.syncedAt,
+        acked: s.ackedSinceWrite,
       });
+      s.ackedSinceWrite = false;
     }
     this.syncDirty.clear();
-    return this.serial(() => this.deps.repos.instances.recordSyncStates(rows));
+    return this.serial(() => this.deps.repos.instances.recordSyncStates(rows, new Date()));
   }
 
   /** Sets the tracing policy every snapshot carries and pushes it to every agent (a new config version). */

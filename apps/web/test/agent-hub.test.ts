@@ -137,7 +137,7 @@ describe("agent hub", { concurrency: false }, () => {
     assert.equal(nacked!.sentVersion, next.version);
   });
 
-  test("agents of one service get the same snapshot for a version: built once, not once per agent", async () => {
+  test("a config version's snapshots are built once, not once per agent or per service", async () => {
     const a1 = agent("same-svc", { instanceId: "same-1" });
     await a1.connect();
     await a1.nextSnapshot();
@@ -150,9 +150,8 @@ describe("agent hub", { concurrency: false }, () => {
     assert.notEqual(s1.nonce, s2.nonce, "each agent gets its own nonce");
     assert.deepEqual(s1.snapshot, s2.snapshot, "the same snapshot, down to issuedAt");
     const sentThisVersion = hub.sessionsInfo().filter((r) => r.sentVersion === s1.version);
-    const services = new Set(sentThisVersion.map((r) => r.service));
-    assert.ok(sentThisVersion.length > services.size, "more agents than services were sent this version");
-    assert.equal(hub.snapshotBuilds - builtBefore, services.size, "one build per service for the new version");
+    assert.ok(new Set(sentThisVersion.map((r) => r.service)).size > 1, "agents of several services were sent this version");
+    assert.equal(hub.snapshotBuilds - builtBefore, 1, "one build for the new version");
   });
 
   test("too many invalid frames close the socket with 4002; each one before that gets a non-fatal error", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { meshSnapshotSchema } from "@trellis/protocol";
-import { buildSnapshot, buildTopology, topologyKey } from "../server/snapshot-builder.ts";
+import { buildSnapshot, buildTopology, snapshotSerializer, topologyKey } from "../server/snapshot-builder.ts";
 
 describe("snapshot builder", () => {
   const services = [
@@ -64,4 +64,30 @@ describe("snapshot builder", () => {
       }),
     );
   });
+});
+
+test("snapshotSerializer: each agent's snapshot is the version's shared one with its own service, valid and complete", () => {
+  const topology = buildTopology(
+    [
+      { name: "web", versions: ["v1"] },
+      { name: "payments", versions: ["v1", "v2"] },
+    ],
+    [
+      { instanceId: "w1", service: "web", version: "v1", address: "127.0.0.1:4001" },
+      { instanceId: "p1", service: "payments", version: "v1", address: "127.0.0.1:4002" },
+    ],
+  );
+  const issuedAt = new Date("2026-11-21T12:00:00.000Z");
+  const serialize = snapshotSerializer({ version: 9, topology, issuedAt });
+  const forWeb = JSON.parse(serialize("web"));
+  const forPayments = JSON.parse(serialize("payments"));
+  assert.equal(forWeb.service, "web");
+  assert.equal(forPayments.service, "payments");
+  assert.deepEqual({ ...forWeb, service: "x" }, { ...forPayments, service: "x" }, "identical apart from the service");
+  assert.equal(meshSnapshotSchema.safeParse(forWeb).success, true);
+  assert.deepEqual(forWeb, JSON.parse(JSON.stringify(buildSnapshot({ version: 9, service: "web", topology, issuedAt }))));
+  // A service the version does not know yet still gets a valid snapshot naming it.
+  const late = JSON.parse(serialize("late-svc"));
+  assert.equal(late.service, "late-svc");
+  assert.ok(late.services.some((s: { name: string }) => s.name === "late-svc"));
 });
