@@ -76,14 +76,12 @@ export async function dataPlane(cfg, log) {
   }, 20_000, "client agent knows the server agent's endpoint");
   const session = await openSession(cons.url);
   const mtls = await enableMtls(session, "bench-upstream");
-  out.mtls = mtls.available ? { enabled: true, procedure: mtls.procedure } : { enabled: false, label: mtls.label, reason: mtls.reason };
-  if (mtls.available) {
-    await eventually(async () => {
-      const c = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
-      return c.snapshot?.services?.find((s) => s.name === "bench-upstream")?.mtls === "STRICT";
-    }, 20_000, "client agent has bench-upstream STRICT");
-  }
-  log(`mesh up: client outbound ${client.outbound} → server inbound ${server.inbound}; ${mtls.available ? "mTLS STRICT" : mtls.label}`);
+  out.mtls = { enabled: true, procedure: mtls.procedure };
+  await eventually(async () => {
+    const c = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+    return c.snapshot?.services?.find((s) => s.name === "bench-upstream")?.mtls === "STRICT";
+  }, 20_000, "client agent has bench-upstream STRICT");
+  log(`mesh up: client outbound ${client.outbound} → server inbound ${server.inbound}; mTLS STRICT`);
   const agentPids = [client.proc.child.pid, server.proc.child.pid];
   out.agentAtRest = agentPids.map(procStats).map((s) => ({ rssMb: s.rssMb, hwmMb: s.hwmMb }));
 

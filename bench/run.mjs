@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --quick] [-- --only data,control]`: runs the data-plane, control-plane and console benchmarks
+ * `npm run bench [-- --quick] [-- --only data,control] [-- --render <results.json>]`: runs the data-plane, control-plane and console benchmarks
  * against references started in this run, writes bench/results/<date>.json and regenerates BENCHMARKS.md
  * (with bench/notes.md appended: the analysis of what limits each figure).
  * Installs nginx / wrk / nghttp2-client from Debian when missing. Every process it starts is stopped at the end.
@@ -16,7 +16,22 @@ import { dataPlane } from "./data-plane.mjs";
 import { ensureTools, versionOf } from "./lib/procs.mjs";
 import { evaluateTargets, renderMarkdown } from "./lib/render.mjs";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string", default: "data,control" }, "no-write": { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string", default: "data,control" },
+    "no-write": { type: "boolean", default: false },
+    /** Re-renders BENCHMARKS.md from a results file (e.g. after editing bench/notes.md) without measuring. */
+    render: { type: "string" },
+  },
+});
+const notesFile = join(repoRoot, "bench/notes.md");
+const notes = () => (existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "");
+if (values.render) {
+  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(JSON.parse(readFileSync(values.render, "utf8")), notes()));
+  console.log(`BENCHMARKS.md rendered from ${values.render}`);
+  process.exit(0);
+}
 const quick = values.quick;
 const only = new Set(values.only.split(","));
 const t0 = Date.now();
@@ -96,8 +111,7 @@ results.file = `${day}${quick ? "-quick" : ""}.json`;
 if (!values["no-write"]) {
   mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
   writeFileSync(join(repoRoot, "bench/results", results.file), `${JSON.stringify(results, null, 2)}\n`);
-  const notesFile = join(repoRoot, "bench/notes.md");
-  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(results, existsSync(notesFile) ? readFileSync(notesFile, "utf8") : ""));
+  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(results, notes()));
 }
 for (const t of evaluateTargets(results)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
 log(`done in ${results.seconds.toFixed(0)} s → bench/results/${results.file}, BENCHMARKS.md`);

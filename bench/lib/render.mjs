@@ -32,7 +32,7 @@ export function evaluateTargets(r) {
   const cp = r.controlPlane;
   if (cp) {
     for (const [n, limit] of [[100, 100], [1000, 1000]]) {
-      const p = cp.push.find((x) => x.agents === n);
+      const p = cp.push.find((x) => x.agents === n) ?? cp.pushErrors?.find((x) => x.agents === n);
       t.push({ id: `push-${n}`, target: `config push p99 ≤ ${limit >= 1000 ? "1 s" : `${limit} ms`} at ${n.toLocaleString("en")} agents`, measured: p?.p99Ms ? `${f(p.p99Ms.median, 0)} ms` : p?.error ? `failed: ${p.error}` : "not run", met: p?.p99Ms ? verdict(p.p99Ms.median, limit) : null, note: p?.kind && p.kind !== "split change" ? `measured as ${p.kind} → last ACK (split API: issue 3)` : "" });
     }
     const tel = cp.telemetry;
