@@ -7,23 +7,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { type AgentHandle, type ConsoleHandle, Proc, eventually, startAgent, startConsole, stopAll, tempDir } from "../support/processes.ts";
+import { type AgentHandle, type ConsoleHandle, Proc, eventually, startAgent, startConsole, stopAll, tempDir, freePort } from "../support/processes.ts";
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
 const PROMTOOL = process.env.PROMTOOL_BIN ?? "/usr/bin/promtool";
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface PromVector {
   status: string;

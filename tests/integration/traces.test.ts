@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { request } from "../support/apps.ts";
 import { ConsoleSession } from "../support/console-api.ts";
-import { type AgentHandle, type ConsoleHandle, Proc, eventually, repoRoot, startAgent, startConsole, stopAll } from "../support/processes.ts";
+import { type AgentHandle, type ConsoleHandle, Proc, eventually, repoRoot, startAgent, startConsole, stopAll, freePort } from "../support/processes.ts";
 
 interface StoredSpan {
   traceId: string;
@@ -32,14 +32,6 @@ interface StoredSpan {
 }
 
 const shopApp = join(repoRoot, "examples/shop/dist/app.js");
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface ShopService {
   app: Proc;
