@@ -1,23 +1,10 @@
 /** Stored spans: batched inserts, trace search (newest or slowest first, cursor-paginated), retention. */
 import type { Span } from "@trellis/protocol";
+import type { WaterfallSpan } from "../../src/lib/waterfall.ts";
 import type { Db } from "../db.ts";
 
-export interface StoredSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  kind: string;
-  service: string;
-  version: string;
-  peerService: string | null;
-  name: string;
-  startUnixMs: number;
-  durationMs: number;
-  status: number;
-  error: string | null;
-  attributes: Record<string, string | number | boolean>;
-  events: { name: string; timeUnixMs: number; attributes: Record<string, string | number | boolean> }[];
-}
+/** A span as stored and served: the waterfall's span shape plus its trace id and a required version. */
+export type StoredSpan = WaterfallSpan & { traceId: string; version: string };
 
 export interface TraceSearch {
   /** Spans recorded by this service's agent (client or server side). */
