@@ -2,24 +2,14 @@
  * Certificates for tests that play a client of an inbound listener: a key + CSR like an agent makes, signed by the
  * console's real CA (read from its data dir, as an attacker with the CA key could) or by a foreign CA.
  */
-import "reflect-metadata";
-import { webcrypto } from "node:crypto";
 import https from "node:https";
-import * as x509 from "@peculiar/x509";
+import { createKeyAndCsr } from "../../apps/agent/src/security/csr.ts";
 import { CertificateAuthority } from "../../apps/web/server/security/ca.ts";
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 export interface ClientCert {
   key: string;
   cert: string;
   ca: string;
-}
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
-  return `-----BEGIN ${label}-----\n${b64}${b64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
 }
 
 export async function openCa(dataDir: string, ttlSeconds = 3600): Promise<CertificateAuthority> {
@@ -28,10 +18,9 @@ export async function openCa(dataDir: string, ttlSeconds = 3600): Promise<Certif
 
 /** A client certificate for `service` issued by `ca` as of `now` (a past `now` with a short TTL gives an expired one). */
 export async function issueClientCert(ca: CertificateAuthority, service: string, now = Date.now()): Promise<ClientCert> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${service}`, keys: keys as never, signingAlgorithm: ALG });
-  const issued = await ca.issue(service, csr.toString("pem"), now);
-  return { key: toPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"), cert: issued.chain, ca: issued.caBundle };
+  const { keyPem, csrPem } = await createKeyAndCsr(service);
+  const issued = await ca.issue(service, csrPem, now);
+  return { key: keyPem, cert: issued.chain, ca: issued.caBundle };
 }
 
 /** One HTTPS request to 127.0.0.1:port with a client certificate, trusting `trustCa` (server identity not checked). */

@@ -5,3 +5,4 @@ export * from "./telemetry.ts";
 export * from "./frames.ts";
 export * from "./errors.ts";
 export * from "./policy.ts";
+export * from "./pem.ts";

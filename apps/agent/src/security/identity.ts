@@ -9,18 +9,13 @@
  * - Key, certificate and CA are kept in `<state-dir>/identity/` (key mode 0600) so an agent restarted while the
  *   console is down still speaks mTLS with its unexpired certificate.
  */
-import "reflect-metadata";
-import { X509Certificate, createPublicKey, webcrypto } from "node:crypto";
+import { X509Certificate, createPublicKey } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
-import * as x509 from "@peculiar/x509";
 import type { CertificateFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+import { createKeyAndCsr } from "./csr.ts";
 
 export interface IssuedIdentity {
   keyPem: string;
@@ -31,11 +26,6 @@ export interface IssuedIdentity {
   notAfter: number;
   serial: string;
   installedAt: number;
-}
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
-  return `-----BEGIN ${label}-----\n${b64}${b64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
 }
 
 export { spiffeIdOfCert } from "./spiffe.ts";
@@ -96,15 +86,10 @@ export class Identity {
   }
 
   async requestCertificate(reason: string): Promise<void> {
-    const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: `CN=${this.service}`,
-      keys: keys as unknown as CryptoKeyPair,
-      signingAlgorithm: ALG,
-    });
-    this.pendingKeys.push(toPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"));
+    const { keyPem, csrPem } = await createKeyAndCsr(this.service);
+    this.pendingKeys.push(keyPem);
     if (this.pendingKeys.length > 3) this.pendingKeys.shift();
-    const sent = this.sendCsr(csr.toString("pem"));
+    const sent = this.sendCsr(csrPem);
     this.log.info("certificate requested", { reason, sent });
     // No answer in time (link dropped, console busy): ask again, sooner for short-lived certificates.
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -10,7 +10,7 @@ import { randomBytes, webcrypto } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as x509 from "@peculiar/x509";
-import { spiffeIdOf } from "@trellis/protocol";
+import { derToPem, pemToDer, spiffeIdOf } from "@trellis/protocol";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -24,15 +24,6 @@ export interface IssuedCertificate {
   notBefore: Date;
   notAfter: Date;
   serial: string;
-}
-
-function pemToDer(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
-}
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
-  return `-----BEGIN ${label}-----\n${b64}${b64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
 }
 
 function serialNumber(): string {
@@ -75,7 +66,7 @@ export class CertificateAuthority {
           await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as CryptoKey),
         ],
       });
-      const keyPem = toPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
+      const keyPem = derToPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
       writeFileSync(keyFile, keyPem, { mode: 0o600 });
       chmodSync(keyFile, 0o600);
       writeFileSync(certFile, cert.toString("pem") + "\n", { mode: 0o644 });
