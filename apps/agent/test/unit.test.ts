@@ -5,6 +5,7 @@ import { BUCKET_COUNT, type MeshSnapshotInput, meshSnapshotSchema, telemetryFram
 import { renderMetrics } from "../src/admin/metrics.ts";
 import { compileRoutes } from "../src/config/routes.ts";
 import { Backoff } from "../src/control/backoff.ts";
+import { compileAuthz } from "../src/inbound/authz.ts";
 import { serviceOf } from "../src/outbound/decode.ts";
 import { pickTarget } from "../src/outbound/pickers.ts";
 import { filterRequestHeaders, filterResponseHeaders } from "../src/proxy/headers.ts";
@@ -141,4 +142,15 @@ test("metrics text: cumulative buckets end at +Inf = count, one series per label
   assert.match(text, new RegExp(`^requests_total\\{${labels},response_code="200"\\} 4$`, "m"));
   const series = text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.slice(0, l.lastIndexOf(" ")));
   assert.equal(new Set(series).size, series.length, "no duplicate series");
+});
+
+test("authz path rules match whole segments of canonical paths only", () => {
+  const authz = compileAuthz({ rules: [{ principals: ["*"], methods: [], paths: ["/public"] }] });
+  for (const ok of ["/public", "/public/x", "/public?q=1", "/public/a/b?x=/../"]) assert.equal(authz.allows(null, "GET", ok), true, ok);
+  for (const denied of ["/publicity", "/public/../admin", "/public/%2e%2e/admin", "/public%2fadmin", "/public/./x", "/admin"])
+    assert.equal(authz.allows(null, "GET", denied), false, denied);
+  const root = compileAuthz({ rules: [{ principals: ["spiffe://t/service/web"], methods: ["GET"], paths: ["/"] }] });
+  assert.equal(root.allows("spiffe://t/service/web", "GET", "/anything"), true);
+  assert.equal(root.allows("spiffe://t/service/web", "POST", "/anything"), false);
+  assert.equal(root.allows(null, "GET", "/anything"), false);
 });
