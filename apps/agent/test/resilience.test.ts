@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type http from "node:http";
+import { request as httpRequest } from "node:http";
 import { after, describe, test } from "node:test";
 import type { MeshSnapshotInput } from "@trellis/protocol";
 import { cleanup, request, runConcurrent, snapshot, startAgent, startApp } from "./helpers.ts";
@@ -219,7 +220,11 @@ describe("traffic policies in the data path", () => {
     ]);
     const a = call(agent.outbound);
     const b = call(agent.outbound);
-    while (held.length < 2) await new Promise((r) => setTimeout(r, 10));
+    const heldBy = Date.now() + 5_000;
+    while (held.length < 2) {
+      if (Date.now() > heldBy) throw new Error(`only ${held.length} of 2 calls reached the app within 5 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const c = await call(agent.outbound);
     assert.equal(c.status, 503);
     assert.equal(c.headers["x-trellis-error"], "circuit-open");
@@ -229,6 +234,53 @@ describe("traffic policies in the data path", () => {
     assert.equal((await a).status, 200);
     assert.equal((await b).status, 200);
     assert.equal((await call(agent.outbound)).status, 200, "the breaker closes once calls finish");
+  });
+
+  test("a queued call whose client hangs up stops counting against the circuit breaker", async () => {
+    const held: http.ServerResponse[] = [];
+    let holding = true;
+    const app = await startApp("queued", (_req, res) => {
+      if (holding) held.push(res);
+      else res.end("ok");
+    });
+    const agent = await agentFor([
+      {
+        name: "svc",
+        versions: ["v1"],
+        endpoints: [endpoint(app.port)],
+        // One connection: a second call waits in the pool's queue; two requests at most in flight or queued.
+        circuitBreaker: { maxConnections: 1, maxPendingRequests: 5, maxRequests: 2 },
+      },
+    ]);
+    const a = call(agent.outbound);
+    const heldBy = Date.now() + 5_000;
+    while (held.length < 1) {
+      if (Date.now() > heldBy) throw new Error("the first call never reached the app");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // B queues behind A, then its client goes away.
+    const b = new Promise<void>((resolve) => {
+      const req = httpRequest({ host: "127.0.0.1", port: agent.outbound, path: "/", headers: { host: "svc" } });
+      req.on("error", () => resolve());
+      req.end();
+      setTimeout(() => req.destroy(), 200);
+    });
+    await b;
+    // A third call is admitted once the agent has seen B go (before the fix B kept its slot: circuit-open forever).
+    let c: Promise<Awaited<ReturnType<typeof call>>> | null = null;
+    const admittedBy = Date.now() + 5_000;
+    while (c === null) {
+      if (Date.now() > admittedBy) throw new Error("the abandoned queued call still counts against the breaker");
+      const attempt = call(agent.outbound);
+      const quick = await Promise.race([attempt, new Promise<null>((r) => setTimeout(() => r(null), 300))]);
+      if (quick === null) c = attempt; // not rejected at once: admitted and queued behind A
+      else assert.equal(quick.headers["x-trellis-error"], "circuit-open");
+    }
+    holding = false;
+    for (const res of held) res.end("done");
+    assert.equal((await a).status, 200);
+    assert.equal((await c).status, 200);
+    assert.equal(held.length, 1, "the abandoned call never reached the app");
   });
 
   test("fault injection aborts the configured share with fault-injected", async () => {

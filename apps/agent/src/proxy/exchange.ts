@@ -82,8 +82,6 @@ export class Exchange implements RequestHeaderInfo {
   /** Retry policy when this exchange may be retried (set by the retry layer). */
   retryPolicy: RetryRuntime | null = null;
   retriesLeft = 0;
-  /** Retries made so far. */
-  retries = 0;
   /** Per-try timer (retry layer), cleared when the response head arrives. */
   tryTimer: NodeJS.Timeout | null = null;
   /** Fault-injection delay timer. */
@@ -241,7 +239,14 @@ export class Exchange implements RequestHeaderInfo {
     this.clientGone = true;
     if (this.phase === Phase.Routing) return;
     this.cancelUpstream();
-    // undici reports the abort through onError, which completes the exchange with 499.
+    if (this.cancelled) {
+      // Still queued in the pool (no connection yet, so no abort handle): finish now, so the request stops counting
+      // as in flight for the balancer and the circuit breaker. When undici reaches it, onConnect aborts it.
+      this.status = CLIENT_CLOSED_STATUS;
+      this.error = errors.clientClosed();
+      this.stack!.complete(this);
+    }
+    // Otherwise undici reports the abort through onError, which completes the exchange with 499.
   }
 
   // ---- undici dispatch handler (legacy API: raw header arrays, resume callback) ----
