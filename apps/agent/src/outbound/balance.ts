@@ -12,13 +12,13 @@ import { pickTarget } from "./pickers.ts";
 
 const MAX_ATTEMPTS = 3;
 
-function hold(ex: Exchange, t: Target): void {
+function hold(ex: Exchange, t: Target, now: number): void {
   ex.target = t;
   ex.edge = t.edge;
   ex.holdsTarget = true;
   t.ep.inflight++;
   ex.attempts++;
-  ex.attemptStart = performance.now();
+  ex.attemptStart = now;
 }
 
 function release(ex: Exchange): void {
@@ -34,12 +34,14 @@ export class BalanceLayer implements Layer {
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
     const subset = ex.subset!;
-    const t = pickTarget(subset, route.loadBalancer, ex.start, true);
+    // Now, not the exchange's start: a retry re-enters here later, and ejections may have ended since.
+    const now = performance.now();
+    const t = pickTarget(subset, route.loadBalancer, now, true);
     if (t === null) {
       ex.fail(errors.noHealthyEndpoints(route.name, subset.version));
       return false;
     }
-    hold(ex, t);
+    hold(ex, t, now);
     return true;
   }
 
@@ -54,7 +56,7 @@ export class BalanceLayer implements Layer {
     if (ex.attempts >= MAX_ATTEMPTS || ex.clientGone) return false;
     const next = pickTarget(ex.subset!, ex.route!.loadBalancer, now, false);
     if (next === null) return false;
-    hold(ex, next);
+    hold(ex, next, now);
     (ex.stack as Stack).resumeAfter(ex, this);
     return true;
   }

@@ -52,7 +52,6 @@ export class RetryLayer implements Layer {
       if (ex.retriesLeft <= 0 || !rp.budget.tryWithdraw(Date.now())) return false;
       ex.retriesLeft--;
     }
-    ex.retries++;
     armTryTimer(ex);
     (ex.stack as Stack).resumeAfter(ex, this);
     return true;

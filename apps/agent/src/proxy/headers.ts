@@ -1,7 +1,7 @@
 /**
  * Header filtering for both directions. Hop-by-hop headers (RFC 9110 §7.6.1) are dropped, as are the ones undici or
  * Node manage themselves (`transfer-encoding`, `expect`). Works on raw, flat `[name, value, …]` arrays and keeps the
- * order and case of everything else; names are only lower-cased when their length matches a candidate.
+ * order and case of everything else; names are compared case-insensitively without lower-cased copies.
  */
 export const TRELLIS_SOURCE_HEADER = "x-trellis-source";
 /** Set by the inbound side for the app: the caller's SPIFFE id from its certificate. Never taken from a client. */
@@ -17,36 +17,40 @@ const enum H {
   TransferEncoding = 6,
 }
 
+/**
+ * `name` equals the lowercase literal `lit`, ignoring ASCII case, without allocating a lower-cased copy. `lit` holds
+ * only lowercase letters and '-'; header names are RFC 9110 tokens, among which only A–Z fold onto those with `| 0x20`.
+ */
+function eqLower(name: string, lit: string): boolean {
+  if (name.length !== lit.length) return false;
+  for (let i = 0; i < lit.length; i++) if ((name.charCodeAt(i) | 0x20) !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
 function classify(name: string): H {
   switch (name.length) {
     case 2:
-      return name.toLowerCase() === "te" ? H.Drop : H.Keep;
+      return eqLower(name, "te") ? H.Drop : H.Keep;
     case 4:
-      return name.toLowerCase() === "host" ? H.Host : H.Keep;
+      return eqLower(name, "host") ? H.Host : H.Keep;
     case 6:
-      return name.toLowerCase() === "expect" ? H.Drop : H.Keep; // Node already answered 100-continue
-    case 7: {
-      const l = name.toLowerCase();
-      return l === "upgrade" || l === "trailer" ? H.Drop : H.Keep;
-    }
-    case 10: {
-      const l = name.toLowerCase();
-      if (l === "connection") return H.Connection;
-      return l === "keep-alive" ? H.Drop : H.Keep;
-    }
-    case 16: {
-      const l = name.toLowerCase();
-      if (l === TRELLIS_SOURCE_HEADER) return H.Source;
-      return l === "proxy-connection" ? H.Drop : H.Keep;
-    }
+      return eqLower(name, "expect") ? H.Drop : H.Keep; // Node already answered 100-continue
+    case 7:
+      return eqLower(name, "upgrade") || eqLower(name, "trailer") ? H.Drop : H.Keep;
+    case 10:
+      if (eqLower(name, "connection")) return H.Connection;
+      return eqLower(name, "keep-alive") ? H.Drop : H.Keep;
+    case 16:
+      if (eqLower(name, TRELLIS_SOURCE_HEADER)) return H.Source;
+      return eqLower(name, "proxy-connection") ? H.Drop : H.Keep;
     case 14:
-      return name.toLowerCase() === "content-length" ? H.ContentLength : H.Keep;
+      return eqLower(name, "content-length") ? H.ContentLength : H.Keep;
     case 17:
-      return name.toLowerCase() === "transfer-encoding" ? H.TransferEncoding : H.Keep;
+      return eqLower(name, "transfer-encoding") ? H.TransferEncoding : H.Keep;
     case 23:
-      return name.toLowerCase() === PEER_IDENTITY_HEADER ? H.Drop : H.Keep;
+      return eqLower(name, PEER_IDENTITY_HEADER) ? H.Drop : H.Keep;
     case 19:
-      return name.toLowerCase() === "proxy-authorization" ? H.Drop : H.Keep;
+      return eqLower(name, "proxy-authorization") ? H.Drop : H.Keep;
     default:
       return H.Keep;
   }
@@ -54,6 +58,8 @@ function classify(name: string): H {
 
 /** Extra header names a `Connection:` header nominates as hop-by-hop (beyond keep-alive/close), or null. */
 function connectionTokens(value: string): Set<string> | null {
+  // The common values (Node sends `keep-alive` on every keep-alive response) nominate nothing: no split.
+  if (eqLower(value, "keep-alive") || eqLower(value, "close")) return null;
   let set: Set<string> | null = null;
   for (const part of value.split(",")) {
     const t = part.trim().toLowerCase();

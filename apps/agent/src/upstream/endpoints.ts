@@ -110,16 +110,13 @@ export class EndpointState {
   ejectedTotal = 0;
   /** Per-endpoint connection cap of the pool (circuit breaker maxConnections); null = unlimited. */
   connections: number | null = null;
-  readonly origin: string;
 
   constructor(
     readonly address: string,
     public pool: Pool,
     /** Whether calls to this endpoint run over mTLS (its service's mode is STRICT or PERMISSIVE). */
     readonly tls: boolean = false,
-  ) {
-    this.origin = "http://" + address;
-  }
+  ) {}
 
   isEjected(now: number): boolean {
     return this.ejectedUntil > now;
