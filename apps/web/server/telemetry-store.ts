@@ -35,7 +35,7 @@ interface EdgeIdentity {
   sourceVersion: string;
   destination: string;
   destinationVersion: string;
-  statusClass: string;
+  statusClass: EdgeStats["statusClass"];
 }
 
 export class TelemetryStore {

@@ -20,39 +20,25 @@ export class RollupRepository {
   /** Inserts rows; a bucket already stored (same resolution, start and edge) is left as is. */
   async insertMany(rows: RollupRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    let n = 0;
     // SQLite's createMany has no skipDuplicates: insert one by one inside a transaction, ignoring existing keys.
     await this.db.$transaction(
-      rows.map((r) =>
-        this.db.metricRollup.upsert({
-          where: {
-            resolutionSeconds_bucketStart_source_sourceVersion_destination_destinationVersion: {
-              resolutionSeconds: r.resolutionSeconds,
-              bucketStart: new Date(r.bucketStartMs),
-              source: r.source,
-              sourceVersion: r.sourceVersion,
-              destination: r.destination,
-              destinationVersion: r.destinationVersion,
-            },
-          },
-          create: {
-            resolutionSeconds: r.resolutionSeconds,
-            bucketStart: new Date(r.bucketStartMs),
-            source: r.source,
-            sourceVersion: r.sourceVersion,
-            destination: r.destination,
-            destinationVersion: r.destinationVersion,
-            requests: r.requests,
-            errors: r.errors,
-            histogram: JSON.stringify(r.counts),
-            sumMs: r.sumMs,
-          },
+      rows.map((r) => {
+        const key = {
+          resolutionSeconds: r.resolutionSeconds,
+          bucketStart: new Date(r.bucketStartMs),
+          source: r.source,
+          sourceVersion: r.sourceVersion,
+          destination: r.destination,
+          destinationVersion: r.destinationVersion,
+        };
+        return this.db.metricRollup.upsert({
+          where: { resolutionSeconds_bucketStart_source_sourceVersion_destination_destinationVersion: key },
+          create: { ...key, requests: r.requests, errors: r.errors, histogram: JSON.stringify(r.counts), sumMs: r.sumMs },
           update: {},
-        }),
-      ),
+        });
+      }),
     );
-    n = rows.length;
-    return n;
+    return rows.length;
   }
 
   async latestBucketMs(resolutionSeconds: number): Promise<number | null> {

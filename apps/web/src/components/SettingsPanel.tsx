@@ -4,6 +4,20 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
 
+const ROLES = ["viewer", "operator", "admin"] as const;
+
+function RoleSelect({ value, onChange }: { value: string; onChange: (role: string) => void }) {
+  return (
+    <select value={value} onChange={(e) => onChange(e.target.value)}>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export function SettingsPanel() {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -37,11 +51,7 @@ export function SettingsPanel() {
               <tr key={x.id} data-testid={`user-row-${x.username}`}>
                 <td>{x.username}</td>
                 <td>
-                  <select value={x.role} onChange={(e) => setRole.mutate({ id: x.id, role: e.target.value })}>
-                    <option value="viewer">viewer</option>
-                    <option value="operator">operator</option>
-                    <option value="admin">admin</option>
-                  </select>
+                  <RoleSelect value={x.role} onChange={(role) => setRole.mutate({ id: x.id, role })} />
                 </td>
                 <td>{new Date(x.createdAt).toLocaleString()}</td>
                 <td>
@@ -62,11 +72,7 @@ export function SettingsPanel() {
         >
           <input placeholder="username" value={u.username} onChange={(e) => setU({ ...u, username: e.target.value })} />
           <input placeholder="password (8+ characters)" type="password" value={u.password} onChange={(e) => setU({ ...u, password: e.target.value })} />
-          <select value={u.role} onChange={(e) => setU({ ...u, role: e.target.value })}>
-            <option value="viewer">viewer</option>
-            <option value="operator">operator</option>
-            <option value="admin">admin</option>
-          </select>
+          <RoleSelect value={u.role} onChange={(role) => setU({ ...u, role })} />
           <button type="submit">Add user</button>
         </form>
         {(createUser.error ?? setRole.error ?? deleteUser.error) && (

@@ -3,22 +3,11 @@
  * service@version pair totals over a range of seconds -> rps / percentiles / error % / mTLS %.
  * Histograms merge exactly (element-wise), so percentiles over any range are exact to the bucket bounds.
  */
-import { type Histogram, emptyHistogram, mergeInto, quantile } from "@trellis/protocol";
+import { type EdgeStats, type Histogram, emptyHistogram, mergeInto, quantile } from "@trellis/protocol";
 import type { LiveStats } from "./live-types.ts";
 
-export interface EdgeRecord {
-  source: string;
-  sourceVersion: string;
-  destination: string;
-  destinationVersion: string;
-  statusClass: string;
-  requests: number;
-  errors: number;
-  bytesIn: number;
-  bytesOut: number;
-  mtls: number;
-  latency: Histogram;
-}
+/** One edge's stats for one bucket of the store: the protocol's edge record. */
+export type EdgeRecord = EdgeStats;
 
 export interface SecondBucket {
   /** Unix seconds: the bucket's first second. */
@@ -28,20 +17,11 @@ export interface SecondBucket {
   edges: Iterable<EdgeRecord>;
 }
 
-export interface PairStats {
-  source: string;
-  sourceVersion: string;
-  destination: string;
-  destinationVersion: string;
-  requests: number;
-  errors: number;
-  bytesIn: number;
-  bytesOut: number;
-  mtls: number;
-  latency: Histogram;
+/** Totals of a service@version pair over a range, all status classes together. */
+export type PairStats = Omit<EdgeRecord, "statusClass"> & {
   /** Requests per status class. */
   byStatus: Record<string, number>;
-}
+};
 
 export function pairKey(source: string, sourceVersion: string, destination: string, destinationVersion: string): string {
   return `${source}@${sourceVersion}->${destination}@${destinationVersion}`;
