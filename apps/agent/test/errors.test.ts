@@ -83,7 +83,8 @@ describe("proxy-made errors", () => {
     const elapsed = performance.now() - t0;
     assert.equal(r.status, 504);
     assert.equal(r.headers["x-trellis-error"], "timeout");
-    assert.ok(elapsed >= 190 && elapsed < 2_000, `took ${elapsed.toFixed(0)} ms`);
+    // Not before the 200 ms timeout; the upstream answers only after 3 s, so a 504 `timeout` shows it did not wait.
+    assert.ok(elapsed >= 190, `took ${elapsed.toFixed(0)} ms`);
   });
 
   test("431 on huge headers, 400 on garbage, 408 on a stalled client, 405 on CONNECT — and the agent keeps serving", async () => {

@@ -33,11 +33,9 @@ test("an agent started with only a state dir (console unreachable) serves traffi
   assert.deepEqual([ports.inbound, ports.outbound, ports.admin], [agent.inbound, agent.outbound, agent.admin]);
   await agent.waitForLine((l) => l.msg === "console unreachable", 3_000, "console unreachable log");
 
-  // SIGTERM: exit 0, quickly, even with an idle keep-alive connection open on a listener.
-  const t0 = performance.now();
-  const code = await agent.stop(2_500);
+  // SIGTERM: exit 0 within 2 s (stop() fails past its bound), even with an idle keep-alive connection open.
+  const code = await agent.stop(2_000);
   assert.equal(code, 0);
-  assert.ok(performance.now() - t0 < 2_000, "stopped within 2 s");
 });
 
 test("an invalid persisted snapshot is ignored (not ready), not fatal", async () => {

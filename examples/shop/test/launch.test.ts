@@ -73,10 +73,9 @@ describe("launch (with a stand-in agent)", () => {
 
   test("SIGTERM stops every child and exits 0", async () => {
     const pids = allPids(readPorts(stateRoot));
-    const t0 = Date.now();
-    const exit = await launcher.stop("SIGTERM", 10_000);
+    // Past 4 s the process group is SIGKILLed and the exit code is no longer 0.
+    const exit = await launcher.stop("SIGTERM", 4_000);
     assert.equal(exit.code, 0);
-    assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
     assert.deepEqual(pids.filter(isAlive), [], "no orphans");
   });
 

@@ -30,11 +30,9 @@ describe("npm start (scripts/start.mjs)", () => {
       assert.ok((summary.success_pct as number) >= 95, `round ${round}: ${JSON.stringify(summary)}`);
       assert.ok(p.output.some((l) => l.includes("Trellis console: http://127.0.0.1:")), "prints the console URL");
       const pids = allPids(ports);
-      const t0 = Date.now();
-      const exit = await p.stop("SIGTERM", 10_000);
-      const took = Date.now() - t0;
+      // Past 3.5 s the process group is SIGKILLed and the exit code is no longer 0.
+      const exit = await p.stop("SIGTERM", 3_500);
       assert.equal(exit.code, 0, `round ${round}: exit ${JSON.stringify(exit)}\n${p.output.slice(-20).join("\n")}`);
-      assert.ok(took < 3500, `round ${round}: took ${took} ms to stop`);
       assert.deepEqual(pids.filter(isAlive), [], `round ${round}: no shop process left`);
       const url = /console listening at (http:\/\/\S+)/.exec(p.output.join("\n"))?.[1];
       assert.ok(url, "console URL printed");

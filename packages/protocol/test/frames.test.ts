@@ -54,8 +54,8 @@ test("telemetry frames carry edges with histograms", () => {
       },
     }),
   );
-  assert.equal(r.ok, true);
-  if (r.ok && r.frame.type === "telemetry") assert.equal(r.frame.window.edges[0].mtls, 0);
+  assert.ok(r.ok && r.frame.type === "telemetry", "parses as a telemetry frame");
+  assert.equal(r.frame.window.edges[0].mtls, 0, "mtls defaults to 0");
 });
 
 test("console frames: snapshot and error", () => {

@@ -11,7 +11,8 @@ export interface RunningConsole {
   proc: ChildProcess;
   /** Every stdout/stderr line so far. */
   lines: string[];
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+  /** SIGKILLs after `graceMs`: a console slower than that to shut down exits with a null code. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; ms: number }>;
 }
 
 export async function startConsole(opts: { dataDir: string; token: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunningConsole> {
@@ -64,11 +65,11 @@ export async function startConsole(opts: { dataDir: string; token: string; timeo
     wsUrl: url.replace(/^http/, "ws"),
     proc,
     lines,
-    stop(signal: NodeJS.Signals = "SIGTERM") {
+    stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 5_000) {
       const t0 = Date.now();
       if (exited) return Promise.resolve({ code: proc.exitCode, ms: 0 });
       return new Promise((resolve) => {
-        const kill = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+        const kill = setTimeout(() => proc.kill("SIGKILL"), graceMs);
         proc.once("exit", (code) => {
           clearTimeout(kill);
           resolve({ code, ms: Date.now() - t0 });
