@@ -9,7 +9,16 @@ import { LiveFeeder } from "./lib/live-feeder.mjs";
 
 export const CHROMIUM = {
   executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  args: [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+  ],
 };
 
 /** Signs the page in (the test admin: startConsole sets TRELLIS_ADMIN_PASSWORD) before opening the graph, the one place. */
@@ -36,14 +45,16 @@ export async function measureGraph(baseUrl, services, cfg, log, source = "consol
         ws.send(feeder.frame());
         const tick = () => {
           const next = (Math.floor(Date.now() / 1000) + 1) * 1000 + 250;
-          timers.push(setTimeout(() => {
-            try {
-              ws.send(feeder.frame());
-            } catch {
-              return;
-            }
-            tick();
-          }, next - Date.now()));
+          timers.push(
+            setTimeout(() => {
+              try {
+                ws.send(feeder.frame());
+              } catch {
+                return;
+              }
+              tick();
+            }, next - Date.now()),
+          );
         };
         tick();
       });
@@ -63,10 +74,15 @@ export async function measureGraph(baseUrl, services, cfg, log, source = "consol
     const f = await first.jsonValue();
     // performance.now() counts from navigation start; the first frame's paint ended toFrameMs after its apply began.
     const firstRenderMs = f.at;
-    log(`graph ${services} services: first render ${firstRenderMs.toFixed(0)} ms (${f.nodes} nodes, ${f.edges} edges; first apply ${f.firstApply.ms.toFixed(0)} ms)`);
+    log(
+      `graph ${services} services: first render ${firstRenderMs.toFixed(0)} ms (${f.nodes} nodes, ${f.edges} edges; first apply ${f.firstApply.ms.toFixed(0)} ms)`,
+    );
     // One-second updates: wait for more frames, keep those that did not re-run the layout.
     const want = cfg.graphUpdates + 1;
-    await page.waitForFunction((n) => (window.__trellisGraph?.applies?.filter((a) => a.toFrameMs !== undefined).length ?? 0) >= n, want, { polling: 200, timeout: want * 4000 + 20_000 });
+    await page.waitForFunction((n) => (window.__trellisGraph?.applies?.filter((a) => a.toFrameMs !== undefined).length ?? 0) >= n, want, {
+      polling: 200,
+      timeout: want * 4000 + 20_000,
+    });
     const applies = (await page.evaluate(() => window.__trellisGraph.applies)).slice(1).filter((a) => a.toFrameMs !== undefined);
     const updates = applies.filter((a) => !a.layout);
     const ms = updates.map((a) => a.ms).sort((a, b) => a - b);
@@ -85,7 +101,9 @@ export async function measureGraph(baseUrl, services, cfg, log, source = "consol
       updateToFrameMs: { median: med(toFrame), min: toFrame[0] ?? null, max: toFrame.at(-1) ?? null },
       elementUpdatesPerFrame: med(updates.map((a) => a.updates).sort((a, b) => a - b)),
     };
-    log(`graph ${services}: update apply median ${res.updateApplyMs.median?.toFixed(1)} ms (to next frame ${res.updateToFrameMs.median?.toFixed(1)} ms) over ${updates.length} frames, ${res.elementUpdatesPerFrame} element updates each`);
+    log(
+      `graph ${services}: update apply median ${res.updateApplyMs.median?.toFixed(1)} ms (to next frame ${res.updateToFrameMs.median?.toFixed(1)} ms) over ${updates.length} frames, ${res.elementUpdatesPerFrame} element updates each`,
+    );
     return res;
   } finally {
     for (const t of timers) clearTimeout(t);

@@ -80,7 +80,8 @@ async function waitAllAcked(fleet, version, timeoutMs) {
   for (;;) {
     const times = await fleet.ackTimes(version);
     if (times.every((t) => t !== null)) return times;
-    if (Date.now() > deadline) throw new Error(`only ${times.filter((t) => t !== null).length}/${times.length} agents acked v${version} in ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${times.filter((t) => t !== null).length}/${times.length} agents acked v${version} in ${timeoutMs} ms`);
     await sleep(25);
   }
 }
@@ -105,7 +106,9 @@ async function pushRounds(ctx, n, rounds) {
     const times = await waitAllAcked(ctx.fleet, before + 1, 60_000);
     const lat = times.map((t) => t - change.t0).sort((a, b) => a - b);
     rows.push({ p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), last: lat[lat.length - 1] });
-    ctx.log(`push @${n} agents round ${r + 1}: p50 ${rows.at(-1).p50.toFixed(1)} ms, p99 ${rows.at(-1).p99.toFixed(1)} ms, last ACK ${rows.at(-1).last.toFixed(1)} ms`);
+    ctx.log(
+      `push @${n} agents round ${r + 1}: p50 ${rows.at(-1).p50.toFixed(1)} ms, p99 ${rows.at(-1).p99.toFixed(1)} ms, last ACK ${rows.at(-1).last.toFixed(1)} ms`,
+    );
   }
   return {
     agents: n,
@@ -128,9 +131,20 @@ function edgesFor(i, n, fanout, classes) {
         const requests = sc === "2xx" ? 20 + ((i + k + v * 5) % 17) : 1 + (v % 2);
         const latency = emptyHistogram();
         for (let q = 0; q < 8; q++) observe(latency, 0.5 + ((i + q + v) % 9) * 1.5);
-        latency.counts[7] += requests - 8 > 0 ? requests - 8 : 0;
-        edges.push({ source: `svc-${i}`, sourceVersion: "v1", destination: `svc-${dst}`, destinationVersion: "v1", statusClass: sc,
-          requests, errors: sc === "5xx" ? requests : 0, bytesIn: requests * 1024, bytesOut: requests * 100, mtls: 0, latency: compactHistogram(latency) });
+        latency.counts[7] += Math.max(requests - 8, 0);
+        edges.push({
+          source: `svc-${i}`,
+          sourceVersion: "v1",
+          destination: `svc-${dst}`,
+          destinationVersion: "v1",
+          statusClass: sc,
+          requests,
+          errors: sc === "5xx" ? requests : 0,
+          bytesIn: requests * 1024,
+          bytesOut: requests * 100,
+          mtls: 0,
+          latency: compactHistogram(latency),
+        });
       }
     }
     variants.push(JSON.stringify(edges));
@@ -159,7 +173,18 @@ export async function controlPlaneAndConsole(cfg, log) {
   const cons = await startConsole({});
   const fleet = new SimFleet(cfg.simWorkers);
   const ctx = { url: cons.url, wsAgents: cons.wsAgents, token: cons.token, fleet, log, session: await openSession(cons.url), joinSeconds: {} };
-  const out = { params: { agentCounts: cfg.agentCounts, pushRounds: cfg.pushRounds, telemetrySeconds: cfg.telemetrySeconds, telemetryFrames: cfg.telemetryFrames, simWorkers: cfg.simWorkers, graphUpdates: cfg.graphUpdates }, push: [], graph: [] };
+  const out = {
+    params: {
+      agentCounts: cfg.agentCounts,
+      pushRounds: cfg.pushRounds,
+      telemetrySeconds: cfg.telemetrySeconds,
+      telemetryFrames: cfg.telemetryFrames,
+      simWorkers: cfg.simWorkers,
+      graphUpdates: cfg.graphUpdates,
+    },
+    push: [],
+    graph: [],
+  };
   const pid = cons.proc.child.pid;
   try {
     // The service the split change targets (two versions), then the fleet.
@@ -223,7 +248,9 @@ export async function controlPlaneAndConsole(cfg, log) {
       consoleRssMb: busy1.rssMb,
       consoleHwmMb: busy1.hwmMb,
     };
-    log(`console CPU with ${total} agents: idle ${(out.telemetry.idleCores * 100).toFixed(1)}% of a core, telemetry ${(out.telemetry.busyCores * 100).toFixed(1)}%`);
+    log(
+      `console CPU with ${total} agents: idle ${(out.telemetry.idleCores * 100).toFixed(1)}% of a core, telemetry ${(out.telemetry.busyCores * 100).toFixed(1)}%`,
+    );
     out.joinSeconds = ctx.joinSeconds;
   } finally {
     await fleet.close();

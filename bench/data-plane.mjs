@@ -7,9 +7,9 @@
  * Latency at a fixed rate (open loop, CO-corrected, µs), max throughput with wrk (one agent vs one nginx worker),
  * agent CPU per 1,000 rps and peak RSS, and a CPU profile of an agent under 1,000 rps.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Proc, agentCli, eventually, repoRoot, startAgent, startConsole, tempDir } from "../tests/support/processes.ts";
+import { agentCli, eventually, Proc, repoRoot, startAgent, startConsole, tempDir } from "../tests/support/processes.ts";
 import { enableMtls, openSession } from "./lib/mesh-api.mjs";
 import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.mjs";
 import { procStats, run } from "./lib/procs.mjs";
@@ -28,22 +28,60 @@ async function startUpstream() {
 /** A standalone agent (no console) whose persisted snapshot routes service `bench-upstream` straight to the upstream. */
 async function startStandaloneAgent(upstreamPort, nodeArgs = []) {
   const dir = tempDir("agent-standalone");
-  const services = [{ name: "bench-upstream", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${upstreamPort}`, version: "v1", instanceId: "up-1" }] }];
-  writeFileSync(join(dir, "snapshot.json"), JSON.stringify({ version: 1, service: "bench-standalone", services, issuedAt: new Date().toISOString() }));
-  const proc = new Proc("agent standalone", process.execPath, [...nodeArgs, agentCli, "--service", "bench-standalone", "--version", "v1",
-    "--app-port", String(upstreamPort), "--state-dir", dir, "--instance-id", "bench-standalone-1"]);
+  const services = [
+    { name: "bench-upstream", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${upstreamPort}`, version: "v1", instanceId: "up-1" }] },
+  ];
+  writeFileSync(
+    join(dir, "snapshot.json"),
+    JSON.stringify({ version: 1, service: "bench-standalone", services, issuedAt: new Date().toISOString() }),
+  );
+  const proc = new Proc("agent standalone", process.execPath, [
+    ...nodeArgs,
+    agentCli,
+    "--service",
+    "bench-standalone",
+    "--version",
+    "v1",
+    "--app-port",
+    String(upstreamPort),
+    "--state-dir",
+    dir,
+    "--instance-id",
+    "bench-standalone-1",
+  ]);
   const line = await proc.waitFor((l) => l.msg === "agent listening", 20_000, "agent listening");
   return { proc, outbound: Number(line.outbound), dir };
 }
 
 async function loadgen({ port, host, rate, requests, warmup, connections = 16 }) {
-  const out = await run(process.execPath, [LOADGEN, "--port", String(port), "--host", host, "--rate", String(rate), "--connections", String(connections),
-    "--requests", String(requests), "--warmup", String(warmup), "--timeout-s", String(Math.ceil((requests + warmup) / rate) + 30)], { timeoutMs: ((requests + warmup) / rate) * 1000 + 60_000 });
+  const out = await run(
+    process.execPath,
+    [
+      LOADGEN,
+      "--port",
+      String(port),
+      "--host",
+      host,
+      "--rate",
+      String(rate),
+      "--connections",
+      String(connections),
+      "--requests",
+      String(requests),
+      "--warmup",
+      String(warmup),
+      "--timeout-s",
+      String(Math.ceil((requests + warmup) / rate) + 30),
+    ],
+    { timeoutMs: ((requests + warmup) / rate) * 1000 + 60_000 },
+  );
   return JSON.parse(out.trim().split("\n").pop());
 }
 
 async function wrk({ port, host, seconds, connections = 16 }) {
-  const out = await run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-H", `Host: ${host}`, `http://127.0.0.1:${port}/`], { timeoutMs: seconds * 1000 + 30_000 });
+  const out = await run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-H", `Host: ${host}`, `http://127.0.0.1:${port}/`], {
+    timeoutMs: seconds * 1000 + 30_000,
+  });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
@@ -61,7 +99,17 @@ async function withCpu(pids, fn) {
 }
 
 export async function dataPlane(cfg, log) {
-  const out = { params: { rate: cfg.rate, connections: 16, requests: cfg.requests, warmup: cfg.warmup, repeats: cfg.repeats, wrkSeconds: cfg.wrkSeconds, responseBytes: 1024 } };
+  const out = {
+    params: {
+      rate: cfg.rate,
+      connections: 16,
+      requests: cfg.requests,
+      warmup: cfg.warmup,
+      repeats: cfg.repeats,
+      wrkSeconds: cfg.wrkSeconds,
+      responseBytes: 1024,
+    },
+  };
   const upstream = await startUpstream();
   log(`upstream on ${upstream.port}`);
 
@@ -69,18 +117,26 @@ export async function dataPlane(cfg, log) {
   const cons = await startConsole({});
   const server = await startAgent({ service: "bench-upstream", version: "v1", appPort: upstream.port, console: cons.wsAgents, token: cons.token });
   const client = await startAgent({ service: "bench-client", version: "v1", appPort: upstream.port, console: cons.wsAgents, token: cons.token });
-  await eventually(async () => {
-    const cfgRes = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
-    const svc = cfgRes.snapshot?.services?.find((s) => s.name === "bench-upstream");
-    return svc?.endpoints?.some((e) => e.address.endsWith(`:${server.inbound}`));
-  }, 20_000, "client agent knows the server agent's endpoint");
+  await eventually(
+    async () => {
+      const cfgRes = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+      const svc = cfgRes.snapshot?.services?.find((s) => s.name === "bench-upstream");
+      return svc?.endpoints?.some((e) => e.address.endsWith(`:${server.inbound}`));
+    },
+    20_000,
+    "client agent knows the server agent's endpoint",
+  );
   const session = await openSession(cons.url);
   const mtls = await enableMtls(session, "bench-upstream");
   out.mtls = { enabled: true, procedure: mtls.procedure };
-  await eventually(async () => {
-    const c = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
-    return c.snapshot?.services?.find((s) => s.name === "bench-upstream")?.mtls === "STRICT";
-  }, 20_000, "client agent has bench-upstream STRICT");
+  await eventually(
+    async () => {
+      const c = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+      return c.snapshot?.services?.find((s) => s.name === "bench-upstream")?.mtls === "STRICT";
+    },
+    20_000,
+    "client agent has bench-upstream STRICT",
+  );
   log(`mesh up: client outbound ${client.outbound} → server inbound ${server.inbound}; mTLS STRICT`);
   const agentPids = [client.proc.child.pid, server.proc.child.pid];
   out.agentAtRest = agentPids.map(procStats).map((s) => ({ rssMb: s.rssMb, hwmMb: s.hwmMb }));
@@ -105,7 +161,9 @@ export async function dataPlane(cfg, log) {
         rep.meshAgents = agentPids.map((_, i) => ({ cpuPer1kRps: m.cpu[i] / krps, cpu: m.cpu[i], rssMb: m.mem[i].rssMb, hwmMb: m.mem[i].hwmMb }));
       }
       const l = m.result.latencyUs;
-      log(`rep ${r + 1} ${name}: p50 ${l.p50} µs p90 ${l.p90} p99 ${l.p99} (${m.result.requests} req, ${m.result.errors} err, ${m.result.non2xx} non-2xx, late p50 ${m.result.lateUs.p50} µs)`);
+      log(
+        `rep ${r + 1} ${name}: p50 ${l.p50} µs p90 ${l.p90} p99 ${l.p99} (${m.result.requests} req, ${m.result.errors} err, ${m.result.non2xx} non-2xx, late p50 ${m.result.lateUs.p50} µs)`,
+      );
     }
     for (const name of ["mesh", "nginx"]) {
       rep[`${name}Added`] = Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, (rep[name].latencyUs[q] - rep.direct.latencyUs[q]) / 1000]));
@@ -159,7 +217,9 @@ export async function dataPlane(cfg, log) {
       agentNon2xx: a.result.non2xx,
       nginxNon2xx: n.result.non2xx,
     };
-    log(`throughput rep ${r + 1}: direct ${Math.round(direct.rps)} rps, agent ${Math.round(row.agentRps)} (${(row.agentCpu * 100).toFixed(0)}% CPU), nginx worker ${Math.round(row.nginxRps)} (${(row.nginxCpu * 100).toFixed(0)}% CPU) → ${(row.ratio * 100).toFixed(0)}%`);
+    log(
+      `throughput rep ${r + 1}: direct ${Math.round(direct.rps)} rps, agent ${Math.round(row.agentRps)} (${(row.agentCpu * 100).toFixed(0)}% CPU), nginx worker ${Math.round(row.nginxRps)} (${(row.nginxCpu * 100).toFixed(0)}% CPU) → ${(row.ratio * 100).toFixed(0)}%`,
+    );
     tp.push(row);
   }
   out.throughputRuns = tp;

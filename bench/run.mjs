@@ -6,7 +6,7 @@
  * Installs nginx / wrk / nghttp2-client from Debian when missing. Every process it starts is stopped at the end.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -40,11 +40,31 @@ const log = (m) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).p
 const cfg = quick
   ? {
       data: { rate: 1000, requests: 10_000, warmup: 1000, repeats: 1, wrkSeconds: 4, profileRequests: 3000 },
-      control: { simWorkers: 2, agentCounts: [10, 100], pushRounds: 3, telemetrySeconds: 4, telemetryFrames: 1000, graphServices: [200, 1000], graphViaConsole: [], graphUpdates: 3, graphWarmMs: 3500 },
+      control: {
+        simWorkers: 2,
+        agentCounts: [10, 100],
+        pushRounds: 3,
+        telemetrySeconds: 4,
+        telemetryFrames: 1000,
+        graphServices: [200, 1000],
+        graphViaConsole: [],
+        graphUpdates: 3,
+        graphWarmMs: 3500,
+      },
     }
   : {
       data: { rate: 1000, requests: 15_000, warmup: 2000, repeats: 3, wrkSeconds: 8, profileRequests: 10_000 },
-      control: { simWorkers: 4, agentCounts: [10, 100, 1000], pushRounds: 5, telemetrySeconds: 10, telemetryFrames: 1000, graphServices: [200, 1000], graphViaConsole: [], graphUpdates: 8, graphWarmMs: 3500 },
+      control: {
+        simWorkers: 4,
+        agentCounts: [10, 100, 1000],
+        pushRounds: 5,
+        telemetrySeconds: 10,
+        telemetryFrames: 1000,
+        graphServices: [200, 1000],
+        graphViaConsole: [],
+        graphUpdates: 8,
+        graphWarmMs: 3500,
+      },
     };
 
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1" };

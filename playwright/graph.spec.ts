@@ -25,7 +25,12 @@ test("the graph shows the shop's services and live edges with non-zero rps", asy
     page.evaluate(() =>
       (window.__trellisGraph?.edges() ?? [])
         .filter((e) => Number(e.rps) > 0)
-        .map((e) => String(e.id).replace(/^e:/, "").replace(/@[^-]*->/, "->").replace(/@.*$/, "")),
+        .map((e) =>
+          String(e.id)
+            .replace(/^e:/, "")
+            .replace(/@[^-]*->/, "->")
+            .replace(/@.*$/, ""),
+        ),
     );
   await expect.poll(busyEdges, { timeout: 45_000 }).toEqual(expect.arrayContaining(["web->catalog", "web->payments"]));
 

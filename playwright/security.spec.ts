@@ -46,10 +46,13 @@ test("toggling catalog to STRICT makes its calls mTLS within seconds, with no fa
   // New calls are mTLS within 5 s. The console sees a second of traffic about 2 s after it ends (its settle time), so
   // the 1-second window that ends 5 s after the click is read by 8 s after it.
   await expect
-    .poll(async () => {
-      const edges = await edgesInto(1);
-      return edges.length > 0 && edges.every((e) => e.mtlsShare === 1);
-    }, { timeout: 8_000, intervals: [250] })
+    .poll(
+      async () => {
+        const edges = await edgesInto(1);
+        return edges.length > 0 && edges.every((e) => e.mtlsShare === 1);
+      },
+      { timeout: 8_000, intervals: [250] },
+    )
     .toBe(true);
   const took = Date.now() - clicked;
   console.log(`calls to catalog all mTLS ${took} ms after the click`);

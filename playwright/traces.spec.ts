@@ -30,7 +30,8 @@ interface Policy {
  */
 async function paymentsFailures(request: APIRequestContext): Promise<number> {
   type Instances = { instances: { version: string; address: string; connected: boolean }[] };
-  const v2 = async () => (await trpcQuery<Instances>(request, "services.get", { name: "payments" })).instances.find((i) => i.version === "v2" && i.connected)?.address;
+  const v2 = async () =>
+    (await trpcQuery<Instances>(request, "services.get", { name: "payments" })).instances.find((i) => i.version === "v2" && i.connected)?.address;
   await expect.poll(v2, { timeout: 45_000, message: "payments v2 is connected" }).toBeTruthy();
   const svc = (await v2())!;
   let failures = 0;
@@ -73,7 +74,10 @@ test("traces: payments errors → one trace's waterfall; graph edge web → paym
     const rows = page.getByTestId("trace-row");
     await expect(rows.first(), "a failed payments trace is listed").toBeVisible({ timeout: 30_000 });
     const errorFlags = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-error")));
-    expect(errorFlags.every((f) => f === "true"), "errors only: every listed trace failed").toBeTruthy();
+    expect(
+      errorFlags.every((f) => f === "true"),
+      "errors only: every listed trace failed",
+    ).toBeTruthy();
 
     // Open one: its waterfall, with the failed span highlighted.
     const traceId = await rows.first().getAttribute("data-trace-id");

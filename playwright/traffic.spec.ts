@@ -82,9 +82,7 @@ test("drag payments v2 to 25%: applied within 2 s, graph shares follow within 10
     // The graph: web → payments@v2 carries about a quarter of the calls within 10 s.
     await page.getByTestId("nav-graph").click();
     await expect(page.getByTestId("service-graph")).toHaveAttribute("data-ready", "true");
-    await expect
-      .poll(async () => (await paymentsShares(page)).v2 ?? 0, { timeout: 10_000, intervals: [250] })
-      .toBeGreaterThanOrEqual(18);
+    await expect.poll(async () => (await paymentsShares(page)).v2 ?? 0, { timeout: 10_000, intervals: [250] }).toBeGreaterThanOrEqual(18);
     const shares = await paymentsShares(page);
     expect(shares.v2).toBeLessThanOrEqual(32);
     expect(shares.v1).toBeGreaterThanOrEqual(68);

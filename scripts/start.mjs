@@ -54,7 +54,7 @@ function start(name, command, argv, opts = {}) {
       res();
       if (!stopping && !opts.expectExit) {
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
-        process.stderr.write(`\n[start] ${name} exited unexpectedly (${why}). Last output:\n${child.tail.map((l) => "  " + l).join("\n")}\n`);
+        process.stderr.write(`\n[start] ${name} exited unexpectedly (${why}). Last output:\n${child.tail.map((l) => `  ${l}`).join("\n")}\n`);
         void shutdown(`${name} died`, code || 1);
       }
     });
@@ -71,9 +71,9 @@ function start(name, command, argv, opts = {}) {
   const onLine = (line, isErr) => {
     // A secret line (the first admin's generated password) goes to the person at the terminal only: no log, no tail.
     if (opts.secret?.(line)) return;
-    child.tail.push(line.length > 400 ? line.slice(0, 400) + "…" : line);
+    child.tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
     if (child.tail.length > 20) child.tail.shift();
-    log?.write(line + "\n");
+    log?.write(`${line}\n`);
     opts.onLine?.(line, isErr);
     if (!isErr) for (const w of child.watchers) w(line);
   };
@@ -226,7 +226,9 @@ async function main() {
       const m = /^TRELLIS FIRST ADMIN: username (\S+) password (\S+)$/.exec(line);
       if (!m) return false;
       adminNotice = `  First sign-in: username ${m[1]}, password ${m[2]}\n  (generated at first start and shown only this once: write it down; set TRELLIS_ADMIN_PASSWORD to choose it)`;
-      process.stdout.write(`\n[start] ==================== FIRST ADMIN CREATED ====================\n${adminNotice}\n[start] ===============================================================\n\n`);
+      process.stdout.write(
+        `\n[start] ==================== FIRST ADMIN CREATED ====================\n${adminNotice}\n[start] ===============================================================\n\n`,
+      );
       return true;
     },
     onLine: (line, isErr) => {
@@ -244,7 +246,16 @@ async function main() {
   // 3. The shop: every service with its own agent, plus the load generator.
   const wsUrl = `${url.replace(/^http/, "ws").replace(/\/$/, "")}/ws/agents`;
   const tokenFile = join(dataDir, "join-token");
-  const shopArgs = [join(root, "examples/shop/dist/launch.js"), "--console", wsUrl, "--state-root", join(dataDir, "shop"), "--rps", rps, "--exit-with-parent"];
+  const shopArgs = [
+    join(root, "examples/shop/dist/launch.js"),
+    "--console",
+    wsUrl,
+    "--state-root",
+    join(dataDir, "shop"),
+    "--rps",
+    rps,
+    "--exit-with-parent",
+  ];
   // A TRELLIS_JOIN_TOKEN in the environment is what the console uses, and the agents inherit it; otherwise the
   // console keeps its token in <data>/join-token.
   if (!process.env.TRELLIS_JOIN_TOKEN) {
@@ -253,10 +264,12 @@ async function main() {
   }
   say("starting the demo shop…");
   const shop = start("shop", process.execPath, shopArgs, {
-    onLine: (line, isErr) => (isErr ? process.stderr : process.stdout).write(line + "\n"),
+    onLine: (line, isErr) => (isErr ? process.stderr : process.stdout).write(`${line}\n`),
   });
   await waitForLine(shop, (o) => o.msg === "shop ready", 120_000, '"shop ready"');
-  process.stdout.write(`\n  Trellis console: ${url}   (sign in; users and join tokens under Settings)\n${adminNotice ? adminNotice + "\n" : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`);
+  process.stdout.write(
+    `\n  Trellis console: ${url}   (sign in; users and join tokens under Settings)\n${adminNotice ? `${adminNotice}\n` : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`,
+  );
 }
 
 main().catch((err) => {

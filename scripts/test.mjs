@@ -41,11 +41,11 @@ const env = {
 let failed = false;
 if (files.length) {
   console.log(`node:test — ${files.length} files`);
-  const r = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=180000", ...files],
-    { cwd: root, stdio: "inherit", env },
-  );
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=180000", ...files], {
+    cwd: root,
+    stdio: "inherit",
+    env,
+  });
   failed ||= r.status !== 0;
 }
 if (!noBrowser && !filters.length) {

@@ -18,8 +18,19 @@ function windowFor(n, sec, seed) {
       const latency = emptyHistogram();
       for (let q = 0; q < 6; q++) observe(latency, 0.4 + ((i + q + seed) % 11) * 1.3);
       latency.counts[6] += requests - 6;
-      edges.push({ source: `svc-${i}`, sourceVersion: "v1", destination: `svc-${dst}`, destinationVersion: "v1", statusClass: errors ? "5xx" : "2xx",
-        requests, errors, bytesIn: requests * 1024, bytesOut: requests * 100, mtls: (i % 2) * requests, latency: compactHistogram(latency) });
+      edges.push({
+        source: `svc-${i}`,
+        sourceVersion: "v1",
+        destination: `svc-${dst}`,
+        destinationVersion: "v1",
+        statusClass: errors ? "5xx" : "2xx",
+        requests,
+        errors,
+        bytesIn: requests * 1024,
+        bytesOut: requests * 100,
+        mtls: (i % 2) * requests,
+        latency: compactHistogram(latency),
+      });
     }
   }
   return { windowStart: sec * 1000, windowMs: 1000, edges };

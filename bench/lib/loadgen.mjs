@@ -151,7 +151,6 @@ let closing = false;
 const conns = Array.from({ length: CONNS }, (_, i) => new Conn(i));
 await Promise.all(conns.map((c) => c.ready));
 
-
 start = performance.now() + 20;
 const tick = new Worker(
   `const { parentPort, workerData } = require("node:worker_threads");

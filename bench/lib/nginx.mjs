@@ -11,13 +11,59 @@ import { freePort, run, waitPort } from "./procs.mjs";
 export async function makeCerts(dir) {
   const o = (...a) => run("openssl", a, { timeoutMs: 30_000 });
   const f = (n) => join(dir, n);
-  await o("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=trellis-bench-ca",
-    "-keyout", f("ca.key"), "-out", f("ca.crt"));
-  for (const [name, san] of [["server", "DNS:bench-upstream,IP:127.0.0.1"], ["client", "URI:spiffe://trellis.local/service/bench-client"]]) {
-    await o("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`));
+  await o(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=trellis-bench-ca",
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.crt"),
+  );
+  for (const [name, san] of [
+    ["server", "DNS:bench-upstream,IP:127.0.0.1"],
+    ["client", "URI:spiffe://trellis.local/service/bench-client"],
+  ]) {
+    await o(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      `/CN=${name}`,
+      "-keyout",
+      f(`${name}.key`),
+      "-out",
+      f(`${name}.csr`),
+    );
     writeFileSync(f(`${name}.ext`), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\n`);
-    await o("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2",
-      "-extfile", f(`${name}.ext`), "-out", f(`${name}.crt`));
+    await o(
+      "x509",
+      "-req",
+      "-in",
+      f(`${name}.csr`),
+      "-CA",
+      f("ca.crt"),
+      "-CAkey",
+      f("ca.key"),
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      f(`${name}.ext`),
+      "-out",
+      f(`${name}.crt`),
+    );
   }
   return { ca: f("ca.crt"), serverCrt: f("server.crt"), serverKey: f("server.key"), clientCrt: f("client.crt"), clientKey: f("client.key") };
 }
@@ -55,16 +101,28 @@ async function startNginx(name, prefix, text, port) {
 export async function startNginxTwoHop(dir, upstreamPort) {
   const certs = await makeCerts(dir);
   const [pa, pb] = [await freePort(), await freePort()];
-  const b = await startNginx("nginx-b", join(dir, "b"), conf(join(dir, "b"),
-    `server {
+  const b = await startNginx(
+    "nginx-b",
+    join(dir, "b"),
+    conf(
+      join(dir, "b"),
+      `server {
     listen 127.0.0.1:${pb} ssl;
     ssl_certificate ${certs.serverCrt}; ssl_certificate_key ${certs.serverKey};
     ssl_client_certificate ${certs.ca}; ssl_verify_client on;
     ssl_protocols TLSv1.3; ssl_session_cache shared:b:1m;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }`, `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`), pb);
-  const a = await startNginx("nginx-a", join(dir, "a"), conf(join(dir, "a"),
-    `server {
+  }`,
+      `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
+    ),
+    pb,
+  );
+  const a = await startNginx(
+    "nginx-a",
+    join(dir, "a"),
+    conf(
+      join(dir, "a"),
+      `server {
     listen 127.0.0.1:${pa};
     location / {
       proxy_pass https://hopb; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;
@@ -72,18 +130,30 @@ export async function startNginxTwoHop(dir, upstreamPort) {
       proxy_ssl_trusted_certificate ${certs.ca}; proxy_ssl_verify on; proxy_ssl_name bench-upstream;
       proxy_ssl_protocols TLSv1.3; proxy_ssl_session_reuse on;
     }
-  }`, `upstream hopb { server 127.0.0.1:${pb}; keepalive 64; }`), pa);
+  }`,
+      `upstream hopb { server 127.0.0.1:${pb}; keepalive 64; }`,
+    ),
+    pa,
+  );
   return { port: pa, procs: [a, b] };
 }
 
 /** One nginx worker proxying the upstream over keep-alive (the throughput reference). */
 export async function startNginxSingle(dir, upstreamPort) {
   const p = await freePort();
-  const proc = await startNginx("nginx-single", join(dir, "single"), conf(join(dir, "single"),
-    `server {
+  const proc = await startNginx(
+    "nginx-single",
+    join(dir, "single"),
+    conf(
+      join(dir, "single"),
+      `server {
     listen 127.0.0.1:${p};
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }`, `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`), p);
+  }`,
+      `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
+    ),
+    p,
+  );
   return { port: p, proc };
 }
 

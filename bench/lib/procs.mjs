@@ -76,7 +76,13 @@ export function which(bin) {
 /** Installs the reference tools from Debian when missing: `apt-get update` once, then one install. */
 export function ensureTools(log) {
   const need = { nginx: "nginx", wrk: "wrk", h2load: "nghttp2-client", openssl: "openssl" };
-  const missing = [...new Set(Object.entries(need).filter(([bin]) => !which(bin)).map(([, pkg]) => pkg))];
+  const missing = [
+    ...new Set(
+      Object.entries(need)
+        .filter(([bin]) => !which(bin))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
   if (missing.length === 0) return;
   log(`installing from Debian: ${missing.join(" ")}`);
   const opts = { stdio: "inherit", timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } };

@@ -53,6 +53,9 @@ export function summarizeProfile(profile, top = 15, fromUs = null) {
     sampledSeconds: (busy + idle) / 1e6,
     busySeconds: busy / 1e6,
     areas: [...areas].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, pct: pct(us) })),
-    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, us]) => ({ fn, pct: pct(us) })),
+    top: [...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, us]) => ({ fn, pct: pct(us) })),
   };
 }

@@ -34,10 +34,20 @@ function connectOne(url, token, a) {
       reject(e);
     });
     ws.on("open", () =>
-      ws.send(JSON.stringify({
-        type: "hello", protocol: 1, token, service: a.service, version: a.version, instanceId: a.instanceId,
-        inboundAddress: a.address, ports: { inbound: 1, outbound: 2, admin: 3, app: 4 }, agentVersion: "bench-sim", configVersion: 0,
-      })),
+      ws.send(
+        JSON.stringify({
+          type: "hello",
+          protocol: 1,
+          token,
+          service: a.service,
+          version: a.version,
+          instanceId: a.instanceId,
+          inboundAddress: a.address,
+          ports: { inbound: 1, outbound: 2, admin: 3, app: 4 },
+          agentVersion: "bench-sim",
+          configVersion: 0,
+        }),
+      ),
     );
     agents.push(agent);
   });

@@ -11,5 +11,7 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 120_000;
-server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => console.log(JSON.stringify({ msg: "upstream listening", port: server.address().port })));
+server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () =>
+  console.log(JSON.stringify({ msg: "upstream listening", port: server.address().port })),
+);
 process.on("SIGTERM", () => process.exit(0));

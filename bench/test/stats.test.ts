@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 // @ts-expect-error plain ESM module without types
-import { Dispatcher, cpuSecondsFromStat, dueCount, intendedOffsetMs, latencyUs, medianMinMax, memFromStatus, percentile, summarize } from "../lib/stats.mjs";
+import {
+  cpuSecondsFromStat,
+  Dispatcher,
+  dueCount,
+  intendedOffsetMs,
+  latencyUs,
+  medianMinMax,
+  memFromStatus,
+  percentile,
+  summarize,
+} from "../lib/stats.mjs";
 
 test("percentile is nearest-rank on sorted input", () => {
   const v = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -60,7 +70,10 @@ test("coordinated omission: a stall is charged to every request queued behind it
 
 test("the dispatcher spreads over idle connections first", () => {
   const d = new Dispatcher(3);
-  assert.deepEqual([d.due({}), d.due({}), d.due({})].map((x: [number, unknown]) => x[0]), [0, 1, 2]);
+  assert.deepEqual(
+    [d.due({}), d.due({}), d.due({})].map((x: [number, unknown]) => x[0]),
+    [0, 1, 2],
+  );
   assert.equal(d.due({ q: 1 }), null);
   assert.deepEqual(d.done(1), [1, { q: 1 }]);
   assert.equal(d.done(1), null);

@@ -14,7 +14,7 @@ describe("mesh foundation: console + two agents + two apps", () => {
   let consoleProc: ConsoleHandle;
   let catalogApp: EchoApp;
   let webApp: CallerApp;
-  let catalogAgent: AgentHandle;
+  let _catalogAgent: AgentHandle;
   let webAgent: AgentHandle;
   let extraApp: EchoApp | undefined;
 
@@ -39,7 +39,7 @@ describe("mesh foundation: console + two agents + two apps", () => {
   before(async () => {
     consoleProc = await startConsole();
     catalogApp = await startEchoApp("catalog");
-    catalogAgent = await startAgent({
+    _catalogAgent = await startAgent({
       service: "catalog",
       version: "v1",
       appPort: catalogApp.port,

@@ -10,7 +10,17 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { type AgentHandle, type ConsoleHandle, Proc, eventually, startAgent, startConsole, stopAll, tempDir, freePort } from "../support/processes.ts";
+import {
+  type AgentHandle,
+  type ConsoleHandle,
+  eventually,
+  freePort,
+  Proc,
+  startAgent,
+  startConsole,
+  stopAll,
+  tempDir,
+} from "../support/processes.ts";
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
 const PROMTOOL = process.env.PROMTOOL_BIN ?? "/usr/bin/promtool";
@@ -114,13 +124,18 @@ describe("Prometheus scrapes the agents", () => {
       "rate(requests_total) by destination has catalog series from web and from ingress",
     );
     assert.equal(byDestination.status, "success");
-    const sources = byDestination.data.result.filter((x) => x.metric.destination_service === "catalog").map((x) => x.metric.source_service).sort();
+    const sources = byDestination.data.result
+      .filter((x) => x.metric.destination_service === "catalog")
+      .map((x) => x.metric.source_service)
+      .sort();
     assert.deepEqual(sources, ["ingress", "web"]);
     const total = await query('sum by (destination_service) (rate(requests_total{destination_service="catalog"}[5s]))');
     assert.equal(total.data.result.length, 1);
     assert.ok(Number(total.data.result[0].value[1]) > 5, `catalog receives > 5 rps (got ${total.data.result[0].value[1]})`);
     // The latency histogram is usable for percentiles.
-    const p99 = await query('histogram_quantile(0.99, sum by (le, destination_service) (rate(request_duration_seconds_bucket{destination_service="catalog"}[5s])))');
+    const p99 = await query(
+      'histogram_quantile(0.99, sum by (le, destination_service) (rate(request_duration_seconds_bucket{destination_service="catalog"}[5s])))',
+    );
     assert.equal(p99.data.result.length, 1);
     assert.ok(Number.isFinite(Number(p99.data.result[0].value[1])));
     await prom.stop();

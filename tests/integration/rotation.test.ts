@@ -29,19 +29,29 @@ describe("certificate rotation under load", () => {
   before(async () => {
     consoleProc = await startConsole({ env: { TRELLIS_CERT_TTL_SECONDS: String(TTL_SECONDS) } });
     catalogApp = await startEchoApp("catalog");
-    catalogAgent = await startAgent({ service: "catalog", version: "v1", appPort: catalogApp.port, console: consoleProc.wsAgents, token: consoleProc.token });
+    catalogAgent = await startAgent({
+      service: "catalog",
+      version: "v1",
+      appPort: catalogApp.port,
+      console: consoleProc.wsAgents,
+      token: consoleProc.token,
+    });
     webApp = await startCallerApp();
     webAgent = await startAgent({ service: "web", version: "v1", appPort: webApp.port, console: consoleProc.wsAgents, token: consoleProc.token });
     webApp.outboundPort = webAgent.outbound;
     const admin = await adminSession(consoleProc.url);
     await admin.mutate("security.setMtls", { name: "catalog", mode: "STRICT" });
-    await eventually(async () => {
-      const cfg = await adminJson(catalogAgent, "/config");
-      const web = await adminJson(webAgent, "/config");
-      const mode = (c: { snapshot?: { services?: { name: string; mtls: string; endpoints: unknown[] }[] } }) =>
-        c.snapshot?.services?.find((s) => s.name === "catalog");
-      return mode(cfg)?.mtls === "STRICT" && mode(web)?.mtls === "STRICT" && (mode(web)?.endpoints.length ?? 0) > 0;
-    }, 15_000, "catalog STRICT everywhere");
+    await eventually(
+      async () => {
+        const cfg = await adminJson(catalogAgent, "/config");
+        const web = await adminJson(webAgent, "/config");
+        const mode = (c: { snapshot?: { services?: { name: string; mtls: string; endpoints: unknown[] }[] } }) =>
+          c.snapshot?.services?.find((s) => s.name === "catalog");
+        return mode(cfg)?.mtls === "STRICT" && mode(web)?.mtls === "STRICT" && (mode(web)?.endpoints.length ?? 0) > 0;
+      },
+      15_000,
+      "catalog STRICT everywhere",
+    );
   });
 
   after(async () => {
@@ -81,7 +91,14 @@ describe("certificate rotation under load", () => {
     };
     await Promise.all([worker(1), worker(2), worker(3), handshakes()]);
     const after = { web: await adminJson(webAgent, "/identity"), catalog: await adminJson(catalogAgent, "/identity") };
-    console.log(JSON.stringify({ ok, failures: failures.length, serials: serials.size, renewals: { web: after.web.renewals, catalog: after.catalog.renewals } }));
+    console.log(
+      JSON.stringify({
+        ok,
+        failures: failures.length,
+        serials: serials.size,
+        renewals: { web: after.web.renewals, catalog: after.catalog.renewals },
+      }),
+    );
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed requests`);
     assert.ok(ok > 100, `load ran (${ok} requests)`);
     assert.ok(after.catalog.renewals - before.catalog.renewals >= 2, `catalog renewed ${after.catalog.renewals - before.catalog.renewals} times`);

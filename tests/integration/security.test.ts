@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { ConsoleSession, TrpcError, adminSession } from "../support/console-api.ts";
+import { adminSession, ConsoleSession, type TrpcError } from "../support/console-api.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
 import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll, tempDir } from "../support/processes.ts";
 
@@ -50,19 +50,36 @@ describe("security: mTLS, identities, authorization, console access", { concurre
 
   async function setMode(mode: string) {
     await admin.mutate("security.setMtls", { name: "catalog", mode });
-    await eventually(async () => (await appliedMode(catalogAgent, "catalog")) === mode && (await appliedMode(webAgent, "catalog")) === mode, 15_000, `catalog ${mode} applied`);
+    await eventually(
+      async () => (await appliedMode(catalogAgent, "catalog")) === mode && (await appliedMode(webAgent, "catalog")) === mode,
+      15_000,
+      `catalog ${mode} applied`,
+    );
   }
 
   before(async () => {
     consoleProc = await startConsole();
     admin = await adminSession(consoleProc.url);
     catalogApp = await startEchoApp("catalog");
-    catalogAgent = await startAgent({ service: "catalog", version: "v1", appPort: catalogApp.port, console: consoleProc.wsAgents, token: consoleProc.token });
+    catalogAgent = await startAgent({
+      service: "catalog",
+      version: "v1",
+      appPort: catalogApp.port,
+      console: consoleProc.wsAgents,
+      token: consoleProc.token,
+    });
     webApp = await startCallerApp();
     webAgent = await startAgent({ service: "web", version: "v1", appPort: webApp.port, console: consoleProc.wsAgents, token: consoleProc.token });
     webApp.outboundPort = webAgent.outbound;
     for (const a of [catalogAgent, webAgent]) await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
-    await eventually(async () => (await adminJson(webAgent, "/config")).snapshot?.services?.some((s: { name: string; endpoints: unknown[] }) => s.name === "catalog" && s.endpoints.length > 0), 10_000, "web knows catalog");
+    await eventually(
+      async () =>
+        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
+          (s: { name: string; endpoints: unknown[] }) => s.name === "catalog" && s.endpoints.length > 0,
+        ),
+      10_000,
+      "web knows catalog",
+    );
     caPem = fs.readFileSync(path.join(consoleProc.dataDir, "ca", "ca.crt"), "utf8");
   });
 
@@ -93,7 +110,10 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     await assert.rejects(tlsRequest(catalogAgent.inbound, "/foreign", await issueClientCert(foreign, "web"), caPem), "foreign CA refused");
     // A certificate from the mesh CA that has expired.
     const meshCa = await openCa(consoleProc.dataDir, 60);
-    await assert.rejects(tlsRequest(catalogAgent.inbound, "/expired", await issueClientCert(meshCa, "web", Date.now() - 3600_000), caPem), "expired refused");
+    await assert.rejects(
+      tlsRequest(catalogAgent.inbound, "/expired", await issueClientCert(meshCa, "web", Date.now() - 3600_000), caPem),
+      "expired refused",
+    );
     // No certificate at all.
     await assert.rejects(tlsRequest(catalogAgent.inbound, "/nocert", null, caPem), "no client certificate refused");
     assert.ok(!catalogApp.seen.some((r) => ["/plain", "/foreign", "/expired", "/nocert"].includes(r.url)), "none reached the app");
@@ -103,7 +123,9 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     assert.equal(ok.status, 200);
     // ...and so does the mesh path: web's agent calls catalog over mTLS; catalog's agent tells the app who called,
     // from the certificate (a header the caller sets is dropped).
-    const res = await request(webAgent.inbound, "/call/catalog/who", { headers: { "x-trellis-peer-identity": "spiffe://trellis.local/service/admin" } });
+    const res = await request(webAgent.inbound, "/call/catalog/who", {
+      headers: { "x-trellis-peer-identity": "spiffe://trellis.local/service/admin" },
+    });
     assert.equal(res.status, 200, res.body.toString());
     const seen = catalogApp.seen.find((r) => r.url === "/who")!;
     assert.equal(seen.headers["x-trellis-peer-identity"], WEB_ID);
@@ -120,7 +142,18 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     fs.writeFileSync(path.join(dir, "client.key"), client.key, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, "client.crt"), client.cert);
     const out = await openssl(
-      ["s_client", "-connect", `127.0.0.1:${catalogAgent.inbound}`, "-showcerts", "-CAfile", path.join(dir, "ca.crt"), "-cert", path.join(dir, "client.crt"), "-key", path.join(dir, "client.key")],
+      [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${catalogAgent.inbound}`,
+        "-showcerts",
+        "-CAfile",
+        path.join(dir, "ca.crt"),
+        "-cert",
+        path.join(dir, "client.crt"),
+        "-key",
+        path.join(dir, "client.key"),
+      ],
       "",
     );
     assert.match(out.stdout, /Certificate chain/);
@@ -133,7 +166,11 @@ describe("security: mTLS, identities, authorization, console access", { concurre
 
   test("the console sees the web → catalog edge as mTLS", async () => {
     for (let i = 0; i < 10; i++) assert.equal((await request(webAgent.inbound, `/call/catalog/t/${i}`)).status, 200);
-    await eventually(async () => (await admin.liveEdges()).find((e) => e.source === "web" && e.destination === "catalog" && e.mtlsShare > 0.5), 10_000, "mTLS edge in the live graph");
+    await eventually(
+      async () => (await admin.liveEdges()).find((e) => e.source === "web" && e.destination === "catalog" && e.mtlsShare > 0.5),
+      10_000,
+      "mTLS edge in the live graph",
+    );
   });
 
   test("PERMISSIVE accepts plaintext and mTLS", async () => {
@@ -150,14 +187,22 @@ describe("security: mTLS, identities, authorization, console access", { concurre
 
   test("authorization: an unlisted caller gets 403 rbac-denied (counted); a listed one passes", async () => {
     const { id } = await admin.mutate<{ id: string }>("security.addRule", { name: "catalog", rule: { principals: ["cart"] } });
-    await eventually(async () => (await adminJson(catalogAgent, "/config")).snapshot.services.find((s: { name: string }) => s.name === "catalog").authorization, 10_000, "policy applied");
+    await eventually(
+      async () => (await adminJson(catalogAgent, "/config")).snapshot.services.find((s: { name: string }) => s.name === "catalog").authorization,
+      10_000,
+      "policy applied",
+    );
     const denied = await request(webAgent.inbound, "/call/catalog/denied");
     assert.equal(denied.status, 403);
     assert.equal(denied.headers["x-trellis-error"], "rbac-denied");
     assert.ok(!catalogApp.seen.some((r) => r.url === "/denied"), "the app never saw it");
     const metrics = (await request(catalogAgent.admin, "/metrics")).body.toString();
     assert.match(metrics, new RegExp(`trellis_authz_denied_total\\{destination_service="catalog",principal="${WEB_ID}"\\} 1`));
-    await eventually(async () => (await admin.query<{ denials: { total: number } }>("security.service", { name: "catalog" })).denials.total >= 1, 10_000, "denial visible in the console");
+    await eventually(
+      async () => (await admin.query<{ denials: { total: number } }>("security.service", { name: "catalog" })).denials.total >= 1,
+      10_000,
+      "denial visible in the console",
+    );
 
     await admin.mutate("security.addRule", { name: "catalog", rule: { principals: ["web"], methods: ["GET"], paths: ["/allowed"] } });
     await eventually(async () => (await request(webAgent.inbound, "/call/catalog/allowed/1")).status === 200, 10_000, "listed caller passes");
@@ -212,7 +257,13 @@ describe("security: mTLS, identities, authorization, console access", { concurre
   test("join tokens: a bad token is refused; a created token works until revoked", async () => {
     const app = await startEchoApp("intruder");
     try {
-      const bad = await startAgent({ service: "intruder", version: "v1", appPort: app.port, console: consoleProc.wsAgents, token: "not-a-valid-token" });
+      const bad = await startAgent({
+        service: "intruder",
+        version: "v1",
+        appPort: app.port,
+        console: consoleProc.wsAgents,
+        token: "not-a-valid-token",
+      });
       await bad.proc.waitFor((l) => l.msg === "console error" && l.code === "unauthorized", 10_000, "refused");
       await consoleProc.proc.waitFor((l) => l.msg === "agent rejected" && l.reason === "invalid join token", 5_000, "rejection logged");
       assert.ok(!consoleProc.proc.output.some((l) => l.includes("not-a-valid-token") || l.includes(consoleProc.token)), "tokens never logged");
@@ -220,7 +271,11 @@ describe("security: mTLS, identities, authorization, console access", { concurre
 
       const created = await admin.mutate<{ id: string; token: string }>("security.createToken", { name: "ci" });
       const good = await startAgent({ service: "reports", version: "v1", appPort: app.port, console: consoleProc.wsAgents, token: created.token });
-      await eventually(async () => (await adminJson(good, "/identity"))?.spiffeId === "spiffe://trellis.local/service/reports", 10_000, "joined with the new token");
+      await eventually(
+        async () => (await adminJson(good, "/identity"))?.spiffeId === "spiffe://trellis.local/service/reports",
+        10_000,
+        "joined with the new token",
+      );
       const listed = await admin.query<{ id: string; revokedAt: string | null }[]>("security.tokens");
       assert.ok(listed.some((t) => t.id === created.id && !t.revokedAt));
       assert.ok(!JSON.stringify(listed).includes(created.token), "token values are not listed");
@@ -232,7 +287,16 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     }
   });
   test("mTLS and authorization changes are config revisions (who, readable diff); rolling one back restores it", async () => {
-    type Rev = { id: number; actor: string; service: string; kind: string; summary: string; diff: string[]; configVersion: number; rollbackOf: number | null };
+    type Rev = {
+      id: number;
+      actor: string;
+      service: string;
+      kind: string;
+      summary: string;
+      diff: string[];
+      configVersion: number;
+      rollbackOf: number | null;
+    };
     const revs = await admin.query<Rev[]>("revisions.list", { service: "catalog" });
     const toPermissive = revs.find((r) => r.kind === "mtls" && r.diff.includes("~ mtls: STRICT → PERMISSIVE"));
     assert.ok(toPermissive, `an mtls revision STRICT → PERMISSIVE in ${JSON.stringify(revs.map((r) => [r.kind, r.diff]))}`);
@@ -248,7 +312,11 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     assert.equal(rb.revision.kind, "rollback");
     assert.equal(rb.revision.rollbackOf, toPermissive.id);
     assert.deepEqual(rb.revision.diff, ["~ mtls: PERMISSIVE → STRICT"]);
-    await eventually(async () => (await appliedMode(catalogAgent, "catalog")) === "STRICT" && (await appliedMode(webAgent, "catalog")) === "STRICT", 15_000, "STRICT restored");
+    await eventually(
+      async () => (await appliedMode(catalogAgent, "catalog")) === "STRICT" && (await appliedMode(webAgent, "catalog")) === "STRICT",
+      15_000,
+      "STRICT restored",
+    );
     assert.equal((await admin.query<{ mtls: string }>("security.service", { name: "catalog" })).mtls, "STRICT");
     // Plaintext is refused again: a new connection fails the handshake, a keep-alive one from before gets 403.
     const plain = await request(catalogAgent.inbound, "/plain-after-rollback", { timeoutMs: 5_000 }).then(
@@ -263,8 +331,15 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     const rbRule = await admin.mutate<{ revision: Rev }>("revisions.rollback", { id: allowWeb.id });
     assert.ok(rbRule.revision.diff.includes(`- allow ${WEB_ID} GET /allowed`), JSON.stringify(rbRule.revision.diff));
     const rules = (await admin.query<{ rules: { principals: string[] }[] }>("security.service", { name: "catalog" })).rules;
-    assert.deepEqual(rules.map((r) => r.principals), [["spiffe://trellis.local/service/cart"]]);
-    await eventually(async () => (await request(webAgent.inbound, "/call/catalog/allowed/2")).status === 403, 10_000, "web denied after the rollback");
+    assert.deepEqual(
+      rules.map((r) => r.principals),
+      [["spiffe://trellis.local/service/cart"]],
+    );
+    await eventually(
+      async () => (await request(webAgent.inbound, "/call/catalog/allowed/2")).status === 403,
+      10_000,
+      "web denied after the rollback",
+    );
     // ...and rolling back that rollback lets it in again.
     await admin.mutate("revisions.rollback", { id: rbRule.revision.id });
     await eventually(async () => (await request(webAgent.inbound, "/call/catalog/allowed/3")).status === 200, 10_000, "web allowed again");

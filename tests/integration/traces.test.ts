@@ -14,7 +14,17 @@ import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { request } from "../support/apps.ts";
 import { ConsoleSession } from "../support/console-api.ts";
-import { type AgentHandle, type ConsoleHandle, Proc, eventually, repoRoot, startAgent, startConsole, stopAll, freePort } from "../support/processes.ts";
+import {
+  type AgentHandle,
+  type ConsoleHandle,
+  eventually,
+  freePort,
+  Proc,
+  repoRoot,
+  startAgent,
+  startConsole,
+  stopAll,
+} from "../support/processes.ts";
 
 interface StoredSpan {
   traceId: string;
@@ -41,7 +51,13 @@ interface ShopService {
 async function startShopService(c: ConsoleHandle, service: string): Promise<ShopService> {
   const appPort = await freePort();
   const outbound = await freePort();
-  const app = new Proc(`${service} app`, process.execPath, [shopApp], { SERVICE: service, VERSION: "v1", PORT: String(appPort), OUTBOUND_PORT: String(outbound), INSTANCE_ID: `${service}-t` });
+  const app = new Proc(`${service} app`, process.execPath, [shopApp], {
+    SERVICE: service,
+    VERSION: "v1",
+    PORT: String(appPort),
+    OUTBOUND_PORT: String(outbound),
+    INSTANCE_ID: `${service}-t`,
+  });
   await app.waitFor((l) => l.msg === "app listening", 15_000, `${service} app listening`);
   const agent = await startAgentWithOutbound(c, service, appPort, outbound);
   return { app, agent };
@@ -101,7 +117,11 @@ describe("request traces through the mesh", () => {
       const chunks: Buffer[] = [];
       req.on("data", (d: Buffer) => chunks.push(d));
       req.on("end", () => {
-        otlpBodies.push({ url: req.url ?? "", contentType: String(req.headers["content-type"]), body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+        otlpBodies.push({
+          url: req.url ?? "",
+          contentType: String(req.headers["content-type"]),
+          body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+        });
         res.writeHead(200, { "content-type": "application/json" }).end("{}");
       });
     });
@@ -150,7 +170,11 @@ describe("request traces through the mesh", () => {
     assert.ok(spans.every((s) => s.traceId === traceId));
     const one = (kind: string, service: string, peer?: string) => {
       const found = spans.filter((s) => s.kind === kind && s.service === service && (peer === undefined || s.peerService === peer));
-      assert.equal(found.length, 1, `exactly one ${kind} span of ${service}${peer ? ` → ${peer}` : ""}: ${JSON.stringify(spans.map((s) => [s.kind, s.service, s.peerService]))}`);
+      assert.equal(
+        found.length,
+        1,
+        `exactly one ${kind} span of ${service}${peer ? ` → ${peer}` : ""}: ${JSON.stringify(spans.map((s) => [s.kind, s.service, s.peerService]))}`,
+      );
       return found[0];
     };
     const webServer = one("server", "web");
@@ -173,7 +197,10 @@ describe("request traces through the mesh", () => {
       const parent = chain[i - 1];
       const child = chain[i];
       assert.ok(child.startUnixMs >= parent.startUnixMs - slack, `${child.kind} ${child.service} starts inside its parent`);
-      assert.ok(child.startUnixMs + child.durationMs <= parent.startUnixMs + parent.durationMs + slack, `${child.kind} ${child.service} ends inside its parent`);
+      assert.ok(
+        child.startUnixMs + child.durationMs <= parent.startUnixMs + parent.durationMs + slack,
+        `${child.kind} ${child.service} ends inside its parent`,
+      );
     }
     // Attributes of a hop.
     assert.equal(webToCart.status, 201);
@@ -221,9 +248,15 @@ describe("request traces through the mesh", () => {
       const traceId = randomBytes(16).toString("hex");
       const res = await addItem(traceId);
       assert.equal(res.status, 201, `call ${i} succeeds despite the refusing endpoint: ${res.body.toString()}`);
-      const spans = await trace(traceId, (s) => s.some((x) => x.kind === "client" && x.service === "cart" && x.peerService === "inventory"), "cart → inventory span");
+      const spans = await trace(
+        traceId,
+        (s) => s.some((x) => x.kind === "client" && x.service === "cart" && x.peerService === "inventory"),
+        "cart → inventory span",
+      );
       // (the cart agent records the client span whatever the other agents' frames did)
-      retried = spans.find((x) => x.kind === "client" && x.service === "cart" && x.peerService === "inventory" && Number(x.attributes["trellis.attempts"]) >= 2);
+      retried = spans.find(
+        (x) => x.kind === "client" && x.service === "cart" && x.peerService === "inventory" && Number(x.attributes["trellis.attempts"]) >= 2,
+      );
       // An ejected endpoint is skipped for 1 s: give it time to come back.
       if (!retried) await new Promise((r) => setTimeout(r, 250));
     }
@@ -244,15 +277,25 @@ describe("request traces through the mesh", () => {
     assert.equal((await addItem(traceId)).status, 201);
     const stored = await trace(
       traceId,
-      (s) => ["web", "cart", "inventory"].every((svcName) => s.some((x) => x.kind === "server" && x.service === svcName)) && s.some((x) => x.kind === "client" && x.service === "web"),
+      (s) =>
+        ["web", "cart", "inventory"].every((svcName) => s.some((x) => x.kind === "server" && x.service === svcName)) &&
+        s.some((x) => x.kind === "client" && x.service === "web"),
       "trace stored",
     );
-    type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; kind: number; attributes: { key: string; value: Record<string, unknown> }[] };
+    type OtlpSpan = {
+      traceId: string;
+      spanId: string;
+      parentSpanId?: string;
+      kind: number;
+      attributes: { key: string; value: Record<string, unknown> }[];
+    };
     const exported = await eventually(
       async () => {
         const found: { service: string; span: OtlpSpan }[] = [];
         for (const b of otlpBodies) {
-          const body = b.body as { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
+          const body = b.body as {
+            resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
+          };
           for (const rs of body.resourceSpans) {
             const service = rs.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue ?? "";
             for (const ss of rs.scopeSpans) for (const s of ss.spans) if (s.traceId === traceId) found.push({ service, span: s });
@@ -307,13 +350,21 @@ describe("request traces through the mesh", () => {
       const web = spans.find((x) => x.service === "web" && x.kind === "server")!;
       assert.ok(web.status >= 500 && web.error, "the web hop is stored as failed");
       assert.equal(web.attributes["trellis.kept"], "error");
-      assert.ok(spans.some((x) => x.service === "inventory" || x.error === "app-unavailable" || x.peerService === "inventory"), "the failing hop is in the trace");
+      assert.ok(
+        spans.some((x) => x.service === "inventory" || x.error === "app-unavailable" || x.peerService === "inventory"),
+        "the failing hop is in the trace",
+      );
     }
     // Every failed request without trace context is stored too: one failed web server span per request.
     const sinceSeconds = Math.max(10, Math.ceil((Date.now() - since) / 1000) + 5);
     const failedStored = await eventually(
       async () => {
-        const page = await session.query<{ traces: { matched: { kind: string } }[] }>("traces.search", { service: "web", errorsOnly: true, sinceSeconds, limit: 100 });
+        const page = await session.query<{ traces: { matched: { kind: string } }[] }>("traces.search", {
+          service: "web",
+          errorsOnly: true,
+          sinceSeconds,
+          limit: 100,
+        });
         const n = page.traces.length;
         return n >= failedIds.length + failedWithoutContext ? n : null;
       },

@@ -160,11 +160,23 @@ describe("traffic management: policies pushed, acknowledged and applied", () => 
     const agentVersionBefore = (await agentConfig(webAgent)).version;
 
     await expectRejected(
-      api.mutate("traffic.setSplit", { service: "payments", split: [{ version: "v1", weight: 90 }, { version: "v2", weight: 20 }] }),
+      api.mutate("traffic.setSplit", {
+        service: "payments",
+        split: [
+          { version: "v1", weight: 90 },
+          { version: "v2", weight: 20 },
+        ],
+      }),
       /^split: weights must sum to 100 \(got 110\)/,
     );
     await expectRejected(
-      api.mutate("traffic.setSplit", { service: "payments", split: [{ version: "v1", weight: 90 }, { version: "v7", weight: 10 }] }),
+      api.mutate("traffic.setSplit", {
+        service: "payments",
+        split: [
+          { version: "v1", weight: 90 },
+          { version: "v7", weight: 10 },
+        ],
+      }),
       /^split\.1\.version: unknown version v7 of payments/,
     );
     await expectRejected(api.mutate("traffic.update", { service: "payments", patch: { timeoutMs: -5 } }), /^timeoutMs: Too small/);

@@ -113,9 +113,7 @@ export interface ConsoleHandle {
   token: string;
 }
 
-export async function startConsole(
-  opts: { dataDir?: string; token?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<ConsoleHandle> {
+export async function startConsole(opts: { dataDir?: string; token?: string; port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ConsoleHandle> {
   const dataDir = opts.dataDir ?? tempDir("console");
   const token = opts.token ?? "test-join-token-0123456789";
   const proc = new Proc("console", process.execPath, ["--import", "tsx", consoleMain], {

@@ -53,7 +53,10 @@ async function agent(service, appPort, services) {
   const dir = mkdtempSync(join(tmpdir(), "trellis-bench-"));
   dirs.push(dir);
   writeFileSync(join(dir, "snapshot.json"), JSON.stringify({ version: 1, service, services, issuedAt: new Date().toISOString() }));
-  return spawnJson([CLI, "--service", service, "--version", "v1", "--app-port", String(appPort), "--state-dir", dir], (j) => j.msg === "agent listening");
+  return spawnJson(
+    [CLI, "--service", service, "--version", "v1", "--app-port", String(appPort), "--state-dir", dir],
+    (j) => j.msg === "agent listening",
+  );
 }
 
 function procStats(pid) {

@@ -18,14 +18,14 @@ import { inboundStack } from "./inbound/stack.ts";
 import { type Logger, RateLimitedLog } from "./log.ts";
 import { createOutboundListener } from "./outbound/listener.ts";
 import { outboundStack } from "./outbound/stack.ts";
+import { Identity } from "./security/identity.ts";
+import { InboundFront } from "./security/inbound-front.ts";
+import { DenialCounter } from "./telemetry/denials.ts";
 import { EdgeRegistry } from "./telemetry/edges.ts";
 import { ProxyErrorCounter } from "./telemetry/proxy-errors.ts";
 import { TelemetryReporter } from "./telemetry/reporter.ts";
 import { Tracer } from "./telemetry/tracing.ts";
-import { DEFAULT_POOL_OPTIONS, EndpointRegistry, createPool } from "./upstream/endpoints.ts";
-import { Identity } from "./security/identity.ts";
-import { InboundFront } from "./security/inbound-front.ts";
-import { DenialCounter } from "./telemetry/denials.ts";
+import { createPool, DEFAULT_POOL_OPTIONS, EndpointRegistry } from "./upstream/endpoints.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface Ports {
@@ -237,8 +237,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     pid: process.pid,
   };
   const portsFile = join(opts.stateDir, "ports.json");
-  await writeFile(portsFile + ".tmp", JSON.stringify(listening) + "\n");
-  await rename(portsFile + ".tmp", portsFile);
+  await writeFile(`${portsFile}.tmp`, `${JSON.stringify(listening)}\n`);
+  await rename(`${portsFile}.tmp`, portsFile);
   const { msg, ...fields } = listening;
   log.info(msg, fields);
 
@@ -248,7 +248,10 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     async stop(graceMs = 1000) {
       reporter.stop();
       identity.stop();
-      await Promise.all([link?.stop(), ...servers.map((s) => (s === inbound ? closeFront(front.server, inboundHttp, graceMs) : closeServer(s, graceMs)))]);
+      await Promise.all([
+        link?.stop(),
+        ...servers.map((s) => (s === inbound ? closeFront(front.server, inboundHttp, graceMs) : closeServer(s, graceMs))),
+      ]);
       await Promise.allSettled([appPool.destroy(), endpoints.closeAll()]);
     },
   };

@@ -111,7 +111,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (existsSync(file)) instanceId = readFileSync(file, "utf8").trim();
     if (!instanceId) {
       instanceId = `${service.data}-${version.data}-${randomBytes(3).toString("hex")}`;
-      writeFileSync(file, instanceId + "\n");
+      writeFileSync(file, `${instanceId}\n`);
     }
   }
   if (instanceId.length > 128) throw new UsageError("--instance-id is longer than 128 characters");

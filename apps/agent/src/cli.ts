@@ -1,6 +1,7 @@
 /** `trellis-agent` entry point: parse flags, start the agent, stop it cleanly on SIGTERM/SIGINT (exit 0, ≤ 2 s). */
-import { USAGE, UsageError, parseAgentArgs } from "./args.ts";
+
 import { startAgent } from "./agent.ts";
+import { parseAgentArgs, USAGE, UsageError } from "./args.ts";
 import { createLogger } from "./log.ts";
 
 async function main(): Promise<void> {

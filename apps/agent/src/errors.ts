@@ -38,10 +38,8 @@ export const ProxyErrorKind = {
 const K = ProxyErrorKind;
 
 export const errors = {
-  outboundNotReady: () =>
-    new TrellisError("TRELLIS_OUTBOUND_NOT_READY", K.notReady, 503, "no config snapshot has been applied yet"),
-  inboundNotReady: () =>
-    new TrellisError("TRELLIS_INBOUND_NOT_READY", K.notReady, 503, "no config snapshot has been applied yet"),
+  outboundNotReady: () => new TrellisError("TRELLIS_OUTBOUND_NOT_READY", K.notReady, 503, "no config snapshot has been applied yet"),
+  inboundNotReady: () => new TrellisError("TRELLIS_INBOUND_NOT_READY", K.notReady, 503, "no config snapshot has been applied yet"),
   unknownService: (name: string) =>
     new TrellisError("TRELLIS_OUTBOUND_UNKNOWN_SERVICE", K.unknownService, 503, `service "${name}" is not in the applied snapshot`),
   noHealthyEndpoints: (name: string, version: string | null) =>
@@ -69,14 +67,19 @@ export const errors = {
     new TrellisError("TRELLIS_INBOUND_APP_RESET", K.appReset, 502, `connection to the local app on port ${port} was reset`, { cause }),
   appTimeout: (port: number, cause: unknown) =>
     new TrellisError("TRELLIS_INBOUND_APP_TIMEOUT", K.appTimeout, 504, `local app on port ${port} did not answer in time`, { cause }),
-  inboundBadRequest: (cause: unknown) =>
-    new TrellisError("TRELLIS_INBOUND_BAD_REQUEST", K.badRequest, 400, "request cannot be forwarded", { cause }),
+  inboundBadRequest: (cause: unknown) => new TrellisError("TRELLIS_INBOUND_BAD_REQUEST", K.badRequest, 400, "request cannot be forwarded", { cause }),
   rbacDenied: (principal: string) =>
     new TrellisError("TRELLIS_INBOUND_RBAC_DENIED", K.rbacDenied, 403, `caller ${principal} is not allowed by this service's authorization policy`),
   mtlsRequired: () =>
     new TrellisError("TRELLIS_INBOUND_MTLS_REQUIRED", K.mtlsRequired, 403, "this service requires mTLS (mode STRICT); plaintext is refused"),
   tlsFailed: (address: string, cause: unknown) =>
-    new TrellisError("TRELLIS_OUTBOUND_TLS_FAILED", K.tlsFailed, 502, `could not establish mTLS with ${address}: ${(cause as Error)?.message ?? cause}`, { cause }),
+    new TrellisError(
+      "TRELLIS_OUTBOUND_TLS_FAILED",
+      K.tlsFailed,
+      502,
+      `could not establish mTLS with ${address}: ${(cause as Error)?.message ?? cause}`,
+      { cause },
+    ),
   circuitOpen: (name: string, what: string) =>
     new TrellisError("TRELLIS_OUTBOUND_CIRCUIT_OPEN", K.circuitOpen, 503, `circuit breaker for "${name}" is open: ${what}`),
   perTryTimeout: (name: string, ms: number) =>
@@ -121,5 +124,11 @@ export function isBadRequestArgument(err: unknown): boolean {
 export function isProtocolError(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
   const code = e?.code ?? "";
-  return code.startsWith("HPE_") || code.startsWith("ERR_INVALID_") || code.startsWith("ERR_HTTP_INVALID_") || e?.code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" || e?.message === "bad response";
+  return (
+    code.startsWith("HPE_") ||
+    code.startsWith("ERR_INVALID_") ||
+    code.startsWith("ERR_HTTP_INVALID_") ||
+    e?.code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" ||
+    e?.message === "bad response"
+  );
 }

@@ -18,7 +18,7 @@ export function createLogger(base: Fields = {}, minLevel: Level = "info", out: (
   const min = ORDER[minLevel];
   const emit = (level: Level, msg: string, fields?: Fields) => {
     if (ORDER[level] < min) return;
-    out(JSON.stringify({ t: new Date().toISOString(), level, msg, ...base, ...fields }) + "\n");
+    out(`${JSON.stringify({ t: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { type AckFrame, type HelloFrame, type NackFrame, helloFrameSchema, parseAgentFrame } from "@trellis/protocol";
-import { WebSocket, WebSocketServer } from "ws";
+import { type AckFrame, type HelloFrame, helloFrameSchema, type NackFrame, parseAgentFrame } from "@trellis/protocol";
+import { type WebSocket, WebSocketServer } from "ws";
 import { cleanup, getText, request, snapshot, startAgent, startApp, within } from "./helpers.ts";
 
 // biome-ignore lint: frames are checked by the protocol schema on receipt
@@ -74,7 +74,11 @@ describe("control link", () => {
     after(() => fc.close());
     const appOld = await startApp("old");
     const appNew = await startApp("new");
-    const catalog = (port: number) => ({ name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${port}`, version: "v1", instanceId: `c-${port}` }] });
+    const catalog = (port: number) => ({
+      name: "catalog",
+      versions: ["v1"],
+      endpoints: [{ address: `127.0.0.1:${port}`, version: "v1", instanceId: `c-${port}` }],
+    });
     const agent = await startAgent({
       service: "shop",
       appPort: appOld.port,
@@ -96,7 +100,20 @@ describe("control link", () => {
     assert.equal(await callCatalog(), "old");
 
     // 1. Schema-invalid snapshot (weights do not sum to 100).
-    const bad = snapshot("shop", [{ ...catalog(appNew.port), versions: ["v1", "v2"], split: [{ version: "v1", weight: 50 }, { version: "v2", weight: 40 }] }], 4);
+    const bad = snapshot(
+      "shop",
+      [
+        {
+          ...catalog(appNew.port),
+          versions: ["v1", "v2"],
+          split: [
+            { version: "v1", weight: 50 },
+            { version: "v2", weight: 40 },
+          ],
+        },
+      ],
+      4,
+    );
     fc.send({ type: "snapshot", version: 4, nonce: "n4", snapshot: bad });
     const nack4 = await fc.next<NackFrame>("nack");
     assert.equal(nack4.version, 4);
@@ -131,7 +148,19 @@ describe("control link", () => {
 
     // Rebuilding routes keeps the connection pool of an unchanged endpoint (same upstream socket before and after).
     const portBefore = appNew.requests.at(-1)!.remotePort;
-    fc.send({ type: "snapshot", version: 8, nonce: "n8", snapshot: snapshot("shop", [{ ...catalog(appNew.port), timeoutMs: 5000 }, { name: "extra", versions: ["v1"], endpoints: [] }], 8) });
+    fc.send({
+      type: "snapshot",
+      version: 8,
+      nonce: "n8",
+      snapshot: snapshot(
+        "shop",
+        [
+          { ...catalog(appNew.port), timeoutMs: 5000 },
+          { name: "extra", versions: ["v1"], endpoints: [] },
+        ],
+        8,
+      ),
+    });
     await fc.next<AckFrame>("ack");
     await callCatalog();
     assert.equal(appNew.requests.at(-1)!.remotePort, portBefore, "pool for an unchanged endpoint is kept");
@@ -163,7 +192,21 @@ describe("control link", () => {
       // A route to a version the service does not have.
       [13, { routes: [{ match: { pathPrefix: "/x" }, version: "v9" }] }, /services\.0\.routes\.0\.version: unknown version v9 of catalog/],
       // Schema-valid but unroutable: a route whose split has only zero weights cannot be applied.
-      [14, { routes: [{ match: {}, split: [{ version: "v1", weight: 0 }, { version: "v2", weight: 0 }] }] }, /weights must sum to 100|routes nowhere/],
+      [
+        14,
+        {
+          routes: [
+            {
+              match: {},
+              split: [
+                { version: "v1", weight: 0 },
+                { version: "v2", weight: 0 },
+              ],
+            },
+          ],
+        },
+        /weights must sum to 100|routes nowhere/,
+      ],
     ];
     for (const [version, policy, re] of cases) {
       fc.send({ type: "snapshot", version, nonce: `p${version}`, snapshot: snapshot("shop", [{ ...catalog, ...policy }], version) });

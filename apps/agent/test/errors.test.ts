@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   type AgentProc,
-  type TestApp,
   cleanup,
   closedPort,
   getText,
@@ -13,6 +12,7 @@ import {
   startAgent,
   startApp,
   startResetServer,
+  type TestApp,
 } from "./helpers.ts";
 
 describe("proxy-made errors", () => {

@@ -53,7 +53,12 @@ export function tempDir(prefix = "trellis-agent-test-"): string {
   return d;
 }
 
-export function snapshot(service: string, services: MeshSnapshotInput["services"], version = 1, extra: Partial<MeshSnapshotInput> = {}): MeshSnapshotInput {
+export function snapshot(
+  service: string,
+  services: MeshSnapshotInput["services"],
+  version = 1,
+  extra: Partial<MeshSnapshotInput> = {},
+): MeshSnapshotInput {
   return { version, service, services, issuedAt: new Date().toISOString(), ...extra };
 }
 

@@ -14,7 +14,11 @@ test("an agent started with only a state dir (console unreachable) serves traffi
   const agent = await startAgent({
     service: "shop",
     appPort: self.port,
-    snapshot: snapshot("shop", [{ name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${catalog.port}`, version: "v1", instanceId: "c" }] }], 42),
+    snapshot: snapshot(
+      "shop",
+      [{ name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${catalog.port}`, version: "v1", instanceId: "c" }] }],
+      42,
+    ),
     args: ["--console", `ws://127.0.0.1:${deadConsole}/ws/agents`],
   });
   assert.equal((await getText(agent.admin, "/ready")).status, 200);

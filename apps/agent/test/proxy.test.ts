@@ -3,12 +3,12 @@
  * Both agents start from a persisted snapshot in their state dir (no console).
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import http from "node:http";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import http from "node:http";
 import { after, before, describe, test } from "node:test";
-import { type AgentProc, type TestApp, cleanup, getText, request, sha256, snapshot, startAgent, startApp, within } from "./helpers.ts";
+import { type AgentProc, cleanup, getText, request, sha256, snapshot, startAgent, startApp, type TestApp, within } from "./helpers.ts";
 
 const RESPONSE_BODY = randomBytes(1024 * 1024);
 let foreverClosed: () => void = () => {};
@@ -20,17 +20,25 @@ describe("two-hop data path", () => {
   let agentB: AgentProc;
 
   before(async () => {
-    appB = await startApp("catalog", (req, res, body, rec) => {
+    appB = await startApp("catalog", (req, res, _body, rec) => {
       if (req.url?.startsWith("/echo")) {
         res.writeHead(201, [
-          "content-type", "application/octet-stream",
-          "x-request-sha", rec.bodySha,
-          "x-request-length", String(rec.bodyLength),
-          "x-seen-headers", JSON.stringify(rec.rawHeaders),
-          "x-seen-url", rec.url,
-          "x-seen-method", rec.method,
-          "set-cookie", "a=1",
-          "set-cookie", "b=2",
+          "content-type",
+          "application/octet-stream",
+          "x-request-sha",
+          rec.bodySha,
+          "x-request-length",
+          String(rec.bodyLength),
+          "x-seen-headers",
+          JSON.stringify(rec.rawHeaders),
+          "x-seen-url",
+          rec.url,
+          "x-seen-method",
+          rec.method,
+          "set-cookie",
+          "a=1",
+          "set-cookie",
+          "b=2",
         ]);
         res.end(RESPONSE_BODY);
         return;
@@ -153,7 +161,13 @@ describe("two-hop data path", () => {
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
     const body = randomBytes(300_000);
-    const r = await request({ port: agentA.outbound, path: "/echo/c", method: "PUT", headers: { host: "catalog", "transfer-encoding": "chunked" }, body });
+    const r = await request({
+      port: agentA.outbound,
+      path: "/echo/c",
+      method: "PUT",
+      headers: { host: "catalog", "transfer-encoding": "chunked" },
+      body,
+    });
     assert.equal(r.status, 201);
     assert.equal(r.headers["x-request-sha"], sha256(body));
   });
@@ -213,9 +227,15 @@ describe("two-hop data path", () => {
       a,
       /^requests_total\{source_service="shop",source_version="v1",destination_service="catalog",destination_version="v1",response_code="201"\} [1-9]\d*$/m,
     );
-    assert.match(a, /^request_duration_seconds_count\{source_service="shop",source_version="v1",destination_service="catalog",destination_version="v1"\} [1-9]\d*$/m);
+    assert.match(
+      a,
+      /^request_duration_seconds_count\{source_service="shop",source_version="v1",destination_service="catalog",destination_version="v1"\} [1-9]\d*$/m,
+    );
     assert.doesNotMatch(b, /source_service="shop"/, "the receiving agent must not report mesh edges");
-    assert.match(b, /^requests_total\{source_service="ingress",source_version="unknown",destination_service="catalog",destination_version="v1",response_code="200"\} 1$/m);
+    assert.match(
+      b,
+      /^requests_total\{source_service="ingress",source_version="unknown",destination_service="catalog",destination_version="v1",response_code="200"\} 1$/m,
+    );
     assert.doesNotMatch(before.text, /source_service="ingress"/);
   });
 

@@ -77,7 +77,9 @@ describe("traffic policies in the data path", () => {
     const N = 1000;
     const replies = await runConcurrent(N, 8, () => call(agent.outbound));
     const ok = replies.filter((r) => r.status === 200).length;
-    const failed = replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.headers["x-trellis-error"] ?? ""} ${r.body.toString().slice(0, 80)}`);
+    const failed = replies
+      .filter((r) => r.status !== 200)
+      .map((r) => `${r.status} ${r.headers["x-trellis-error"] ?? ""} ${r.body.toString().slice(0, 80)}`);
     assert.ok(ok / N >= 0.99, `success ${ok}/${N}: ${failed.slice(0, 5).join(" | ")}`);
     // Without retries a third would have failed: the upstream saw about N × 1.5 calls.
     assert.ok(flaky.requests.length > N * 1.3, `upstream hits ${flaky.requests.length}`);
@@ -105,7 +107,10 @@ describe("traffic policies in the data path", () => {
     ]);
     const N = 300;
     const replies = await runConcurrent(N, 6, () => call(agent.outbound));
-    assert.ok(replies.every((r) => r.status === 503), "the upstream's own 503 reaches the caller");
+    assert.ok(
+      replies.every((r) => r.status === 503),
+      "the upstream's own 503 reaches the caller",
+    );
     const hits = down.requests.length;
     const retries = hits - N;
     assert.ok(retries > 0, "some retries were made");
@@ -273,7 +278,8 @@ describe("traffic policies in the data path", () => {
       if (Date.now() > admittedBy) throw new Error("the abandoned queued call still counts against the breaker");
       const attempt = call(agent.outbound);
       const quick = await Promise.race([attempt, new Promise<null>((r) => setTimeout(() => r(null), 300))]);
-      if (quick === null) c = attempt; // not rejected at once: admitted and queued behind A
+      if (quick === null)
+        c = attempt; // not rejected at once: admitted and queued behind A
       else assert.equal(quick.headers["x-trellis-error"], "circuit-open");
     }
     holding = false;

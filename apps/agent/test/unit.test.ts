@@ -17,8 +17,28 @@ import { EndpointRegistry } from "../src/upstream/endpoints.ts";
 test("request headers: hop-by-hop and Connection-nominated headers dropped, Host/source rewritten, body detected", () => {
   const info = { source: null, host: null, hasBody: false };
   const out = filterRequestHeaders(
-    ["Host", "catalog:80", "Connection", "keep-alive, X-Hop", "X-Hop", "1", "TE", "trailers", "Keep-Alive", "timeout=5",
-      "Proxy-Authorization", "x", "Transfer-Encoding", "chunked", "x-trellis-source", "evil/v0", "X-Keep", "yes", "Upgrade", "h2c"],
+    [
+      "Host",
+      "catalog:80",
+      "Connection",
+      "keep-alive, X-Hop",
+      "X-Hop",
+      "1",
+      "TE",
+      "trailers",
+      "Keep-Alive",
+      "timeout=5",
+      "Proxy-Authorization",
+      "x",
+      "Transfer-Encoding",
+      "chunked",
+      "x-trellis-source",
+      "evil/v0",
+      "X-Keep",
+      "yes",
+      "Upgrade",
+      "h2c",
+    ],
     info,
     "catalog",
     "shop/v1",
@@ -29,10 +49,17 @@ test("request headers: hop-by-hop and Connection-nominated headers dropped, Host
   assert.equal(info.hasBody, true);
   const inbound = { source: null, host: null, hasBody: false };
   assert.deepEqual(filterRequestHeaders(["x-trellis-source", "shop/v1", "Content-Length", "0"], inbound, null, null), [
-    "x-trellis-source", "shop/v1", "Content-Length", "0",
+    "x-trellis-source",
+    "shop/v1",
+    "Content-Length",
+    "0",
   ]);
   assert.equal(inbound.hasBody, false);
-  const res = filterResponseHeaders(["Connection", "keep-alive", "Keep-Alive", "timeout=5", "Set-Cookie", "a", "Set-Cookie", "b", "Transfer-Encoding", "chunked"].map((s) => Buffer.from(s)));
+  const res = filterResponseHeaders(
+    ["Connection", "keep-alive", "Keep-Alive", "timeout=5", "Set-Cookie", "a", "Set-Cookie", "b", "Transfer-Encoding", "chunked"].map((s) =>
+      Buffer.from(s),
+    ),
+  );
   assert.deepEqual(res, ["Set-Cookie", "a", "Set-Cookie", "b"]);
 });
 
@@ -67,7 +94,10 @@ test("split picks subsets by weight; balancing stays inside the subset", () => {
         { address: "127.0.0.1:1", version: "v1", instanceId: "a" },
         { address: "127.0.0.1:2", version: "v2", instanceId: "b" },
       ],
-      split: [{ version: "v1", weight: 75 }, { version: "v2", weight: 25 }],
+      split: [
+        { version: "v1", weight: 75 },
+        { version: "v2", weight: 25 },
+      ],
     },
   ]);
   const route = routes.services.get("catalog")!;
@@ -117,7 +147,10 @@ test("telemetry: window per status class, valid frame, reset after each flush; c
   assert.equal(byClass["2xx"].bytesIn, 200);
   assert.equal(byClass["5xx"].errors, 1);
   assert.ok(byClass["2xx"].latency.counts.length <= BUCKET_COUNT);
-  assert.equal(byClass["2xx"].latency.counts.reduce((a, b) => a + b, 0), 2);
+  assert.equal(
+    byClass["2xx"].latency.counts.reduce((a, b) => a + b, 0),
+    2,
+  );
   reporter.flush();
   assert.equal(telemetryFrameSchema.parse(sent[1]).window.edges.length, 0, "window reset");
   assert.equal(g.codes.get(201), 1);
@@ -132,7 +165,13 @@ test("metrics text: cumulative buckets end at +Inf = count, one series per label
   const edges = new EdgeRegistry();
   const g = edges.get("shop", "v1", "catalog", "v2");
   for (const ms of [0.05, 0.3, 2, 50_000]) g.record(200, false, ms, 1, 1, false);
-  const text = renderMetrics(edges, new ProxyErrorCounter(), { configVersion: 3, controlConnected: false, ready: true, endpoints: 0, startTimeSeconds: 1 });
+  const text = renderMetrics(edges, new ProxyErrorCounter(), {
+    configVersion: 3,
+    controlConnected: false,
+    ready: true,
+    endpoints: 0,
+    startTimeSeconds: 1,
+  });
   const labels = 'source_service="shop",source_version="v1",destination_service="catalog",destination_version="v2"';
   assert.match(text, new RegExp(`^request_duration_seconds_bucket\\{${labels},le="0.0001"\\} 1$`, "m"));
   assert.match(text, new RegExp(`^request_duration_seconds_bucket\\{${labels},le="0.0005"\\} 2$`, "m"));
@@ -140,7 +179,10 @@ test("metrics text: cumulative buckets end at +Inf = count, one series per label
   assert.match(text, new RegExp(`^request_duration_seconds_bucket\\{${labels},le="\\+Inf"\\} 4$`, "m"));
   assert.match(text, new RegExp(`^request_duration_seconds_count\\{${labels}\\} 4$`, "m"));
   assert.match(text, new RegExp(`^requests_total\\{${labels},response_code="200"\\} 4$`, "m"));
-  const series = text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.slice(0, l.lastIndexOf(" ")));
+  const series = text
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.slice(0, l.lastIndexOf(" ")));
   assert.equal(new Set(series).size, series.length, "no duplicate series");
 });
 

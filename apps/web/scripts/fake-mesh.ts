@@ -3,7 +3,7 @@
  * report telemetry every second. For trying the console and the graph by hand:
  *   node --import tsx apps/web/scripts/fake-mesh.ts ws://127.0.0.1:3000 <join-token>
  */
-import { type EdgeStats, type StatusClass, emptyHistogram, observe } from "@trellis/protocol";
+import { type EdgeStats, emptyHistogram, observe, type StatusClass } from "@trellis/protocol";
 import { FakeAgent } from "../test/helpers/fake-agent.ts";
 
 const [base = "ws://127.0.0.1:3000", token = process.env.TRELLIS_JOIN_TOKEN ?? ""] = process.argv.slice(2);
@@ -29,7 +29,19 @@ const flows: [string, string, string, string, number, number, number, boolean][]
 function edge(src: string, sv: string, dst: string, dv: string, n: number, errors: number, ms: number, mtls: boolean, sc: StatusClass): EdgeStats {
   const latency = emptyHistogram();
   for (let i = 0; i < n; i++) observe(latency, ms * (0.5 + Math.random()) * (Math.random() < 0.02 ? 4 : 1));
-  return { source: src, sourceVersion: sv, destination: dst, destinationVersion: dv, statusClass: sc, requests: n, errors, bytesIn: n * 200, bytesOut: n * 900, mtls: mtls ? n : 0, latency };
+  return {
+    source: src,
+    sourceVersion: sv,
+    destination: dst,
+    destinationVersion: dv,
+    statusClass: sc,
+    requests: n,
+    errors,
+    bytesIn: n * 200,
+    bytesOut: n * 900,
+    mtls: mtls ? n : 0,
+    latency,
+  };
 }
 
 const agents = new Map<string, FakeAgent>();
@@ -46,7 +58,7 @@ setInterval(() => {
   for (const [src, sv, dst, dv, rps, errShare, ms, mtls] of flows) {
     const reporter = src === "ingress" ? agents.get(`${dst}@${dv}`)! : agents.get(`${src}@${sv}`)!;
     const n = Math.max(0, Math.round(rps * (0.8 + Math.random() * 0.4)));
-    const bad = Math.round(n * errShare + (Math.random() < n * errShare % 1 ? 1 : 0));
+    const bad = Math.round(n * errShare + (Math.random() < (n * errShare) % 1 ? 1 : 0));
     const list = byReporter.get(reporter) ?? [];
     list.push(edge(src, sv, dst, dv, n - bad, 0, ms, mtls, "2xx"));
     if (bad > 0) list.push(edge(src, sv, dst, dv, bad, bad, ms * 2, mtls, "5xx"));

@@ -25,20 +25,20 @@ import {
   type CertificateFrame,
   type CsrFrame,
   type ErrorFrame,
-  type MtlsMode,
   type HelloFrame,
+  type MtlsMode,
   type NackFrame,
   parseAgentFrame,
 } from "@trellis/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { hashToken, tokenPrefix } from "./join-token.ts";
-import type { CertificateAuthority } from "./security/ca.ts";
-import type { DenialStore } from "./security/denials.ts";
 import type { Logger } from "./log.ts";
 import type { EndpointRow, Repositories, SyncState, SyncStateRow } from "./repositories/index.ts";
-import { type TopologyService, buildTopology, snapshotSerializer, topologyKey } from "./snapshot-builder.ts";
-import type { TelemetryStore } from "./telemetry-store.ts";
 import type { TelemetryPolicy } from "./repositories/telemetry-policy.ts";
+import type { CertificateAuthority } from "./security/ca.ts";
+import type { DenialStore } from "./security/denials.ts";
+import { buildTopology, snapshotSerializer, type TopologyService, topologyKey } from "./snapshot-builder.ts";
+import type { TelemetryStore } from "./telemetry-store.ts";
 
 export const CLOSE_BAD_TOKEN = 4001;
 export const CLOSE_PROTOCOL = 4002;
@@ -213,7 +213,8 @@ export class AgentHub {
     if (bootstrap) await this.serial(() => this.deps.repos.joinTokens.ensure("bootstrap", hashToken(bootstrap), tokenPrefix(bootstrap), "system"));
     const recovered = await this.serial(() => this.deps.repos.instances.recoverAfterRestart(this.options.restartGraceMs, now));
     for (const row of recovered) this.grace.set(row.instanceId, { ...row, expiresAt: row.lastSeen.getTime() + this.options.restartGraceMs });
-    if (recovered.length > 0) this.log.info("endpoints kept through restart grace", { count: recovered.length, graceMs: this.options.restartGraceMs });
+    if (recovered.length > 0)
+      this.log.info("endpoints kept through restart grace", { count: recovered.length, graceMs: this.options.restartGraceMs });
     this.armGraceTimer();
     const version = await this.serial(() => this.deps.repos.meshState.currentVersion());
     this.minVersion = version;
@@ -701,21 +702,24 @@ export class AgentHub {
     this.graceTimer = null;
     if (this.grace.size === 0) return;
     const soonest = Math.min(...[...this.grace.values()].map((g) => g.expiresAt));
-    this.graceTimer = setTimeout(() => {
-      const now = Date.now();
-      let expired = 0;
-      for (const [id, g] of this.grace) {
-        if (g.expiresAt <= now) {
-          this.grace.delete(id);
-          expired++;
+    this.graceTimer = setTimeout(
+      () => {
+        const now = Date.now();
+        let expired = 0;
+        for (const [id, g] of this.grace) {
+          if (g.expiresAt <= now) {
+            this.grace.delete(id);
+            expired++;
+          }
         }
-      }
-      if (expired > 0) {
-        this.log.info("restart grace expired", { instances: expired });
-        this.scheduleRound();
-      }
-      this.armGraceTimer();
-    }, Math.max(0, soonest - Date.now()) + 10);
+        if (expired > 0) {
+          this.log.info("restart grace expired", { instances: expired });
+          this.scheduleRound();
+        }
+        this.armGraceTimer();
+      },
+      Math.max(0, soonest - Date.now()) + 10,
+    );
   }
 
   private heartbeat(): void {

@@ -3,7 +3,7 @@
  * every round) and the TelemetryStore, turned into the live graph and per-service stats by the pure view models.
  */
 import { aggregatePairs, pairKey, statsOf, sumPairs, windowRange } from "../src/lib/edge-stats.ts";
-import { type ServiceInfo, buildLiveGraph } from "../src/lib/graph-model.ts";
+import { buildLiveGraph, type ServiceInfo } from "../src/lib/graph-model.ts";
 import type { LiveGraph, LiveStats } from "../src/lib/live-types.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
 

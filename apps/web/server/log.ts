@@ -44,10 +44,12 @@ export function captureConsole(logger: Logger = log): void {
       .join(" ")
       .replace(ansi, "")
       .trim();
-  const emit = (level: LogLevel) => (...args: unknown[]) => {
-    const t = text(args);
-    if (t) logger[level](t, { source: "next" });
-  };
+  const emit =
+    (level: LogLevel) =>
+    (...args: unknown[]) => {
+      const t = text(args);
+      if (t) logger[level](t, { source: "next" });
+    };
   console.log = emit("info");
   console.info = emit("info");
   console.warn = emit("warn");

@@ -8,24 +8,25 @@
  *   upgrades (Next's HMR) are left to Next.
  * Prints {"msg":"console listening","url":…} once migrations are applied and Next is prepared.
  */
-import http from "node:http";
+
 import { mkdirSync } from "node:fs";
+import http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { AgentHub } from "./agent-hub.ts";
-import { WEB_DIR, hasProductionBuild, loadConfig } from "./config.ts";
+import { hasProductionBuild, loadConfig, WEB_DIR } from "./config.ts";
 import { closeDb, openDb } from "./db.ts";
 import { loadJoinToken } from "./join-token.ts";
 import { LiveHub } from "./live-hub.ts";
 import { LiveView } from "./live-view.ts";
 import { captureConsole, log } from "./log.ts";
 import { applyMigrations } from "./migrate.ts";
+import type { SessionUser } from "./repositories/index.ts";
 import { createRepositories } from "./repositories/index.ts";
 import { appRouter } from "./root.ts";
-import { TelemetryStore } from "./telemetry-store.ts";
 import { Auth, CSRF_HEADER, sameOrigin } from "./security/auth.ts";
 import { CertificateAuthority } from "./security/ca.ts";
 import { DenialStore } from "./security/denials.ts";
-import type { SessionUser } from "./repositories/index.ts";
+import { TelemetryStore } from "./telemetry-store.ts";
 
 /** Paths served without a session: the sign-in page and what it needs, the auth endpoints, liveness. */
 function isPublicPath(path: string): boolean {
@@ -42,8 +43,9 @@ function isPublicPath(path: string): boolean {
 const UNAUTHORIZED_BODY = JSON.stringify({
   error: { message: "sign in required", code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401 } },
 });
-import { TrafficService } from "./traffic.ts";
+
 import { type Observability, startObservability } from "./observability/index.ts";
+import { TrafficService } from "./traffic.ts";
 
 const SHUTDOWN_BUDGET_MS = 2_000;
 
@@ -110,7 +112,15 @@ async function main(): Promise<void> {
         // CSRF: anything but a read must be same-origin and carry the custom header.
         if (req.method !== "GET" && req.method !== "HEAD" && (!sameOrigin(req) || !req.headers[CSRF_HEADER])) {
           res.writeHead(403, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: { message: `cross-site request refused (send the ${CSRF_HEADER} header from the console's origin)`, code: -32003, data: { code: "FORBIDDEN", httpStatus: 403 } } }));
+          res.end(
+            JSON.stringify({
+              error: {
+                message: `cross-site request refused (send the ${CSRF_HEADER} header from the console's origin)`,
+                code: -32003,
+                data: { code: "FORBIDDEN", httpStatus: 403 },
+              },
+            }),
+          );
           return;
         }
         (req as http.IncomingMessage & { trellisUser?: SessionUser }).trellisUser = user;
@@ -179,7 +189,10 @@ async function main(): Promise<void> {
     auth = new Auth(repos);
     const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
     if (admin.created) {
-      log.info("first admin created", { username: "admin", password: admin.generated ? "generated (printed once, not logged)" : "from TRELLIS_ADMIN_PASSWORD" });
+      log.info("first admin created", {
+        username: "admin",
+        password: admin.generated ? "generated (printed once, not logged)" : "from TRELLIS_ADMIN_PASSWORD",
+      });
       // Printed once, on stdout, outside the JSON log (scripts/start.mjs shows it to whoever ran npm start).
       if (admin.generated) process.stdout.write(`TRELLIS FIRST ADMIN: username admin password ${admin.generated}\n`);
     }

@@ -3,9 +3,9 @@ import { agentsRouter } from "./routers/agents.ts";
 import { graphRouter } from "./routers/graph.ts";
 import { securityRouter } from "./routers/security.ts";
 import { servicesRouter } from "./routers/services.ts";
-import { revisionsRouter, trafficRouter } from "./routers/traffic.ts";
 import { telemetryRouter } from "./routers/telemetry.ts";
 import { tracesRouter } from "./routers/traces.ts";
+import { revisionsRouter, trafficRouter } from "./routers/traffic.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 export const appRouter = router({

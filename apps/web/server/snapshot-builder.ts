@@ -2,7 +2,15 @@
  * Pure: the mesh's topology (every service, its versions, its live endpoints) -> the MeshSnapshot one agent gets.
  * Every snapshot is validated with the protocol's meshSnapshotSchema before it leaves the console.
  */
-import { type AuthzRule, type Endpoint, type MeshSnapshot, type MtlsMode, type ServicePolicy, meshSnapshotSchema, policyVersions } from "@trellis/protocol";
+import {
+  type AuthzRule,
+  type Endpoint,
+  type MeshSnapshot,
+  type MtlsMode,
+  meshSnapshotSchema,
+  policyVersions,
+  type ServicePolicy,
+} from "@trellis/protocol";
 
 export interface TopologyService {
   name: string;
@@ -149,6 +157,5 @@ export function snapshotSerializer(args: Omit<SnapshotArgs, "service" | "authori
   const shared = buildSnapshot({ ...args, service: args.topology[0].name, authorizationOf: "all" });
   // Placeholders keep the field order and every other field exactly as JSON.stringify writes them.
   const [head, tail] = JSON.stringify({ ...shared, service: "\u0000SERVICE\u0000" }).split('"\\u0000SERVICE\\u0000"');
-  return (service) =>
-    names.has(service) ? `${head}${JSON.stringify(service)}${tail}` : JSON.stringify(buildSnapshot({ ...args, service }));
+  return (service) => (names.has(service) ? `${head}${JSON.stringify(service)}${tail}` : JSON.stringify(buildSnapshot({ ...args, service })));
 }

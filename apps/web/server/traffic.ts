@@ -9,13 +9,13 @@
  * restores that part (the mode, or exactly the rules it had) the same way.
  */
 import { readFileSync } from "node:fs";
-import { type AuthzRule, type MtlsMode, type ServicePolicy, checkServicePolicy, serviceNameSchema } from "@trellis/protocol";
+import { type AuthzRule, checkServicePolicy, type MtlsMode, type ServicePolicy, serviceNameSchema } from "@trellis/protocol";
 import { TRPCError } from "@trpc/server";
 import { authzRuleText, policyDiff, securityDiff, splitSummary } from "../src/lib/policy-diff.ts";
 import type { AgentHub } from "./agent-hub.ts";
 import type { Logger } from "./log.ts";
 import type { Repositories, RevisionRow } from "./repositories/index.ts";
-import { type SecurityDoc, isSecurityDoc } from "./repositories/policies.ts";
+import { isSecurityDoc, type SecurityDoc } from "./repositories/policies.ts";
 
 export interface ChangeResult {
   /** null when the change changed nothing (no revision, no push). */
@@ -83,8 +83,10 @@ export class TrafficService {
   /** Replaces the given parts of the policy (`null` removes one); the rest is kept. */
   update(service: string, patch: Record<string, unknown>, actor: string): Promise<ChangeResult> {
     for (const k of Object.keys(patch))
-      if (!(POLICY_KEYS as readonly string[]).includes(k)) return Promise.reject(badRequest(`${k}: not a policy field (known: ${POLICY_KEYS.join(", ")})`));
-    const kind = Object.keys(patch).length === 1 && "routes" in patch ? "routes" : Object.keys(patch).length === 1 && "split" in patch ? "split" : "policy";
+      if (!(POLICY_KEYS as readonly string[]).includes(k))
+        return Promise.reject(badRequest(`${k}: not a policy field (known: ${POLICY_KEYS.join(", ")})`));
+    const kind =
+      Object.keys(patch).length === 1 && "routes" in patch ? "routes" : Object.keys(patch).length === 1 && "split" in patch ? "split" : "policy";
     return this.change(service, actor, kind, (before) => {
       const next: Record<string, unknown> = { ...before };
       for (const [k, v] of Object.entries(patch)) {

@@ -3,13 +3,13 @@
  * `/api/trpc` (same process as the hubs: one Prisma client, one hub). No transformer: responses are plain JSON
  * (`{"result":{"data":…}}`), readable with fetch; dates travel as ISO strings.
  */
-import { TRPCError, initTRPC } from "@trpc/server";
+import { initTRPC, TRPCError } from "@trpc/server";
 import type { AgentHub } from "./agent-hub.ts";
 import type { LiveView } from "./live-view.ts";
+import type { Observability } from "./observability/index.ts";
 import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
 import type { Auth } from "./security/auth.ts";
 import type { DenialStore } from "./security/denials.ts";
-import type { Observability } from "./observability/index.ts";
 import type { TrafficService } from "./traffic.ts";
 
 export interface Services {

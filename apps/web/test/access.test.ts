@@ -26,7 +26,8 @@ async function call(user: Context["user"], path: string): Promise<string> {
 
 test("the API has the procedures of every issue (traffic, revisions, traces, telemetry, security)", () => {
   const names = procedures.map(([p]) => p);
-  for (const p of ["traffic.setSplit", "revisions.rollback", "traces.search", "telemetry.setPolicy", "security.setMtls"]) assert.ok(names.includes(p), p);
+  for (const p of ["traffic.setSplit", "revisions.rollback", "traces.search", "telemetry.setPolicy", "security.setMtls"])
+    assert.ok(names.includes(p), p);
 });
 
 test("without a session every procedure is UNAUTHORIZED", async () => {

@@ -15,13 +15,21 @@ import { AgentHub } from "../server/agent-hub.ts";
 import { closeDb, openDb } from "../server/db.ts";
 import { createLogger } from "../server/log.ts";
 import { applyMigrations } from "../server/migrate.ts";
-import { type Repositories, createRepositories } from "../server/repositories/index.ts";
+import { createRepositories, type Repositories } from "../server/repositories/index.ts";
 import { TelemetryStore } from "../server/telemetry-store.ts";
-import { FakeAgent, endpointsOf } from "./helpers/fake-agent.ts";
+import { endpointsOf, FakeAgent } from "./helpers/fake-agent.ts";
 
 const TOKEN = "hub-test-token";
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trellis-hub-"));
-const quiet = { ...createLogger(), info() {}, warn() {}, debug() {}, child() { return quiet; } };
+const quiet = {
+  ...createLogger(),
+  info() {},
+  warn() {},
+  debug() {},
+  child() {
+    return quiet;
+  },
+};
 let server: http.Server;
 let hub: AgentHub;
 let repos: Repositories;

@@ -10,8 +10,8 @@ import { after, before, describe, test } from "node:test";
 import { emptyHistogram, observe } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { LiveGraph } from "../src/lib/live-types.ts";
-import { FakeAgent, endpointsOf } from "./helpers/fake-agent.ts";
-import { type RunningConsole, adminCookie, eventually, startConsole, trpcQuery } from "./helpers/console.ts";
+import { adminCookie, eventually, type RunningConsole, startConsole, trpcQuery } from "./helpers/console.ts";
+import { endpointsOf, FakeAgent } from "./helpers/fake-agent.ts";
 
 const TOKEN = "integration-token-7f3a9c";
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trellis-web-it-"));
@@ -56,14 +56,18 @@ describe("console", { concurrency: false }, () => {
     assert.equal(snap.snapshot.service, "catalog");
     assert.equal(snap.snapshot.version, snap.version);
     assert.ok(snap.version > 0);
-    const agentsList = await eventually(async () => {
-      const r = await trpcQuery<{ agents: { instanceId: string; syncState: string; ackedVersion: number; connected: boolean }[] }>(
-        consoleProc.url,
-        "agents.list",
-      );
-      const a = r.agents.find((x) => x.instanceId === "catalog-1");
-      return a && a.syncState === "SYNCED" && a.ackedVersion === snap.version ? a : null;
-    }, 3_000, "catalog SYNCED");
+    const agentsList = await eventually(
+      async () => {
+        const r = await trpcQuery<{ agents: { instanceId: string; syncState: string; ackedVersion: number; connected: boolean }[] }>(
+          consoleProc.url,
+          "agents.list",
+        );
+        const a = r.agents.find((x) => x.instanceId === "catalog-1");
+        return a && a.syncState === "SYNCED" && a.ackedVersion === snap.version ? a : null;
+      },
+      3_000,
+      "catalog SYNCED",
+    );
     assert.equal(agentsList.connected, true);
   });
 
@@ -110,20 +114,46 @@ describe("console", { concurrency: false }, () => {
         windowMs: 1000,
         spans: [],
         edges: [
-          { source: "catalog", sourceVersion: "v1", destination: "payments", destinationVersion: "v1", statusClass: "2xx",
-            requests: 27, errors: 0, bytesIn: 100, bytesOut: 100, mtls: 27, latency: ok },
-          { source: "catalog", sourceVersion: "v1", destination: "payments", destinationVersion: "v1", statusClass: "5xx",
-            requests: 3, errors: 3, bytesIn: 10, bytesOut: 10, mtls: 3, latency: bad },
+          {
+            source: "catalog",
+            sourceVersion: "v1",
+            destination: "payments",
+            destinationVersion: "v1",
+            statusClass: "2xx",
+            requests: 27,
+            errors: 0,
+            bytesIn: 100,
+            bytesOut: 100,
+            mtls: 27,
+            latency: ok,
+          },
+          {
+            source: "catalog",
+            sourceVersion: "v1",
+            destination: "payments",
+            destinationVersion: "v1",
+            statusClass: "5xx",
+            requests: 3,
+            errors: 3,
+            bytesIn: 10,
+            bytesOut: 10,
+            mtls: 3,
+            latency: bad,
+          },
         ],
       });
     }
-    const graph = await eventually(async () => {
-      const g = await trpcQuery<LiveGraph>(consoleProc.url, "graph.live");
-      const e = g.edges.find((x) => x.id === "e:catalog@v1->payments@v1");
-      // The 10-second window ends 2 s before now: seconds now-11 .. now-2 are all in it (exactly 30 rps) until the
-      // window slides past the data; the poll is quick, so accept 27..30.
-      return e && e.rps >= 27 && e.rps <= 30 ? g : null;
-    }, 3_000, "edge in graph.live");
+    const graph = await eventually(
+      async () => {
+        const g = await trpcQuery<LiveGraph>(consoleProc.url, "graph.live");
+        const e = g.edges.find((x) => x.id === "e:catalog@v1->payments@v1");
+        // The 10-second window ends 2 s before now: seconds now-11 .. now-2 are all in it (exactly 30 rps) until the
+        // window slides past the data; the poll is quick, so accept 27..30.
+        return e && e.rps >= 27 && e.rps <= 30 ? g : null;
+      },
+      3_000,
+      "edge in graph.live",
+    );
     const edge = graph.edges.find((x) => x.id === "e:catalog@v1->payments@v1")!;
     assert.equal(edge.source, "catalog");
     assert.equal(edge.destination, "payments");
@@ -139,7 +169,10 @@ describe("console", { concurrency: false }, () => {
     assert.equal(paymentsNode.health, "critical");
     const version = graph.nodes.find((n) => n.id === "v:payments@v1")!;
     assert.equal(version.parent, "s:payments");
-    assert.ok(graph.nodes.some((n) => n.id === "s:shop"), "registered services without traffic are nodes too");
+    assert.ok(
+      graph.nodes.some((n) => n.id === "s:shop"),
+      "registered services without traffic are nodes too",
+    );
 
     // The same shape arrives on /ws/live.
     const ws = new WebSocket(`${consoleProc.wsUrl}/ws/live`, { headers: { cookie: await adminCookie(consoleProc.url) } });
@@ -178,7 +211,10 @@ describe("console", { concurrency: false }, () => {
   test("a restart with the same data dir keeps services; known endpoints survive the restart grace", async () => {
     const { code } = await consoleProc.stop("SIGTERM", 2_500);
     assert.equal(code, 0, "graceful shutdown within 2.5 s");
-    assert.ok(consoleProc.lines.some((l) => l.includes('"console stopped"')), "graceful shutdown completed");
+    assert.ok(
+      consoleProc.lines.some((l) => l.includes('"console stopped"')),
+      "graceful shutdown completed",
+    );
     await catalog.closed(3_000);
     consoleProc = await startConsole({ dataDir, token: TOKEN });
     const services = await trpcQuery<{ name: string }[]>(consoleProc.url, "services.list");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { emptyHistogram, observe } from "@trellis/protocol";
+import { aggregatePairs } from "../src/lib/edge-stats.ts";
 import { diffGraph, toElements } from "../src/lib/graph-diff.ts";
 import { buildLiveGraph } from "../src/lib/graph-model.ts";
-import { aggregatePairs } from "../src/lib/edge-stats.ts";
-import { emptyHistogram, observe } from "@trellis/protocol";
 import type { LiveGraph } from "../src/lib/live-types.ts";
 
 function graph(edges: { from: string; to: string; n: number; errors?: number }[], services = ["a", "b", "c"]): LiveGraph {
@@ -87,7 +87,10 @@ describe("graph diff -> cytoscape element changes", () => {
   });
 
   test("toElements keeps every node and edge", () => {
-    const g = graph([{ from: "a", to: "b", n: 5 }, { from: "a", to: "c", n: 1 }]);
+    const g = graph([
+      { from: "a", to: "b", n: 5 },
+      { from: "a", to: "c", n: 1 },
+    ]);
     assert.equal(toElements(g).length, g.nodes.length + g.edges.length);
   });
 });

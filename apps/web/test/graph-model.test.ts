@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { emptyHistogram, observe } from "@trellis/protocol";
-import { type EdgeRecord, aggregatePairs, statsOf, sumPairs, windowRange } from "../src/lib/edge-stats.ts";
+import { aggregatePairs, type EdgeRecord, statsOf, sumPairs, windowRange } from "../src/lib/edge-stats.ts";
 import { buildLiveGraph, edgeLabel, formatMs, formatPct, formatRps } from "../src/lib/graph-model.ts";
 import { HEALTH_THRESHOLDS, healthOf } from "../src/lib/health.ts";
 
@@ -90,7 +90,13 @@ describe("rps / percentiles from 1-second windows", () => {
 
 describe("graph model", () => {
   const services = [
-    { name: "catalog", versions: [{ version: "v1", instances: 2, connected: 2 }, { version: "v2", instances: 1, connected: 0 }] },
+    {
+      name: "catalog",
+      versions: [
+        { version: "v1", instances: 2, connected: 2 },
+        { version: "v2", instances: 1, connected: 0 },
+      ],
+    },
     { name: "web", versions: [{ version: "v1", instances: 1, connected: 1 }] },
     { name: "idle-svc", versions: [] },
   ];
@@ -183,24 +189,82 @@ describe("traffic split helpers", async () => {
   const { policyDiff, securityDiff } = await import("../src/lib/policy-diff.ts");
 
   test("moving one slider rebalances the others; weights always sum to 100", () => {
-    const two = rebalance([{ version: "v1", weight: 90 }, { version: "v2", weight: 10 }], 1, 25);
-    assert.deepEqual(two, [{ version: "v1", weight: 75 }, { version: "v2", weight: 25 }]);
-    const three = rebalance([{ version: "a", weight: 50 }, { version: "b", weight: 30 }, { version: "c", weight: 20 }], 0, 10);
-    assert.deepEqual(three.map((e) => e.weight), [10, 54, 36]);
+    const two = rebalance(
+      [
+        { version: "v1", weight: 90 },
+        { version: "v2", weight: 10 },
+      ],
+      1,
+      25,
+    );
+    assert.deepEqual(two, [
+      { version: "v1", weight: 75 },
+      { version: "v2", weight: 25 },
+    ]);
+    const three = rebalance(
+      [
+        { version: "a", weight: 50 },
+        { version: "b", weight: 30 },
+        { version: "c", weight: 20 },
+      ],
+      0,
+      10,
+    );
+    assert.deepEqual(
+      three.map((e) => e.weight),
+      [10, 54, 36],
+    );
     for (let v = 0; v <= 100; v += 7) {
-      const r = rebalance([{ version: "a", weight: 33 }, { version: "b", weight: 33 }, { version: "c", weight: 34 }], 2, v);
-      assert.equal(r.reduce((s, e) => s + e.weight, 0), 100);
+      const r = rebalance(
+        [
+          { version: "a", weight: 33 },
+          { version: "b", weight: 33 },
+          { version: "c", weight: 34 },
+        ],
+        2,
+        v,
+      );
+      assert.equal(
+        r.reduce((s, e) => s + e.weight, 0),
+        100,
+      );
       assert.equal(r[2].weight, v);
     }
-    assert.deepEqual(rebalance([{ version: "a", weight: 100 }, { version: "b", weight: 0 }, { version: "c", weight: 0 }], 0, 40).map((e) => e.weight), [40, 30, 30]);
-    assert.deepEqual(splitFor(["v1", "v2"], [{ version: "v1", weight: 100 }]), [{ version: "v1", weight: 100 }, { version: "v2", weight: 0 }]);
+    assert.deepEqual(
+      rebalance(
+        [
+          { version: "a", weight: 100 },
+          { version: "b", weight: 0 },
+          { version: "c", weight: 0 },
+        ],
+        0,
+        40,
+      ).map((e) => e.weight),
+      [40, 30, 30],
+    );
+    assert.deepEqual(splitFor(["v1", "v2"], [{ version: "v1", weight: 100 }]), [
+      { version: "v1", weight: 100 },
+      { version: "v2", weight: 0 },
+    ]);
   });
 
   test("policy diff: one readable line per change, splits by version", () => {
     assert.deepEqual(
       policyDiff(
-        { split: [{ version: "v1", weight: 90 }, { version: "v2", weight: 10 }], retries: { attempts: 2 } },
-        { split: [{ version: "v1", weight: 75 }, { version: "v2", weight: 25 }], timeoutMs: 500 },
+        {
+          split: [
+            { version: "v1", weight: 90 },
+            { version: "v2", weight: 10 },
+          ],
+          retries: { attempts: 2 },
+        },
+        {
+          split: [
+            { version: "v1", weight: 75 },
+            { version: "v2", weight: 25 },
+          ],
+          timeoutMs: 500,
+        },
       ),
       ["- retries.attempts: 2", "~ split v1: 90% → 75%", "~ split v2: 10% → 25%", "+ timeoutMs: 500"],
     );

@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BUCKET_COUNT, emptyHistogram, observe } from "@trellis/protocol";
-import { type MetricPoint, binSecondsFor, buildSeries } from "../src/lib/metric-series.ts";
-import { parseTraceFilter, tracesHref } from "../src/lib/trace-links.ts";
-import { type WaterfallSpan, buildWaterfall } from "../src/lib/waterfall.ts";
 import { edgeFromId } from "../src/components/EdgePanel.tsx";
+import { binSecondsFor, buildSeries, type MetricPoint } from "../src/lib/metric-series.ts";
+import { parseTraceFilter, tracesHref } from "../src/lib/trace-links.ts";
+import { buildWaterfall, type WaterfallSpan } from "../src/lib/waterfall.ts";
 
 function point(sec: number, latencies: number[], errors = 0): MetricPoint {
   const h = emptyHistogram();
@@ -26,12 +26,7 @@ describe("metric series", () => {
   test("bins every slot (zeros where idle), rates per second, exact merged percentiles and error %", () => {
     const from = 1_000_000;
     const to = from + 29;
-    const bins = buildSeries(
-      [point(from, [1, 1, 1, 1]), point(from + 1, [1, 1, 1, 1, 100], 1), point(from + 20, [5, 5])],
-      from,
-      to,
-      10,
-    );
+    const bins = buildSeries([point(from, [1, 1, 1, 1]), point(from + 1, [1, 1, 1, 1, 100], 1), point(from + 20, [5, 5])], from, to, 10);
     assert.equal(bins.length, 3);
     assert.deepEqual(
       bins.map((b) => b.t / 1000),
@@ -61,7 +56,21 @@ describe("metric series", () => {
 });
 
 function span(id: string, parent: string | null, start: number, dur: number, over: Partial<WaterfallSpan> = {}): WaterfallSpan {
-  return { spanId: id, parentSpanId: parent, kind: "server", service: id, peerService: null, name: `GET /${id}`, startUnixMs: start, durationMs: dur, status: 200, error: null, attributes: {}, events: [], ...over };
+  return {
+    spanId: id,
+    parentSpanId: parent,
+    kind: "server",
+    service: id,
+    peerService: null,
+    name: `GET /${id}`,
+    startUnixMs: start,
+    durationMs: dur,
+    status: 200,
+    error: null,
+    attributes: {},
+    events: [],
+    ...over,
+  };
 }
 
 describe("trace waterfall", () => {
@@ -74,7 +83,11 @@ describe("trace waterfall", () => {
         service: "web",
         peerService: "cart",
         events: [
-          { name: "attempt", timeUnixMs: 1005, attributes: { attempt: 1, endpoint: "127.0.0.1:1", durationMs: 1, error: "upstream-connect-refused" } },
+          {
+            name: "attempt",
+            timeUnixMs: 1005,
+            attributes: { attempt: 1, endpoint: "127.0.0.1:1", durationMs: 1, error: "upstream-connect-refused" },
+          },
           { name: "attempt", timeUnixMs: 1006, attributes: { attempt: 2, endpoint: "127.0.0.1:2", durationMs: 9, status: 200 } },
         ],
       }),

@@ -8,14 +8,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Span } from "@trellis/protocol";
+import { emptyHistogram, observe } from "@trellis/protocol";
 import { closeDb, openDb } from "../server/db.ts";
 import { createLogger } from "../server/log.ts";
 import { applyMigrations } from "../server/migrate.ts";
 import { RollupTask, seriesFor } from "../server/observability/rollups.ts";
 import { SpanIngestor } from "../server/observability/span-ingest.ts";
+import { createRepositories, type Repositories } from "../server/repositories/index.ts";
 import { TelemetryStore } from "../server/telemetry-store.ts";
-import { emptyHistogram, observe } from "@trellis/protocol";
-import { type Repositories, createRepositories } from "../server/repositories/index.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "trellis-spans-"));
 const log = createLogger({ component: "test" });
@@ -135,7 +135,21 @@ describe("span storage", () => {
       store.ingest(
         {
           windowStart: (minute + s) * 1000,
-          edges: [{ source: "web", sourceVersion: "v1", destination: "payments", destinationVersion: "v2", statusClass: s < 6 ? "5xx" : "2xx", requests: 10, errors: s < 6 ? 10 : 0, bytesIn: 0, bytesOut: 0, mtls: 0, latency }],
+          edges: [
+            {
+              source: "web",
+              sourceVersion: "v1",
+              destination: "payments",
+              destinationVersion: "v2",
+              statusClass: s < 6 ? "5xx" : "2xx",
+              requests: 10,
+              errors: s < 6 ? 10 : 0,
+              bytesIn: 0,
+              bytesOut: 0,
+              mtls: 0,
+              latency,
+            },
+          ],
         },
         (minute + s) * 1000 + 900, // each window arrives in its own second
       );
@@ -154,12 +168,23 @@ describe("span storage", () => {
     const series = await seriesFor(store, repos.rollups, { source: "web", destination: "payments" }, 6 * 3600, now);
     assert.equal(series.binSeconds, 300);
     assert.ok(series.liveFromMs > old * 1000 && series.liveFromMs <= minute * 1000);
-    assert.equal(series.bins.reduce((a, b) => a + b.requests, 0), 720, "120 from the rollup + 600 live");
+    assert.equal(
+      series.bins.reduce((a, b) => a + b.requests, 0),
+      720,
+      "120 from the rollup + 600 live",
+    );
     assert.equal(series.bins.find((b) => b.t <= old * 1000 && b.t + 300_000 > old * 1000)!.requests, 120);
     const inbound = await seriesFor(store, repos.rollups, { service: "payments" }, 3600, now);
-    assert.equal(inbound.bins.reduce((a, b) => a + b.requests, 0), 720);
+    assert.equal(
+      inbound.bins.reduce((a, b) => a + b.requests, 0),
+      720,
+    );
     const recent = await seriesFor(store, repos.rollups, { service: "payments" }, 300, now);
-    assert.equal(recent.bins.reduce((a, b) => a + b.requests, 0), 600, "5 min: live memory only");
+    assert.equal(
+      recent.bins.reduce((a, b) => a + b.requests, 0),
+      600,
+      "5 min: live memory only",
+    );
     assert.equal(recent.bins.find((b) => b.requests > 0)!.errorPct, 100);
   });
 });

@@ -32,7 +32,10 @@ describe("snapshot builder", () => {
 
   test("an endpoint of an unregistered service or version adds it; duplicate instance ids collapse", () => {
     const t = buildTopology([], [...endpoints, { instanceId: "c1", service: "catalog", version: "v1", address: "127.0.0.1:9001" }]);
-    assert.deepEqual(t.map((s) => s.name), ["catalog", "web"]);
+    assert.deepEqual(
+      t.map((s) => s.name),
+      ["catalog", "web"],
+    );
     assert.equal(t[0].endpoints.length, 2);
     assert.deepEqual(t[0].versions, ["v1", "v2"]);
   });
@@ -43,7 +46,10 @@ describe("snapshot builder", () => {
     assert.equal(snap.version, 7);
     assert.equal(snap.service, "web");
     assert.equal(snap.issuedAt, issuedAt.toISOString());
-    assert.deepEqual(snap.services.map((s) => s.name), ["catalog", "web"]);
+    assert.deepEqual(
+      snap.services.map((s) => s.name),
+      ["catalog", "web"],
+    );
     assert.equal(snap.services[0].mtls, "DISABLE");
     assert.equal(snap.services[0].loadBalancer, "p2c");
     assert.ok(meshSnapshotSchema.safeParse(snap).success);
@@ -51,7 +57,10 @@ describe("snapshot builder", () => {
 
   test("the agent's own service is present even before it is in the topology", () => {
     const snap = buildSnapshot({ version: 1, service: "newbie", topology: [], issuedAt: new Date() });
-    assert.deepEqual(snap.services.map((s) => s.name), ["newbie"]);
+    assert.deepEqual(
+      snap.services.map((s) => s.name),
+      ["newbie"],
+    );
   });
 
   test("an invalid snapshot throws instead of being sent", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type EdgeStats, emptyHistogram, histogramCount, observe } from "@trellis/protocol";
-import { aggregatePairs } from "../src/lib/edge-stats.ts";
 import { TelemetryStore } from "../server/telemetry-store.ts";
+import { aggregatePairs } from "../src/lib/edge-stats.ts";
 
 function edge(requests: number, statusClass: EdgeStats["statusClass"] = "2xx"): EdgeStats {
   const latency = emptyHistogram();
@@ -55,7 +55,10 @@ describe("telemetry store", () => {
     const store = new TelemetryStore();
     for (let s = sec - 20; s < sec; s++) store.ingest({ windowStart: s * 1000, edges: [edge(1)] }, now);
     const r = store.range(sec - 10, sec - 1);
-    assert.deepEqual(r.map((b) => b.sec), Array.from({ length: 10 }, (_, i) => sec - 10 + i));
+    assert.deepEqual(
+      r.map((b) => b.sec),
+      Array.from({ length: 10 }, (_, i) => sec - 10 + i),
+    );
   });
 
   test("windows older than the retention are dropped and old buckets pruned", () => {
@@ -91,7 +94,11 @@ describe("telemetry store", () => {
     assert.ok(coarse.length > 0 && coarse.every((b) => b.seconds === 10 && b.sec % 10 === 0), "old seconds are 10-second buckets");
     assert.deepEqual(aggregatePairs(coarse), aggregatePairs(reference.range(from, to)), "merging is exact");
     const recent = store.range(sec - 10, sec - 1);
-    assert.deepEqual(recent.map((b) => b.seconds), Array(10).fill(1), "recent seconds keep 1-second resolution");
+    assert.deepEqual(
+      recent.map((b) => b.seconds),
+      Array(10).fill(1),
+      "recent seconds keep 1-second resolution",
+    );
     assert.ok(store.bucketCount < reference.bucketCount / 3, `${store.bucketCount} buckets vs ${reference.bucketCount}`);
     // Every second is counted once: the whole range sums the same in both stores.
     assert.deepEqual(aggregatePairs(store.range(start - 10, sec)), aggregatePairs(reference.range(start - 10, sec)));

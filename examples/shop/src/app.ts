@@ -11,7 +11,7 @@ import { log } from "./runtime/log.ts";
 import { MeshClient } from "./runtime/mesh-client.ts";
 import { cartRouter } from "./services/cart.ts";
 import { catalogRouter } from "./services/catalog.ts";
-import { Inventory, defaultStock, inventoryRouter } from "./services/inventory.ts";
+import { defaultStock, Inventory, inventoryRouter } from "./services/inventory.ts";
 import { PaymentProcessor, paymentsRouter } from "./services/payments.ts";
 import { recommendationsRouter } from "./services/recommendations.ts";
 import { reviewsRouter } from "./services/reviews.ts";
@@ -25,7 +25,7 @@ const port = Number(process.env.PORT ?? 0);
 const outbound = process.env.OUTBOUND_PORT ? Number(process.env.OUTBOUND_PORT) : undefined;
 
 if (!(SERVICES as readonly string[]).includes(service)) {
-  log("error", "SERVICE must be one of " + SERVICES.join(", "), { service });
+  log("error", `SERVICE must be one of ${SERVICES.join(", ")}`, { service });
   process.exit(2);
 }
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -65,7 +65,7 @@ server.on("clientError", (_err, socket) => socket.destroy());
 server.listen(port, "127.0.0.1", () => {
   const addr = server.address();
   const bound = typeof addr === "object" && addr ? addr.port : port;
-  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), level: "info", msg: "app listening", port: bound, service, version }) + "\n");
+  process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), level: "info", msg: "app listening", port: bound, service, version })}\n`);
 });
 server.on("error", (err) => {
   log("error", "cannot listen", { error: String(err), port });

@@ -20,7 +20,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Backoff, Child, describeExit } from "./supervisor.ts";
-import { SHOP_INSTANCES, type InstanceSpec } from "./topology.ts";
+import { type InstanceSpec, SHOP_INSTANCES } from "./topology.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** examples/shop/{src,dist} -> repo root */
@@ -73,7 +73,7 @@ function script(name: "app" | "loadgen"): string[] {
 
 function say(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields });
-  (level === "info" ? process.stdout : process.stderr).write(line + "\n");
+  (level === "info" ? process.stdout : process.stderr).write(`${line}\n`);
 }
 
 export interface AgentPorts {
@@ -96,9 +96,17 @@ export interface InstanceRow {
 
 export function formatTable(rows: InstanceRow[]): string {
   const head = ["instance", "service", "version", "app", "inbound", "outbound", "admin", "ready"];
-  const body = rows.map((r) => [r.id, r.service, r.version, r.appPort, r.inbound, r.outbound, r.admin, r.ready === undefined ? "?" : r.ready ? "yes" : "no"].map((v) => String(v ?? "-")));
+  const body = rows.map((r) =>
+    [r.id, r.service, r.version, r.appPort, r.inbound, r.outbound, r.admin, r.ready === undefined ? "?" : r.ready ? "yes" : "no"].map((v) =>
+      String(v ?? "-"),
+    ),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...body.map(fmt)].join("\n");
 }
 
@@ -142,7 +150,15 @@ class Instance {
       name: `${this.spec.id}/app`,
       command: process.execPath,
       args: script("app"),
-      env: { ...process.env, SERVICE: this.spec.service, VERSION: this.spec.version, PORT: String(port), INSTANCE_ID: this.spec.id, TRELLIS_CONTROL: "stdin", OUTBOUND_PORT: "" },
+      env: {
+        ...process.env,
+        SERVICE: this.spec.service,
+        VERSION: this.spec.version,
+        PORT: String(port),
+        INSTANCE_ID: this.spec.id,
+        TRELLIS_CONTROL: "stdin",
+        OUTBOUND_PORT: "",
+      },
       logFile: path.join(this.dir, "app.log"),
       readyWhen: (o) => o.msg === "app listening" && typeof o.port === "number",
       readyTimeoutMs: 10_000,
@@ -165,14 +181,22 @@ class Instance {
     const prev = this.agentPortsFailed ? undefined : this.ports;
     const args = [
       this.l.opts.agentCli,
-      "--service", this.spec.service,
-      "--version", this.spec.version,
-      "--app-port", String(this.appPort),
-      "--state-dir", this.dir,
-      "--instance-id", this.spec.id,
-      "--inbound-port", String(prev?.inbound ?? 0),
-      "--outbound-port", String(prev?.outbound ?? 0),
-      "--admin-port", String(prev?.admin ?? 0),
+      "--service",
+      this.spec.service,
+      "--version",
+      this.spec.version,
+      "--app-port",
+      String(this.appPort),
+      "--state-dir",
+      this.dir,
+      "--instance-id",
+      this.spec.id,
+      "--inbound-port",
+      String(prev?.inbound ?? 0),
+      "--outbound-port",
+      String(prev?.outbound ?? 0),
+      "--admin-port",
+      String(prev?.admin ?? 0),
     ];
     if (this.l.opts.console) args.push("--console", this.l.opts.console);
     if (this.l.opts.tokenFile) args.push("--token-file", this.l.opts.tokenFile);
@@ -318,7 +342,7 @@ export class Launcher {
     if (this.stopping) return;
     this.started = true;
     this.writePorts();
-    process.stdout.write("\n" + this.describe() + "\n\n");
+    process.stdout.write(`\n${this.describe()}\n\n`);
     if (!allReady.every(Boolean))
       say("warn", "some agents are not ready (no config snapshot from the console yet); they will be once it answers", {
         notReady: this.instances.filter((i) => !i.ready).map((i) => i.spec.id),
@@ -345,18 +369,20 @@ export class Launcher {
       console: this.opts.console ?? null,
       launcherPid: process.pid,
       instances: this.instances.map((i) => i.row()),
-      loadgen: this.opts.load ? { rps: this.opts.rps, target: this.loadgenTarget ? `127.0.0.1:${this.loadgenTarget}` : null, pid: this.loadgen?.pid ?? null } : null,
+      loadgen: this.opts.load
+        ? { rps: this.opts.rps, target: this.loadgenTarget ? `127.0.0.1:${this.loadgenTarget}` : null, pid: this.loadgen?.pid ?? null }
+        : null,
       examples: web ? [`curl -x http://127.0.0.1:${web.outbound} http://catalog/products`, `curl http://127.0.0.1:${web.inbound}/products`] : [],
     };
-    const tmp = this.portsFile + ".tmp";
-    fs.writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
+    const tmp = `${this.portsFile}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
     fs.renameSync(tmp, this.portsFile);
   }
 
   portsChanged(inst: Instance): void {
     if (!this.started) return;
     this.writePorts();
-    process.stdout.write("\nports changed:\n" + this.describe() + "\n\n");
+    process.stdout.write(`\nports changed:\n${this.describe()}\n\n`);
     if (inst === this.web && this.loadgen && this.loadgenTarget !== inst.ports?.inbound) void this.loadgen.stop(); // its exit handler restarts it on the new port
   }
 
@@ -378,7 +404,7 @@ export class Launcher {
       args: [...script("loadgen"), "--port", String(target), "--rps", String(this.opts.rps)],
       logFile: path.join(this.opts.stateRoot, "loadgen.log"),
       onLine: (line) => {
-        if (line.includes('"loadgen summary"')) process.stdout.write(line + "\n");
+        if (line.includes('"loadgen summary"')) process.stdout.write(`${line}\n`);
       },
     });
     this.loadgen = lg;

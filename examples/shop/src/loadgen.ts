@@ -11,9 +11,9 @@
  */
 import http from "node:http";
 import { parseArgs } from "node:util";
+import { type Kind, pickKind, prng, Schedule, Stats } from "./loadmix.ts";
 import { PRODUCTS } from "./services/catalog.ts";
 import { TEST_CARD } from "./services/web.ts";
-import { type Kind, Schedule, Stats, pickKind, prng } from "./loadmix.ts";
 
 export interface LoadgenOptions {
   host: string;
@@ -116,7 +116,14 @@ export class Shoppers {
       case "addToCart": {
         const session = this.any(this.idle());
         session.adding++;
-        return { kind, method: "POST", path: "/cart/items", cartId: session.cartId, session, body: { productId: this.any(PRODUCTS).id, qty: 1 + Math.floor(this.rng() * 2) } };
+        return {
+          kind,
+          method: "POST",
+          path: "/cart/items",
+          cartId: session.cartId,
+          session,
+          body: { productId: this.any(PRODUCTS).id, qty: 1 + Math.floor(this.rng() * 2) },
+        };
       }
       case "checkout": {
         // The shopper with the fullest cart checks out; if nobody has anything yet, someone uses "buy now".
@@ -128,7 +135,14 @@ export class Shoppers {
           return { kind, method: "POST", path: "/checkout", cartId: session.cartId, session, body: { card: TEST_CARD } };
         }
         const s = session;
-        return { kind, method: "POST", path: "/checkout", cartId: s.cartId, session: s, body: { card: TEST_CARD, buyNow: { productId: this.any(PRODUCTS).id, qty: 1 } } };
+        return {
+          kind,
+          method: "POST",
+          path: "/checkout",
+          cartId: s.cartId,
+          session: s,
+          body: { card: TEST_CARD, buyNow: { productId: this.any(PRODUCTS).id, qty: 1 } },
+        };
       }
     }
   }
@@ -150,7 +164,7 @@ export class Shoppers {
 
 export async function runLoad(
   opts: LoadgenOptions,
-  out: (line: object) => void = (l) => process.stdout.write(JSON.stringify(l) + "\n"),
+  out: (line: object) => void = (l) => process.stdout.write(`${JSON.stringify(l)}\n`),
   signal?: AbortSignal,
 ) {
   const rng = prng(opts.seed);
@@ -171,7 +185,14 @@ export async function runLoad(
   const ts = () => new Date().toISOString();
   const report = () => {
     const now = performance.now();
-    out({ t: ts(), level: "info", msg: "loadgen summary", target: `${opts.host}:${opts.port}`, ...window.summary((now - windowStart) / 1000), in_flight: inFlight });
+    out({
+      t: ts(),
+      level: "info",
+      msg: "loadgen summary",
+      target: `${opts.host}:${opts.port}`,
+      ...window.summary((now - windowStart) / 1000),
+      in_flight: inFlight,
+    });
     window = new Stats();
     windowStart = now;
   };
@@ -256,7 +277,7 @@ async function main(): Promise<void> {
     const i = process.argv.indexOf("--min-success");
     minSuccess = i > 0 ? Number(process.argv[i + 1]) : undefined;
   } catch (err) {
-    process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level: "error", msg: (err as Error).message }) + "\n");
+    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: "error", msg: (err as Error).message })}\n`);
     process.exit(2);
   }
   process.stdout.on("error", () => {}); // parent gone: keep quiet

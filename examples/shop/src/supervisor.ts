@@ -3,7 +3,7 @@
  * stopping it stops everything it started (`kill(-pid)`), and a terminal's Ctrl-C reaches only the launcher, which
  * then stops children in order. Output goes to a log file; the last lines are kept to say why a child died.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import readline from "node:readline";
 
@@ -69,7 +69,7 @@ export class Child {
       });
       const out = readline.createInterface({ input: this.proc.stdout! });
       out.on("line", (line) => {
-        log?.write(line + "\n");
+        log?.write(`${line}\n`);
         this.remember(line);
         opts.onLine?.(line);
         if (done || !opts.readyWhen || !line.startsWith("{")) return;
@@ -88,14 +88,14 @@ export class Child {
     this.ready.catch(() => {});
     const err = readline.createInterface({ input: this.proc.stderr! });
     err.on("line", (line) => {
-      log?.write(line + "\n");
+      log?.write(`${line}\n`);
       this.remember(line);
     });
     void this.exited.then(() => setTimeout(() => log?.end(), 100));
   }
 
   private remember(line: string): void {
-    this.tail.push(line.length > 500 ? line.slice(0, 500) + "…" : line);
+    this.tail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
     if (this.tail.length > 15) this.tail.shift();
   }
 
@@ -112,7 +112,7 @@ export class Child {
   }
 
   send(line: string): void {
-    if (this.alive && this.proc.stdin?.writable) this.proc.stdin.write(line + "\n");
+    if (this.alive && this.proc.stdin?.writable) this.proc.stdin.write(`${line}\n`);
   }
 
   /** Signals the child's whole process group. */

@@ -1,23 +1,26 @@
 /** Unit tests of the shop services' domain logic (no processes, no network). */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CartStore, FREE_SHIPPING_FROM_CENTS, SHIPPING_CENTS, validCartId, viewCart } from "../src/services/cart.ts";
-import { Catalog, PRODUCTS, withStock } from "../src/services/catalog.ts";
-import { InsufficientStock, Inventory, defaultStock } from "../src/services/inventory.ts";
-import { DECLINED_CARD, LIMIT_CENTS, PaymentProcessor, luhnValid, profileFor } from "../src/services/payments.ts";
-import { recommend } from "../src/services/recommendations.ts";
-import { reviewsFor, summarize } from "../src/services/reviews.ts";
-import { TEST_CARD, cookie, resolveCartId, storefrontHtml } from "../src/services/web.ts";
+import { prng } from "../src/loadmix.ts";
 import { parseControlLine } from "../src/runtime/control.ts";
 import { pickTraceHeaders } from "../src/runtime/http.ts";
-import { prng } from "../src/loadmix.ts";
+import { CartStore, FREE_SHIPPING_FROM_CENTS, SHIPPING_CENTS, validCartId, viewCart } from "../src/services/cart.ts";
+import { Catalog, PRODUCTS, withStock } from "../src/services/catalog.ts";
+import { defaultStock, InsufficientStock, Inventory } from "../src/services/inventory.ts";
+import { DECLINED_CARD, LIMIT_CENTS, luhnValid, PaymentProcessor, profileFor } from "../src/services/payments.ts";
+import { recommend } from "../src/services/recommendations.ts";
+import { reviewsFor, summarize } from "../src/services/reviews.ts";
+import { cookie, resolveCartId, storefrontHtml, TEST_CARD } from "../src/services/web.ts";
 
 describe("catalog", () => {
   const catalog = new Catalog();
   test("lists, filters by category and text, limits", () => {
     assert.equal(catalog.list().length, PRODUCTS.length);
     assert.ok(catalog.list({ category: "shoes" }).every((p) => p.category === "shoes"));
-    assert.deepEqual(catalog.list({ q: "FILTER" }).map((p) => p.id), ["p-402"]);
+    assert.deepEqual(
+      catalog.list({ q: "FILTER" }).map((p) => p.id),
+      ["p-402"],
+    );
     assert.equal(catalog.list({ limit: 3 }).length, 3);
   });
   test("prices separate unknown ids", () => {
@@ -34,9 +37,19 @@ describe("catalog", () => {
 describe("inventory", () => {
   test("reserve is all-or-nothing and release returns stock", () => {
     const inv = new Inventory({ a: 5, b: 1 });
-    assert.throws(() => inv.reserve([{ productId: "a", qty: 2 }, { productId: "b", qty: 2 }]), InsufficientStock);
+    assert.throws(
+      () =>
+        inv.reserve([
+          { productId: "a", qty: 2 },
+          { productId: "b", qty: 2 },
+        ]),
+      InsufficientStock,
+    );
     assert.equal(inv.stock(["a"]).a.available, 5, "nothing taken on failure");
-    const r = inv.reserve([{ productId: "a", qty: 2 }, { productId: "a", qty: 1 }]);
+    const r = inv.reserve([
+      { productId: "a", qty: 2 },
+      { productId: "a", qty: 1 },
+    ]);
     assert.deepEqual(inv.stock(["a"]).a, { available: 2, reserved: 3 });
     assert.ok(inv.release(r.reservationId));
     assert.equal(inv.stock(["a"]).a.available, 5);
@@ -66,7 +79,10 @@ describe("inventory", () => {
   });
   test("restock refills only low products to their baseline", () => {
     const inv = new Inventory({ a: 50, b: 50 }, { restockBelow: 10 });
-    inv.reserve([{ productId: "a", qty: 45 }, { productId: "b", qty: 5 }]);
+    inv.reserve([
+      { productId: "a", qty: 45 },
+      { productId: "b", qty: 5 },
+    ]);
     assert.deepEqual(inv.restock(), ["a"]);
     assert.equal(inv.stock(["a"]).a.available, 50);
     assert.equal(inv.stock(["b"]).b.available, 45);
@@ -77,7 +93,13 @@ describe("inventory", () => {
 });
 
 describe("cart", () => {
-  const line = (productId: string, qty: number, unitPriceCents: number) => ({ productId, name: productId, qty, unitPriceCents, reservationId: `r-${productId}-${qty}` });
+  const line = (productId: string, qty: number, unitPriceCents: number) => ({
+    productId,
+    name: productId,
+    qty,
+    unitPriceCents,
+    reservationId: `r-${productId}-${qty}`,
+  });
   test("totals merge lines and charge shipping below the threshold", () => {
     const store = new CartStore();
     store.add("c1", line("a", 1, 1000));
@@ -151,14 +173,23 @@ describe("recommendations and reviews", () => {
     const recs = recommend([...PRODUCTS], "p-100", 3);
     assert.equal(recs.length, 3);
     assert.ok(!recs.some((p) => p.id === "p-100"));
-    assert.deepEqual(recs.slice(0, 2).map((p) => p.category), ["shoes", "shoes"]);
+    assert.deepEqual(
+      recs.slice(0, 2).map((p) => p.category),
+      ["shoes", "shoes"],
+    );
     assert.deepEqual(recommend([...PRODUCTS], "nope"), []);
   });
   test("reviews are deterministic and summarized", () => {
     assert.deepEqual(reviewsFor("p-100"), reviewsFor("p-100"));
     assert.ok(reviewsFor("p-100").length >= 2);
     assert.deepEqual(reviewsFor("nope"), []);
-    assert.deepEqual(summarize([{ author: "a", stars: 5, text: "" }, { author: "b", stars: 4, text: "" }]), { count: 2, average: 4.5 });
+    assert.deepEqual(
+      summarize([
+        { author: "a", stars: 5, text: "" },
+        { author: "b", stars: 4, text: "" },
+      ]),
+      { count: 2, average: 4.5 },
+    );
     assert.deepEqual(summarize([]), { count: 0, average: null });
   });
 });
@@ -178,7 +209,15 @@ describe("web helpers and runtime", () => {
   });
   test("trace headers: W3C and B3 are picked, others not", () => {
     assert.deepEqual(
-      pickTraceHeaders({ traceparent: "00-a-b-01", tracestate: "x=1", "x-b3-traceid": "t", "x-b3-sampled": "1", b3: "t-s-1", cookie: "c", "x-cart-id": "c" }),
+      pickTraceHeaders({
+        traceparent: "00-a-b-01",
+        tracestate: "x=1",
+        "x-b3-traceid": "t",
+        "x-b3-sampled": "1",
+        b3: "t-s-1",
+        cookie: "c",
+        "x-cart-id": "c",
+      }),
       { traceparent: "00-a-b-01", tracestate: "x=1", "x-b3-traceid": "t", "x-b3-sampled": "1", b3: "t-s-1" },
     );
   });

@@ -8,7 +8,22 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SHOP_INSTANCES } from "../src/topology.ts";
-import { Proc, agentCli, allPids, buildShop, cleanup, eventually, isAlive, readPorts, repoRoot, request, shopDir, tempDir, track, type PortsFile } from "./support.ts";
+import {
+  agentCli,
+  allPids,
+  buildShop,
+  cleanup,
+  eventually,
+  isAlive,
+  type PortsFile,
+  Proc,
+  readPorts,
+  repoRoot,
+  request,
+  shopDir,
+  tempDir,
+  track,
+} from "./support.ts";
 
 const TOKEN = "shop-integration-token-0123456789";
 
@@ -55,10 +70,21 @@ describe("demo shop with the real console and agents", () => {
     // The launcher passes the token to its agents by file, as `npm start` does.
     stateRoot = tempDir("shop");
     const tokenFile = path.join(stateRoot, "token");
-    fs.writeFileSync(tokenFile, TOKEN + "\n", { mode: 0o600 });
+    fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
     launcher = new Proc(
       "launch",
-      [path.join(shopDir, "dist/launch.js"), "--console", `${consoleUrl.replace(/^http/, "ws")}/ws/agents`, "--token-file", tokenFile, "--state-root", stateRoot, "--no-load", "--ready-timeout", "30000"],
+      [
+        path.join(shopDir, "dist/launch.js"),
+        "--console",
+        `${consoleUrl.replace(/^http/, "ws")}/ws/agents`,
+        "--token-file",
+        tokenFile,
+        "--state-root",
+        stateRoot,
+        "--no-load",
+        "--ready-timeout",
+        "30000",
+      ],
       { TRELLIS_JOIN_TOKEN: "" },
     );
     await launcher.waitFor((l) => l.msg === "shop ready", 90_000, "shop ready");
@@ -94,7 +120,17 @@ describe("demo shop with the real console and agents", () => {
   });
 
   test("the load generator's requests succeed (≥ 95%) and the edges show up in the console's graph", async () => {
-    const lg = new Proc("loadgen", [path.join(shopDir, "dist/loadgen.js"), "--port", String(web().inbound), "--rps", "50", "--requests", "300", "--report-every", "2"]);
+    const lg = new Proc("loadgen", [
+      path.join(shopDir, "dist/loadgen.js"),
+      "--port",
+      String(web().inbound),
+      "--rps",
+      "50",
+      "--requests",
+      "300",
+      "--report-every",
+      "2",
+    ]);
     const done = await lg.waitFor((l) => l.msg === "loadgen done", 60_000, "loadgen done");
     const rate = (done.ok as number) / (done.sent as number);
     assert.equal(done.sent, 300);

@@ -5,9 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { SHOP_INSTANCES } from "../src/topology.ts";
 import { formatTable } from "../src/launch.ts";
-import { Proc, allPids, buildShop, cleanup, eventually, fakeAgent, isAlive, readPorts, request, shopDir, tempDir, track, type PortsFile } from "./support.ts";
+import { SHOP_INSTANCES } from "../src/topology.ts";
+import {
+  allPids,
+  buildShop,
+  cleanup,
+  eventually,
+  fakeAgent,
+  isAlive,
+  type PortsFile,
+  Proc,
+  readPorts,
+  request,
+  shopDir,
+  tempDir,
+  track,
+} from "./support.ts";
 
 describe("launch (with a stand-in agent)", () => {
   let stateRoot: string;
@@ -18,7 +32,16 @@ describe("launch (with a stand-in agent)", () => {
   before(async () => {
     buildShop();
     stateRoot = tempDir("launch");
-    launcher = new Proc("launch", [`${shopDir}/dist/launch.js`, "--agent", fakeAgent, "--state-root", stateRoot, "--no-load", "--ready-timeout", "5000"]);
+    launcher = new Proc("launch", [
+      `${shopDir}/dist/launch.js`,
+      "--agent",
+      fakeAgent,
+      "--state-root",
+      stateRoot,
+      "--no-load",
+      "--ready-timeout",
+      "5000",
+    ]);
     await launcher.waitFor((l) => l.msg === "shop ready", 60_000, "shop ready");
     ports = readPorts(stateRoot);
     track(allPids(ports));
@@ -26,10 +49,16 @@ describe("launch (with a stand-in agent)", () => {
   after(cleanup);
 
   test("every instance has an app, an agent and four distinct ports; the table shows them", () => {
-    assert.deepEqual(ports.instances.map((i) => i.id), SHOP_INSTANCES.map((s) => s.id));
+    assert.deepEqual(
+      ports.instances.map((i) => i.id),
+      SHOP_INSTANCES.map((s) => s.id),
+    );
     for (const i of ports.instances) {
       const all = [i.appPort, i.inbound, i.outbound, i.admin];
-      assert.ok(all.every((p) => Number.isInteger(p) && p > 0), i.id);
+      assert.ok(
+        all.every((p) => Number.isInteger(p) && p > 0),
+        i.id,
+      );
       assert.equal(new Set(all).size, 4);
       assert.ok(isAlive(i.pids.app) && isAlive(i.pids.agent));
     }
@@ -39,7 +68,13 @@ describe("launch (with a stand-in agent)", () => {
   });
 
   test("apps learn their outbound port: a checkout crosses web, cart, catalog, inventory and payments", async () => {
-    const res = await request(inst("web-v1-1").inbound, "POST", "/checkout", { buyNow: { productId: "p-100", qty: 1 } }, { "x-cart-id": "launch-test" });
+    const res = await request(
+      inst("web-v1-1").inbound,
+      "POST",
+      "/checkout",
+      { buyNow: { productId: "p-100", qty: 1 } },
+      { "x-cart-id": "launch-test" },
+    );
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.match(res.body.paymentId, /^pay_v[12]_/);
     const proxied = await request(inst("web-v1-1").outbound, "GET", "http://catalog/products");
@@ -64,7 +99,8 @@ describe("launch (with a stand-in agent)", () => {
     assert.deepEqual([cart2.inbound, cart2.outbound, cart2.admin], [cart.inbound, cart.outbound, cart.admin]);
     // cart's app calls out through its (new) agent again.
     await eventually(
-      async () => (await request(inst("web-v1-1").inbound, "POST", "/cart/items", { productId: "p-402" }, { "x-cart-id": "after-crash" })).status === 201,
+      async () =>
+        (await request(inst("web-v1-1").inbound, "POST", "/cart/items", { productId: "p-402" }, { "x-cart-id": "after-crash" })).status === 201,
       10_000,
       "add to cart after the restarts",
     );

@@ -1,8 +1,8 @@
 /** Unit tests of the load generator's mix, arrival schedule and stats. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MIX, Schedule, Stats, percentile, pickKind, prng } from "../src/loadmix.ts";
-import { Shoppers, parseOptions } from "../src/loadgen.ts";
+import { parseOptions, Shoppers } from "../src/loadgen.ts";
+import { MIX, percentile, pickKind, prng, Schedule, Stats } from "../src/loadmix.ts";
 
 describe("mix", () => {
   test("weights are 50/25/15/10 and sum to 100", () => {
@@ -38,7 +38,10 @@ describe("schedule", () => {
       now += s.nextDelay(now) || 0.001;
     }
     const gaps = sendTimes.slice(1).map((t, i) => t - sendTimes[i]);
-    assert.ok(gaps.every((g) => Math.abs(g - 25) < 0.01), "constant gaps");
+    assert.ok(
+      gaps.every((g) => Math.abs(g - 25) < 0.01),
+      "constant gaps",
+    );
     assert.ok(Math.abs(sendTimes[399] - 399 * 25) < 0.01);
   });
   test("a late timer catches up without drifting", () => {
@@ -126,7 +129,10 @@ describe("loadgen against a local server", () => {
       // Paced, not a burst (the even spread itself is checked on the pure schedule above; real timers may run late).
       const span = arrivals[arrivals.length - 1].t - arrivals[0].t;
       assert.ok(span > 1000, `120 requests at 100 rps took ${span.toFixed(0)} ms`);
-      assert.ok(arrivals.filter((a) => a.method === "POST").every((a) => a.cart?.startsWith("lg-")), "posts carry a cart id");
+      assert.ok(
+        arrivals.filter((a) => a.method === "POST").every((a) => a.cart?.startsWith("lg-")),
+        "posts carry a cart id",
+      );
       assert.ok(arrivals.some((a) => a.url === "/checkout") && arrivals.some((a) => a.url.startsWith("/products")));
       assert.equal(lines.at(-1)?.msg, "loadgen done");
     } finally {

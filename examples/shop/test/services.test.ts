@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { prng } from "../src/loadmix.ts";
 import type { Router } from "../src/runtime/http.ts";
 import { MeshClient } from "../src/runtime/mesh-client.ts";
 import { cartRouter } from "../src/services/cart.ts";
 import { catalogRouter } from "../src/services/catalog.ts";
-import { Inventory, defaultStock, inventoryRouter } from "../src/services/inventory.ts";
+import { defaultStock, Inventory, inventoryRouter } from "../src/services/inventory.ts";
 import { DECLINED_CARD, PaymentProcessor, paymentsRouter } from "../src/services/payments.ts";
 import { recommendationsRouter } from "../src/services/recommendations.ts";
 import { reviewsRouter } from "../src/services/reviews.ts";
 import { TEST_CARD, webRouter } from "../src/services/web.ts";
-import { prng } from "../src/loadmix.ts";
 
 interface Seen {
   url: string;
@@ -39,14 +39,23 @@ function listen(server: http.Server): Promise<number> {
 function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ host: "127.0.0.1", port: webPort, method, path, headers: { accept: "application/json", ...(payload ? { "content-type": "application/json" } : {}), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode!, body: text.startsWith("{") ? JSON.parse(text) : text, headers: res.headers });
-      });
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: webPort,
+        method,
+        path,
+        headers: { accept: "application/json", ...(payload ? { "content-type": "application/json" } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode!, body: text.startsWith("{") ? JSON.parse(text) : text, headers: res.headers });
+        });
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -99,13 +108,24 @@ describe("shop services through a proxy", () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.products.length, 12);
     assert.equal(res.body.stockKnown, true);
-    assert.deepEqual(seen.map((s) => [new URL(s.url).host, s.host]), [["catalog", "catalog"], ["inventory", "inventory"]]);
+    assert.deepEqual(
+      seen.map((s) => [new URL(s.url).host, s.host]),
+      [
+        ["catalog", "catalog"],
+        ["inventory", "inventory"],
+      ],
+    );
   });
 
   test("trace headers are forwarded on every hop, other headers are not", async () => {
     seen.length = 0;
     const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    const res = await call("POST", "/cart/items", { productId: "p-100", qty: 1 }, { traceparent, tracestate: "t=1", "x-b3-traceid": "abc", b3: "abc-def-1", cookie: "secret=1", "x-cart-id": "trace-cart" });
+    const res = await call(
+      "POST",
+      "/cart/items",
+      { productId: "p-100", qty: 1 },
+      { traceparent, tracestate: "t=1", "x-b3-traceid": "abc", b3: "abc-def-1", cookie: "secret=1", "x-cart-id": "trace-cart" },
+    );
     assert.equal(res.status, 201);
     // web -> cart, cart -> catalog, catalog -> inventory, cart -> inventory
     assert.equal(seen.length, 4, seen.map((s) => s.url).join(" "));
@@ -189,10 +209,13 @@ describe("shop services through a proxy", () => {
     assert.equal((await call("GET", "/nope")).status, 404);
     assert.equal((await call("DELETE", "/products")).status, 405);
     const raw = await new Promise<number>((resolve) => {
-      const req = http.request({ host: "127.0.0.1", port: webPort, method: "POST", path: "/checkout", headers: { "content-type": "application/json" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = http.request(
+        { host: "127.0.0.1", port: webPort, method: "POST", path: "/checkout", headers: { "content-type": "application/json" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.end("{not json");
     });
     assert.equal(raw, 400);

@@ -7,14 +7,19 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { Proc, agentCli, allPids, cleanup, isAlive, readPorts, repoRoot, tempDir, track } from "./support.ts";
+import { agentCli, allPids, cleanup, isAlive, Proc, readPorts, repoRoot, tempDir, track } from "./support.ts";
 
 describe("npm start (scripts/start.mjs)", () => {
   const dataDir = tempDir("start");
   after(cleanup);
 
   async function startOnce(round: number) {
-    const p = new Proc(`start#${round}`, [path.join(repoRoot, "scripts/start.mjs"), "--no-build"], { PORT: "0", TRELLIS_DATA_DIR: dataDir, SHOP_RPS: "50", TRELLIS_JOIN_TOKEN: "" });
+    const p = new Proc(`start#${round}`, [path.join(repoRoot, "scripts/start.mjs"), "--no-build"], {
+      PORT: "0",
+      TRELLIS_DATA_DIR: dataDir,
+      SHOP_RPS: "50",
+      TRELLIS_JOIN_TOKEN: "",
+    });
     await p.waitFor((l) => l.msg === "shop ready", 120_000, "shop ready");
     const ports = readPorts(path.join(dataDir, "shop"));
     track(allPids(ports));
@@ -25,10 +30,16 @@ describe("npm start (scripts/start.mjs)", () => {
     assert.ok(fs.existsSync(agentCli), "the agent is not built");
     for (const round of [1, 2]) {
       const { p, ports } = await startOnce(round);
-      assert.ok(ports.instances.every((i) => i.ready), `round ${round}: every agent has a snapshot`);
+      assert.ok(
+        ports.instances.every((i) => i.ready),
+        `round ${round}: every agent has a snapshot`,
+      );
       const summary = await p.waitFor((l) => l.msg === "loadgen summary", 20_000, "a loadgen summary line");
       assert.ok((summary.success_pct as number) >= 95, `round ${round}: ${JSON.stringify(summary)}`);
-      assert.ok(p.output.some((l) => l.includes("Trellis console: http://127.0.0.1:")), "prints the console URL");
+      assert.ok(
+        p.output.some((l) => l.includes("Trellis console: http://127.0.0.1:")),
+        "prints the console URL",
+      );
       const pids = allPids(ports);
       // Past 3.5 s the process group is SIGKILLed and the exit code is no longer 0.
       const exit = await p.stop("SIGTERM", 3_500);

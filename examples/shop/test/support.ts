@@ -27,7 +27,11 @@ export class Proc {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: Array<{ match: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
 
-  constructor(readonly name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+  ) {
     // Its own process group, so `kill()` reaches everything it started even if it misbehaves.
     this.child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.exited = new Promise((r) => this.child.once("exit", (code, signal) => r({ code, signal })));
@@ -52,7 +56,8 @@ export class Proc {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const fail = (why: string) => reject(new Error(`${this.name}: ${why} waiting for ${what}\n--- last output ---\n${this.output.slice(-30).join("\n")}`));
+      const fail = (why: string) =>
+        reject(new Error(`${this.name}: ${why} waiting for ${what}\n--- last output ---\n${this.output.slice(-30).join("\n")}`));
       const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
       void this.exited.then((e) => {
         clearTimeout(timer);
@@ -165,7 +170,17 @@ export function request(port: number, method: string, target: string, body?: unk
 }
 
 export interface PortsFile {
-  instances: Array<{ id: string; service: string; version: string; appPort: number; inbound: number; outbound: number; admin: number; ready: boolean; pids: { app: number; agent: number } }>;
+  instances: Array<{
+    id: string;
+    service: string;
+    version: string;
+    appPort: number;
+    inbound: number;
+    outbound: number;
+    admin: number;
+    ready: boolean;
+    pids: { app: number; agent: number };
+  }>;
   loadgen: { pid: number | null } | null;
 }
 

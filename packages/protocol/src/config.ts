@@ -45,7 +45,10 @@ export type MtlsMode = z.infer<typeof mtlsModeSchema>;
  */
 export const authzRuleSchema = z.object({
   principals: z.array(z.string().min(1).max(512)).min(1).max(256),
-  methods: z.array(z.string().regex(/^[A-Z]{1,16}$/)).max(16).default([]),
+  methods: z
+    .array(z.string().regex(/^[A-Z]{1,16}$/))
+    .max(16)
+    .default([]),
   paths: z.array(z.string().startsWith("/").max(512)).max(64).default([]),
 });
 export type AuthzRule = z.infer<typeof authzRuleSchema>;
@@ -159,8 +162,14 @@ export type OutlierDetection = z.infer<typeof outlierDetectionSchema>;
 /** Fault injection for resilience testing: delay and/or abort a percentage of calls to the service. */
 export const faultInjectionSchema = z
   .object({
-    delay: z.object({ percent: z.number().min(0).max(100), ms: z.number().int().min(0).max(600_000) }).strict().optional(),
-    abort: z.object({ percent: z.number().min(0).max(100), status: z.number().int().min(400).max(599) }).strict().optional(),
+    delay: z
+      .object({ percent: z.number().min(0).max(100), ms: z.number().int().min(0).max(600_000) })
+      .strict()
+      .optional(),
+    abort: z
+      .object({ percent: z.number().min(0).max(100), status: z.number().int().min(400).max(599) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type FaultInjection = z.infer<typeof faultInjectionSchema>;
@@ -204,8 +213,7 @@ export function policyVersionIssues(
     if (r.version !== undefined && !known.has(r.version))
       issues.push({ path: ["routes", i, "version"], message: `unknown version ${r.version} of ${service}` });
     r.split?.forEach((e, j) => {
-      if (!known.has(e.version))
-        issues.push({ path: ["routes", i, "split", j, "version"], message: `unknown version ${e.version} of ${service}` });
+      if (!known.has(e.version)) issues.push({ path: ["routes", i, "split", j, "version"], message: `unknown version ${e.version} of ${service}` });
     });
   });
   return issues;

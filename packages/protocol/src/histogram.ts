@@ -7,8 +7,8 @@ import { z } from "zod";
 
 /** Upper bounds in milliseconds (inclusive). One more bucket follows for anything slower (+Inf). */
 export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([
-  0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9, 10, 12.5, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 250,
-  300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000,
+  0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9, 10, 12.5, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500,
+  2000, 3000, 5000, 10000, 30000,
 ]);
 
 /** Number of counters: one per bound plus the overflow bucket. */
@@ -40,7 +40,7 @@ export function bucketIndex(valueMs: number): number {
 
 /** Records one observation in place. The histogram must have full-length counts (as from emptyHistogram). */
 export function observe(h: Histogram, valueMs: number): void {
-  const v = valueMs > 0 ? valueMs : 0;
+  const v = Math.max(valueMs, 0);
   h.counts[bucketIndex(v)]++;
   h.sumMs += v;
 }

@@ -3,7 +3,7 @@
  * versions it names. The console calls it before storing or pushing anything; the agent applies the same schemas to
  * the snapshot. Errors name the field (`split: weights must sum to 100 (got 110)`, `routes.0.version: unknown …`).
  */
-import { type ServicePolicy, policyVersionIssues, servicePolicySchema } from "./config.ts";
+import { policyVersionIssues, type ServicePolicy, servicePolicySchema } from "./config.ts";
 import { formatIssues } from "./frames.ts";
 
 export type PolicyCheck = { ok: true; policy: ServicePolicy } | { ok: false; error: string };

@@ -47,7 +47,10 @@ export type SpanEvent = z.infer<typeof spanEventSchema>;
 export const spanSchema = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/),
   spanId: z.string().regex(/^[0-9a-f]{16}$/),
-  parentSpanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  parentSpanId: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
   kind: z.enum(["client", "server"]),
   service: z.string(),
   version: z.string(),

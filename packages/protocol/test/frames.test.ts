@@ -74,7 +74,15 @@ test("snapshot: split weights must sum to 100 and name known versions", () => {
   assert.equal(meshSnapshotSchema.safeParse(base).success, true);
   const badSum = meshSnapshotSchema.safeParse({
     ...base,
-    services: [{ ...base.services[0], split: [{ version: "v1", weight: 50 }, { version: "v2", weight: 40 }] }],
+    services: [
+      {
+        ...base.services[0],
+        split: [
+          { version: "v1", weight: 50 },
+          { version: "v2", weight: 40 },
+        ],
+      },
+    ],
   });
   assert.equal(badSum.success, false);
   assert.match(JSON.stringify(badSum.error?.issues), /sum to 100/);

@@ -1,5 +1,5 @@
 /** Admin listener: `/metrics`, `/healthz`, `/ready`, `/config`. */
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { ConfigState } from "../config/state.ts";
 import type { EdgeRegistry } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";

@@ -65,8 +65,7 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
 
   out.push("# HELP trellis_proxy_errors_total Errors produced by the agent itself, by listener and x-trellis-error value.");
   out.push("# TYPE trellis_proxy_errors_total counter");
-  for (const c of proxyErrors.counts.values())
-    out.push(`trellis_proxy_errors_total{listener="${esc(c.listener)}",error="${esc(c.kind)}"} ${c.n}`);
+  for (const c of proxyErrors.counts.values()) out.push(`trellis_proxy_errors_total{listener="${esc(c.listener)}",error="${esc(c.kind)}"} ${c.n}`);
 
   const sec = info.security;
   if (sec) {
@@ -74,7 +73,9 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
     out.push("# TYPE trellis_authz_denied_total counter");
     for (const d of sec.denials)
       out.push(`trellis_authz_denied_total{destination_service="${esc(d.destination)}",principal="${esc(d.principal)}"} ${d.count}`);
-    out.push("# HELP trellis_inbound_tls_handshake_failures_total Inbound TLS handshakes that failed (no, foreign or expired client certificate, or not TLS in STRICT).");
+    out.push(
+      "# HELP trellis_inbound_tls_handshake_failures_total Inbound TLS handshakes that failed (no, foreign or expired client certificate, or not TLS in STRICT).",
+    );
     out.push("# TYPE trellis_inbound_tls_handshake_failures_total counter");
     out.push(`trellis_inbound_tls_handshake_failures_total ${sec.handshakeFailures}`);
     out.push("# HELP trellis_certificate_expiry_timestamp_seconds When this agent's certificate expires (0 = none).");
@@ -115,5 +116,5 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
   out.push("# HELP trellis_upstream_endpoints Endpoint addresses with a connection pool.");
   out.push("# TYPE trellis_upstream_endpoints gauge");
   out.push(`trellis_upstream_endpoints ${info.endpoints}`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

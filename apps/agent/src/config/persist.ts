@@ -13,7 +13,7 @@ export async function persistSnapshot(stateDir: string, snapshot: MeshSnapshot):
   const tmp = join(stateDir, `.${SNAPSHOT_FILE}.${process.pid}.${++seq}.tmp`);
   const fh = await open(tmp, "w", 0o600);
   try {
-    await fh.writeFile(JSON.stringify(snapshot, null, 2) + "\n");
+    await fh.writeFile(`${JSON.stringify(snapshot, null, 2)}\n`);
     await fh.sync();
   } finally {
     await fh.close();

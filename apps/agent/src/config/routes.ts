@@ -11,8 +11,8 @@ import {
   type MtlsMode,
   type OutlierDetection,
   type SplitEntry,
-  UNKNOWN_VERSION,
   spiffeIdOf,
+  UNKNOWN_VERSION,
 } from "@trellis/protocol";
 import { type CompiledAuthz, compileAuthz } from "../inbound/authz.ts";
 import { RetryRuntime } from "../policy/retry-policy.ts";
@@ -148,7 +148,8 @@ export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: End
   const addresses = new Set<string>();
   let inbound = new InboundPolicy("DISABLE", null, snapshot.trustDomain);
   for (const svc of snapshot.services) {
-    if (svc.name === self.service) inbound = new InboundPolicy(svc.mtls, svc.authorization ? compileAuthz(svc.authorization) : null, snapshot.trustDomain);
+    if (svc.name === self.service)
+      inbound = new InboundPolicy(svc.mtls, svc.authorization ? compileAuthz(svc.authorization) : null, snapshot.trustDomain);
     // Callers use mTLS whenever the destination accepts it; the pool checks the peer is that service.
     const peerId = svc.mtls === "DISABLE" ? null : spiffeIdOf(snapshot.trustDomain, svc.name);
     const edgeFor = (version: string) => edges.get(self.service, self.version, svc.name, version);
@@ -167,7 +168,11 @@ export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: End
     const subsetOf = (version: string): TargetSet => {
       let set = subsets.get(version);
       if (set === undefined) {
-        set = new TargetSet(version, targets.filter((t) => t.version === version), edgeFor(version));
+        set = new TargetSet(
+          version,
+          targets.filter((t) => t.version === version),
+          edgeFor(version),
+        );
         subsets.set(version, set);
       }
       return set;

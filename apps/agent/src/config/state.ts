@@ -3,10 +3,10 @@
  * anything changes; applying compiles new routes and balancers and swaps them in one assignment, while the endpoint
  * registry keeps the connection pools of addresses that are still listed.
  */
-import { type MeshSnapshot, formatIssues, meshSnapshotSchema } from "@trellis/protocol";
+import { formatIssues, type MeshSnapshot, meshSnapshotSchema } from "@trellis/protocol";
 import type { EdgeRegistry } from "../telemetry/edges.ts";
 import type { EndpointRegistry } from "../upstream/endpoints.ts";
-import { type RouteTable, type Self, compileRoutes } from "./routes.ts";
+import { compileRoutes, type RouteTable, type Self } from "./routes.ts";
 
 export type Checked = { ok: true; snapshot: MeshSnapshot } | { ok: false; error: string };
 

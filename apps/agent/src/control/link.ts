@@ -4,11 +4,11 @@
  * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate).
  * Nothing here is on the data path: the console being down never stops traffic.
  */
-import { type AgentFrame, type CertificateFrame, type HelloFrame, type SnapshotFrame, parseConsoleFrame } from "@trellis/protocol";
+import { type AgentFrame, type CertificateFrame, type HelloFrame, parseConsoleFrame, type SnapshotFrame } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
-import { type SnapshotReply, nack } from "./snapshots.ts";
+import { nack, type SnapshotReply } from "./snapshots.ts";
 
 export interface ControlLinkOptions {
   url: string;

@@ -9,7 +9,7 @@ import type { Logger } from "../log.ts";
 export type SnapshotReply = AckFrame | NackFrame;
 
 export function nack(version: number, nonce: string, error: string): NackFrame {
-  return { type: "nack", version, nonce, error: error.length > 4096 ? error.slice(0, 4093) + "..." : error };
+  return { type: "nack", version, nonce, error: error.length > 4096 ? `${error.slice(0, 4093)}...` : error };
 }
 
 export function createSnapshotHandler(

@@ -1,13 +1,7 @@
 /** app: forwards to the local app `127.0.0.1:<app-port>` over one keep-alive undici Pool. */
 import type { TrellisError } from "@trellis/protocol";
 import type { Pool } from "undici";
-import {
-  errors,
-  isBadRequestArgument,
-  isConnectFailure,
-  isConnectRefused,
-  isUpstreamTimeout,
-} from "../errors.ts";
+import { errors, isBadRequestArgument, isConnectFailure, isConnectRefused, isUpstreamTimeout } from "../errors.ts";
 import type { Exchange, Upstream } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 

@@ -7,10 +7,10 @@
 import type { Authorization } from "@trellis/protocol";
 import type { ConfigState } from "../config/state.ts";
 import { errors } from "../errors.ts";
+import type { RateLimitedLog } from "../log.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 import type { DenialCounter } from "../telemetry/denials.ts";
-import type { RateLimitedLog } from "../log.ts";
 
 interface CompiledRule {
   anyone: boolean;

@@ -6,10 +6,10 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { RateLimitedLog } from "../log.ts";
 import { Exchange, type ProxyResponse } from "../proxy/exchange.ts";
-import { PEER_IDENTITY_HEADER, filterRequestHeaders } from "../proxy/headers.ts";
-import type { PeerSocket } from "../security/inbound-front.ts";
+import { filterRequestHeaders, PEER_IDENTITY_HEADER } from "../proxy/headers.ts";
 import type { Stack } from "../proxy/layer.ts";
-import { type HttpLimits, createProxyServer } from "../proxy/server.ts";
+import { createProxyServer, type HttpLimits } from "../proxy/server.ts";
+import type { PeerSocket } from "../security/inbound-front.ts";
 
 export function createInboundListener(stack: Stack, limits: HttpLimits, rateLog: RateLimitedLog): Server {
   return createProxyServer(

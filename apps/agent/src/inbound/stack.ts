@@ -5,17 +5,17 @@
  */
 import type { Pool } from "undici";
 import type { ConfigState } from "../config/state.ts";
+import type { RateLimitedLog } from "../log.ts";
 import { Stack } from "../proxy/layer.ts";
+import type { DenialCounter } from "../telemetry/denials.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
 import type { Tracer } from "../telemetry/tracing.ts";
 import { AppLayer } from "./app.ts";
+import { AuthzLayer } from "./authz.ts";
+import { MtlsLayer } from "./mtls.ts";
 import { InboundObserveLayer } from "./observe.ts";
 import { ReadyLayer } from "./ready.ts";
-import { MtlsLayer } from "./mtls.ts";
-import { AuthzLayer } from "./authz.ts";
-import type { DenialCounter } from "../telemetry/denials.ts";
-import type { RateLimitedLog } from "../log.ts";
 
 export function inboundStack(deps: {
   config: ConfigState;

@@ -3,9 +3,10 @@
  * EWMA latency, and ejects endpoints whose connections are refused — retrying the call on another endpoint, which
  * is safe because nothing of the request was sent. Up to MAX_ATTEMPTS endpoints are tried.
  */
-import { errors, ProxyErrorKind } from "../errors.ts";
+
 import type { TrellisError } from "@trellis/protocol";
 import type { Target } from "../config/routes.ts";
+import { errors, ProxyErrorKind } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer, Stack } from "../proxy/layer.ts";
 import { pickTarget } from "./pickers.ts";

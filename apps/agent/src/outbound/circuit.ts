@@ -9,7 +9,7 @@
  *   Connection refusals are the balancer's business (it ejects and retries at once).
  */
 import type { TrellisError } from "@trellis/protocol";
-import { ProxyErrorKind as K, errors } from "../errors.ts";
+import { errors, ProxyErrorKind as K } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 import { Outcome, outcomeOfStatus, recordOutcome } from "../upstream/outlier.ts";

@@ -3,14 +3,7 @@
  * and names what went wrong when it fails.
  */
 import type { TrellisError } from "@trellis/protocol";
-import {
-  errors,
-  isBadRequestArgument,
-  isConnectFailure,
-  isConnectRefused,
-  isProtocolError,
-  isUpstreamTimeout,
-} from "../errors.ts";
+import { errors, isBadRequestArgument, isConnectFailure, isConnectRefused, isProtocolError, isUpstreamTimeout } from "../errors.ts";
 import type { Exchange, Upstream } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 

@@ -36,7 +36,7 @@ export function decodeOutbound(ex: Exchange, sourceValue: string): void {
       authority = url.slice(start, end);
       const at = authority.lastIndexOf("@");
       if (at >= 0) authority = authority.slice(at + 1);
-      path = end === url.length ? "/" : url.charCodeAt(end) === 47 ? url.slice(end) : "/" + url.slice(end);
+      path = end === url.length ? "/" : url.charCodeAt(end) === 47 ? url.slice(end) : `/${url.slice(end)}`;
     }
   }
   ex.path = path;

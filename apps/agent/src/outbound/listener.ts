@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { RateLimitedLog } from "../log.ts";
 import { Exchange, type ProxyResponse } from "../proxy/exchange.ts";
 import type { Stack } from "../proxy/layer.ts";
-import { type HttpLimits, createProxyServer } from "../proxy/server.ts";
+import { createProxyServer, type HttpLimits } from "../proxy/server.ts";
 import { decodeOutbound } from "./decode.ts";
 
 export function createOutboundListener(stack: Stack, sourceValue: string, limits: HttpLimits, rateLog: RateLimitedLog): Server {

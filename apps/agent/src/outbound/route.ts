@@ -3,8 +3,9 @@
  * to: the first of the service's routes whose path prefix and headers match decides, else the default split (by
  * weight). Which endpoint inside the subset is the balancer's job, not this layer's.
  */
-import type { ConfigState } from "../config/state.ts";
+
 import type { Self } from "../config/routes.ts";
+import type { ConfigState } from "../config/state.ts";
 import { errors } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";

@@ -8,8 +8,9 @@
  * connect: the endpoint's pool (upstream/endpoints.ts) dials TLS and checks the peer's SPIFFE id when the
  * destination's mode is STRICT or PERMISSIVE.
  */
-import type { ConfigState } from "../config/state.ts";
+
 import type { Self } from "../config/routes.ts";
+import type { ConfigState } from "../config/state.ts";
 import { Stack } from "../proxy/layer.ts";
 import type { EdgeRegistry } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
@@ -23,7 +24,13 @@ import { RetryLayer } from "./retry.ts";
 import { RouteLayer } from "./route.ts";
 import { TimeoutLayer } from "./timeout.ts";
 
-export function outboundStack(deps: { config: ConfigState; edges: EdgeRegistry; self: Self; proxyErrors: ProxyErrorCounter; tracer?: Tracer }): Stack {
+export function outboundStack(deps: {
+  config: ConfigState;
+  edges: EdgeRegistry;
+  self: Self;
+  proxyErrors: ProxyErrorCounter;
+  tracer?: Tracer;
+}): Stack {
   return new Stack([
     new ObserveLayer(deps.proxyErrors, "outbound", deps.tracer ?? null),
     new RouteLayer(deps.config, deps.edges, deps.self),

@@ -5,8 +5,7 @@
  * is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), or any bodiless method when the policy says
  * `nonIdempotent: true`. A retry happens only before anything of the response reached the client.
  */
-import type { RetryPolicy } from "@trellis/protocol";
-import type { TrellisError } from "@trellis/protocol";
+import type { RetryPolicy, TrellisError } from "@trellis/protocol";
 import { ProxyErrorKind as K } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { RetryBudget } from "./retry-budget.ts";

@@ -9,10 +9,10 @@ import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
-import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { RetryRuntime } from "../policy/retry-policy.ts";
+import type { EdgeGroup } from "../telemetry/edges.ts";
 import { AttemptRecord } from "../telemetry/tracing.ts";
-import { type RequestHeaderInfo, filterResponseHeaders } from "./headers.ts";
+import { filterResponseHeaders, type RequestHeaderInfo } from "./headers.ts";
 import type { Stack } from "./layer.ts";
 
 /** Turns an undici/socket error into the proxy error for the layer that owns the connection. */
@@ -25,7 +25,7 @@ export class ProxyResponse<Req extends IncomingMessage = IncomingMessage> extend
   ex: Exchange | null = null;
 }
 
-const enum Phase {
+enum Phase {
   Routing = 0,
   Dispatched = 1,
   Streaming = 2,
@@ -203,7 +203,14 @@ export class Exchange implements RequestHeaderInfo {
 
   private closeAttempt(now: number): void {
     const t = this.attemptTarget;
-    const rec = new AttemptRecord(this.dispatchAt, now, t !== null ? t.ep.address : "app", t !== null ? t.version : "", this.status, this.attemptError);
+    const rec = new AttemptRecord(
+      this.dispatchAt,
+      now,
+      t !== null ? t.ep.address : "app",
+      t !== null ? t.version : "",
+      this.status,
+      this.attemptError,
+    );
     if (this.attemptLog === null) this.attemptLog = [rec];
     else if (this.attemptLog.length < 30) this.attemptLog.push(rec);
   }
@@ -268,7 +275,7 @@ export class Exchange implements RequestHeaderInfo {
       this.tryTimer = null;
     }
     const rp = this.retryPolicy;
-    if (rp !== null && rp.retryOnStatus(this, statusCode)) {
+    if (rp?.retryOnStatus(this, statusCode)) {
       // Drain this answer (keeps the connection reusable) and try again when it ends.
       this.resumeFn = resume;
       this.phase = Phase.Discarding;

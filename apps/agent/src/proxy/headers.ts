@@ -7,7 +7,7 @@ export const TRELLIS_SOURCE_HEADER = "x-trellis-source";
 /** Set by the inbound side for the app: the caller's SPIFFE id from its certificate. Never taken from a client. */
 export const PEER_IDENTITY_HEADER = "x-trellis-peer-identity";
 
-const enum H {
+enum H {
   Keep = 0,
   Drop = 1,
   Host = 2,

@@ -56,7 +56,7 @@ export class Stack {
     const layers = this.layers;
     for (let i = ex.at; i >= 0; i--) {
       const l = layers[i];
-      if (l.onFailure !== undefined && l.onFailure(ex, err)) return;
+      if (l.onFailure?.(ex, err)) return;
     }
     ex.respondError(err);
     this.complete(ex);

@@ -3,7 +3,7 @@
  * headersTimeout, requestTimeout) and answered here with 400 / 431 / 408 plus `x-trellis-error`, logged with a rate
  * limit; it never reaches the stacks and never crashes the agent.
  */
-import { STATUS_CODES, type IncomingMessage, type Server, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { PROXY_ERROR_HEADER } from "@trellis/protocol";
 import { httpConnectUnsupported, httpServerBadRequest, httpServerErrors } from "../errors.ts";

@@ -9,7 +9,7 @@
  * - Key, certificate and CA are kept in `<state-dir>/identity/` (key mode 0600) so an agent restarted while the
  *   console is down still speaks mTLS with its unexpired certificate.
  */
-import { X509Certificate, createPublicKey } from "node:crypto";
+import { createPublicKey, X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
@@ -29,6 +29,7 @@ export interface IssuedIdentity {
 }
 
 export { spiffeIdOfCert } from "./spiffe.ts";
+
 import { spiffeIdOfCert } from "./spiffe.ts";
 
 export class Identity {
@@ -67,7 +68,8 @@ export class Identity {
       if (!files.every((f) => existsSync(f))) return;
       const [keyPem, chainPem, caPem] = files.map((f) => readFileSync(f, "utf8"));
       const installed = this.install(keyPem, chainPem, caPem);
-      if (installed) this.log.info("loaded persisted certificate", { spiffeId: installed.spiffeId, notAfter: new Date(installed.notAfter).toISOString() });
+      if (installed)
+        this.log.info("loaded persisted certificate", { spiffeId: installed.spiffeId, notAfter: new Date(installed.notAfter).toISOString() });
     } catch (err) {
       this.log.warn("ignoring unreadable persisted certificate", { error: (err as Error).message });
     }
@@ -125,9 +127,9 @@ export class Identity {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const write = (name: string, data: string, mode: number) => {
         const file = join(this.dir, name);
-        writeFileSync(file + ".tmp", data, { mode });
-        chmodSync(file + ".tmp", mode);
-        renameSync(file + ".tmp", file);
+        writeFileSync(`${file}.tmp`, data, { mode });
+        chmodSync(`${file}.tmp`, mode);
+        renameSync(`${file}.tmp`, file);
       };
       write("key.pem", keyPem, 0o600);
       write("chain.pem", frame.chain, 0o644);
@@ -171,10 +173,13 @@ export class Identity {
   private scheduleRenewal(c: IssuedIdentity): void {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     const delay = Math.max(0, this.renewAt(c) - Date.now());
-    this.renewTimer = setTimeout(() => {
-      this.renewTimer = null;
-      void this.requestCertificate("renewal");
-    }, Math.min(delay, 2 ** 31 - 1));
+    this.renewTimer = setTimeout(
+      () => {
+        this.renewTimer = null;
+        void this.requestCertificate("renewal");
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     this.renewTimer.unref();
   }
 

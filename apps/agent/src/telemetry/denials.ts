@@ -5,7 +5,7 @@ export class DenialCounter {
   private distinct = 0;
 
   count(destination: string, principal: string): void {
-    const key = destination + "\u0000" + principal;
+    const key = `${destination}\u0000${principal}`;
     let w = this.window.get(key);
     if (w === undefined) this.window.set(key, (w = { destination, principal, count: 0 }));
     w.count++;

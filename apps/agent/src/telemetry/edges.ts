@@ -6,15 +6,7 @@
  * Two views are kept: the telemetry window (per status class, reset every interval, sent to the console) and the
  * cumulative counters since start (per status code, for Prometheus).
  */
-import {
-  type EdgeStats,
-  type Histogram,
-  type StatusClass,
-  UNKNOWN_VERSION,
-  compactHistogram,
-  emptyHistogram,
-  observe,
-} from "@trellis/protocol";
+import { compactHistogram, type EdgeStats, emptyHistogram, type Histogram, observe, type StatusClass, UNKNOWN_VERSION } from "@trellis/protocol";
 
 const CLASSES: readonly StatusClass[] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
@@ -99,12 +91,10 @@ export class EdgeRegistry {
   private readonly groups = new Map<string, EdgeGroup>();
   private unknownCount = 0;
 
-  constructor(
-    private readonly maxUnknown = 64,
-  ) {}
+  constructor(private readonly maxUnknown = 64) {}
 
   get(source: string, sourceVersion: string, destination: string, destinationVersion: string): EdgeGroup {
-    const key = source + "\u0000" + sourceVersion + "\u0000" + destination + "\u0000" + destinationVersion;
+    const key = `${source}\u0000${sourceVersion}\u0000${destination}\u0000${destinationVersion}`;
     let g = this.groups.get(key);
     if (g === undefined) {
       g = new EdgeGroup(source, sourceVersion, destination, destinationVersion);
@@ -115,7 +105,7 @@ export class EdgeRegistry {
 
   /** A group for a destination name that is not (or not yet) in the snapshot. Past the cap, all share "unknown". */
   getUnknown(source: string, sourceVersion: string, destination: string): EdgeGroup {
-    const key = source + "\u0000" + sourceVersion + "\u0000" + destination + "\u0000" + UNKNOWN_VERSION;
+    const key = `${source}\u0000${sourceVersion}\u0000${destination}\u0000${UNKNOWN_VERSION}`;
     const g = this.groups.get(key);
     if (g !== undefined) return g;
     if (this.unknownCount >= this.maxUnknown || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(destination))

@@ -115,7 +115,7 @@ export class Tracer {
       ex.sampled = this.sampleRate > 0 && Math.random() < this.sampleRate;
     }
     ex.spanId = this.ids.hex(8);
-    const tp = "00-" + ex.traceId + "-" + ex.spanId + (ex.sampled ? "-01" : "-00");
+    const tp = `00-${ex.traceId}-${ex.spanId}${ex.sampled ? "-01" : "-00"}`;
     if (idx >= 0) h[idx] = tp;
     else h.push(TRACEPARENT, tp);
   }
@@ -182,7 +182,7 @@ export class Tracer {
       service: this.service,
       version: this.version,
       peerService: peer,
-      name: `${method} ${kind === "client" ? (ex.service || "?") : ""}${target}`.slice(0, 256),
+      name: `${method} ${kind === "client" ? ex.service || "?" : ""}${target}`.slice(0, 256),
       startTimeUnixMs: Math.round(startUnix * 1000) / 1000,
       durationMs: Math.round(durationMs * 1000) / 1000,
       status: ex.status,

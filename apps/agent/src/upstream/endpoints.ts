@@ -150,7 +150,7 @@ export class EndpointRegistry {
 
   /** Registry key: a plaintext and an mTLS pool to the same address are separate (a mode change swaps them). */
   static key(address: string, peerId: string | null): string {
-    return peerId === null ? address : address + " " + peerId;
+    return peerId === null ? address : `${address} ${peerId}`;
   }
 
   /**
@@ -175,9 +175,8 @@ export class EndpointRegistry {
   }
 
   private poolFor(address: string, peerId: string | null, connections: number | null): Pool {
-    const connect =
-      peerId !== null && this.tlsSource !== null ? mtlsConnector(this.tlsSource, peerId, this.poolOptions.connectTimeoutMs) : undefined;
-    return createPool("http://" + address, this.poolOptions, connections, connect);
+    const connect = peerId !== null && this.tlsSource !== null ? mtlsConnector(this.tlsSource, peerId, this.poolOptions.connectTimeoutMs) : undefined;
+    return createPool(`http://${address}`, this.poolOptions, connections, connect);
   }
 
   /** Closes the pools whose keys are not in `keep` (after their in-flight requests finish). */

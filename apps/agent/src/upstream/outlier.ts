@@ -12,7 +12,7 @@ import type { OutlierDetection } from "@trellis/protocol";
 import type { Target } from "../config/routes.ts";
 import type { EndpointState } from "./endpoints.ts";
 
-export const enum Outcome {
+export enum Outcome {
   Success = 0,
   /** An upstream 5xx other than 502/503/504. */
   Error5xx = 1,

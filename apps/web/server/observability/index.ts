@@ -14,7 +14,12 @@ export interface Observability {
   close(): Promise<void>;
 }
 
-export async function startObservability(repos: Repositories, store: TelemetryStore, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Observability> {
+export async function startObservability(
+  repos: Repositories,
+  store: TelemetryStore,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Observability> {
   const spans = new SpanIngestor(repos.spans, spanIngestOptionsFromEnv(env), log.child({ component: "spans" }));
   const otlpOpts = otlpOptionsFromEnv(env);
   const otlp = otlpOpts ? new OtlpExporter(otlpOpts, log.child({ component: "otlp" })) : null;

@@ -4,7 +4,7 @@
  */
 import { BUCKET_COUNT } from "@trellis/protocol";
 import { aggregatePairs, SETTLE_SECONDS } from "../../src/lib/edge-stats.ts";
-import { type MetricPoint, type SeriesBin, binSecondsFor, buildSeries, liveBoundarySec } from "../../src/lib/metric-series.ts";
+import { binSecondsFor, buildSeries, liveBoundarySec, type MetricPoint, type SeriesBin } from "../../src/lib/metric-series.ts";
 import type { Logger } from "../log.ts";
 import type { RollupRepository, RollupRow } from "../repositories/rollups.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";
@@ -124,7 +124,13 @@ function matches(scope: SeriesScope, e: { source: string; destination: string })
 }
 
 /** Chart series for a scope over the last `rangeSeconds`: rollups for older minutes, live 1-s memory for the rest. */
-export async function seriesFor(store: TelemetryStore, repo: RollupRepository, scope: SeriesScope, rangeSeconds: number, nowMs = Date.now()): Promise<SeriesResult> {
+export async function seriesFor(
+  store: TelemetryStore,
+  repo: RollupRepository,
+  scope: SeriesScope,
+  rangeSeconds: number,
+  nowMs = Date.now(),
+): Promise<SeriesResult> {
   const nowSec = Math.floor(nowMs / 1000);
   const toSec = nowSec - SETTLE_SECONDS;
   const fromSec = toSec - rangeSeconds + 1;
@@ -149,5 +155,12 @@ export async function seriesFor(store: TelemetryStore, repo: RollupRepository, s
       points.push({ sec: b.sec, requests: e.requests, errors: e.errors, counts: e.latency.counts, sumMs: e.latency.sumMs });
     }
   }
-  return { rangeSeconds, binSeconds, fromMs: fromSec * 1000, toMs: toSec * 1000, liveFromMs: boundary * 1000, bins: buildSeries(points, fromSec, toSec, binSeconds) };
+  return {
+    rangeSeconds,
+    binSeconds,
+    fromMs: fromSec * 1000,
+    toMs: toSec * 1000,
+    liveFromMs: boundary * 1000,
+    bins: buildSeries(points, fromSec, toSec, binSeconds),
+  };
 }

@@ -124,6 +124,13 @@ export class SpanIngestor {
   }
 
   stats() {
-    return { received: this.received, written: this.written, dropped: this.dropped, queued: this.queue.length, pruned: this.pruned, prunes: this.prunes };
+    return {
+      received: this.received,
+      written: this.written,
+      dropped: this.dropped,
+      queued: this.queue.length,
+      pruned: this.pruned,
+      prunes: this.prunes,
+    };
   }
 }

@@ -2,9 +2,9 @@ import type { Db } from "../db.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
 import { PolicyRepository } from "./policies.ts";
-import { ServiceRepository } from "./services.ts";
 import { RollupRepository } from "./rollups.ts";
 import { JoinTokenRepository, SecurityPolicyRepository, UserRepository } from "./security.ts";
+import { ServiceRepository } from "./services.ts";
 import { SpanRepository } from "./spans.ts";
 import { TelemetryPolicyRepository } from "./telemetry-policy.ts";
 
@@ -38,7 +38,7 @@ export function createRepositories(db: Db): Repositories {
   };
 }
 
-export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
-export type { AuthzRuleRow, JoinTokenRow, Role, SessionUser } from "./security.ts";
 export type { RevisionRow } from "./policies.ts";
+export type { AuthzRuleRow, JoinTokenRow, Role, SessionUser } from "./security.ts";
+export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";

@@ -1,7 +1,7 @@
 /** Agents / instances: registration from `hello`, liveness, and per-agent config sync state. */
 import type { HelloFrame } from "@trellis/protocol";
 import type { Db } from "../db.ts";
-import { type InstanceRow, type ServiceRepository, instanceNames, toInstanceRow } from "./services.ts";
+import { type InstanceRow, instanceNames, type ServiceRepository, toInstanceRow } from "./services.ts";
 
 export type SyncState = "SYNCED" | "STALE" | "NACKED" | "UNKNOWN";
 

@@ -1,7 +1,7 @@
 /** Security storage: mTLS modes and authorization rules per service, users and sessions, join tokens. */
 import type { AuthzRule, MtlsMode } from "@trellis/protocol";
 import type { Db } from "../db.ts";
-import { type CommitInput, type RevisionRow, type SecurityDoc, revisionData, toRevision } from "./policies.ts";
+import { type CommitInput, type RevisionRow, revisionData, type SecurityDoc, toRevision } from "./policies.ts";
 
 export type Role = "viewer" | "operator" | "admin";
 export const ROLES: readonly Role[] = ["viewer", "operator", "admin"];
@@ -129,7 +129,15 @@ export class SecurityPolicyRepository {
     const rules = await this.db.authorizationPolicy.findMany({ where: { id }, include: { service: { select: { name: true } } } });
     const r = rules[0];
     return r
-      ? { id: r.id, service: r.service.name, principals: parseList(r.principals), methods: parseList(r.methods), paths: parseList(r.paths), createdAt: r.createdAt.toISOString(), createdBy: r.createdBy }
+      ? {
+          id: r.id,
+          service: r.service.name,
+          principals: parseList(r.principals),
+          methods: parseList(r.methods),
+          paths: parseList(r.paths),
+          createdAt: r.createdAt.toISOString(),
+          createdBy: r.createdBy,
+        }
       : null;
   }
 
@@ -167,7 +175,11 @@ export class SecurityPolicyRepository {
     if (restore.mtls !== undefined) {
       const mode = restore.mtls;
       ops.push(
-        this.db.mtlsPolicy.upsert({ where: { serviceId }, create: { serviceId, mode, updatedBy: rev.actor }, update: { mode, updatedBy: rev.actor } }),
+        this.db.mtlsPolicy.upsert({
+          where: { serviceId },
+          create: { serviceId, mode, updatedBy: rev.actor },
+          update: { mode, updatedBy: rev.actor },
+        }),
       );
     }
     if (restore.authorization !== undefined) {

@@ -1,6 +1,7 @@
 /** Services and their versions (subsets). */
-import type { Db } from "../db.ts";
+
 import type { ServiceInfo } from "../../src/lib/graph-model.ts";
+import type { Db } from "../db.ts";
 
 export interface ServiceListItem {
   name: string;

@@ -25,7 +25,16 @@ export interface TraceSearch {
 export interface TraceSummary {
   traceId: string;
   /** The matching span that put the trace on this page. */
-  matched: { spanId: string; service: string; peerService: string | null; kind: string; name: string; status: number; error: string | null; durationMs: number };
+  matched: {
+    spanId: string;
+    service: string;
+    peerService: string | null;
+    kind: string;
+    name: string;
+    status: number;
+    error: string | null;
+    durationMs: number;
+  };
   startUnixMs: number;
   /** Whole trace (as stored): first start to last end. */
   durationMs: number;
@@ -123,7 +132,12 @@ export class SpanRepository {
     if (total > maxCount) {
       // The newest `maxCount` stay: everything at or below the id of the first one beyond them goes (ids grow with
       // arrival; among equal arrival the newest start stays).
-      const edge = await this.db.span.findMany({ orderBy: [{ startTime: "desc" }, { id: "desc" }], skip: maxCount, take: 1, select: { startTime: true, id: true } });
+      const edge = await this.db.span.findMany({
+        orderBy: [{ startTime: "desc" }, { id: "desc" }],
+        skip: maxCount,
+        take: 1,
+        select: { startTime: true, id: true },
+      });
       if (edge.length > 0) {
         const e = edge[0];
         removed += (
@@ -173,7 +187,8 @@ export class SpanRepository {
     }
     if (Object.keys(dur).length) where.durationMs = dur;
     const finalWhere = cursorClause ? { AND: [where, cursorClause] } : where;
-    const orderBy = sort === "recent" ? [{ startUnixMs: "desc" as const }, { id: "desc" as const }] : [{ durationMs: "desc" as const }, { id: "desc" as const }];
+    const orderBy =
+      sort === "recent" ? [{ startUnixMs: "desc" as const }, { id: "desc" as const }] : [{ durationMs: "desc" as const }, { id: "desc" as const }];
     const seen = new Map<string, SpanRow>();
     let lastRow: SpanRow | null = null;
     let exhausted = false;
@@ -219,7 +234,16 @@ export class SpanRepository {
       const root = [...spans].sort((a, b) => a.startUnixMs - b.startUnixMs).find((s) => !s.parentSpanId || !spanIds.has(s.parentSpanId)) ?? m;
       return {
         traceId: id,
-        matched: { spanId: m.spanId, service: m.service, peerService: m.peerService, kind: m.kind, name: m.name, status: m.status, error: m.error, durationMs: m.durationMs },
+        matched: {
+          spanId: m.spanId,
+          service: m.service,
+          peerService: m.peerService,
+          kind: m.kind,
+          name: m.name,
+          status: m.status,
+          error: m.error,
+          durationMs: m.durationMs,
+        },
         startUnixMs: start,
         durationMs: Math.round((end - start) * 1000) / 1000,
         spanCount: spans.length,

@@ -27,7 +27,11 @@ export class TelemetryPolicyRepository {
   }
 
   async set(p: TelemetryPolicy): Promise<TelemetryPolicy> {
-    const data = { sampleRate: p.sampleRate, slowThresholdMs: p.slowThresholdMs, slowThresholdMsByService: JSON.stringify(p.slowThresholdMsByService) };
+    const data = {
+      sampleRate: p.sampleRate,
+      slowThresholdMs: p.slowThresholdMs,
+      slowThresholdMsByService: JSON.stringify(p.slowThresholdMsByService),
+    };
     await this.db.telemetryPolicy.upsert({ where: { id: ID }, create: { id: ID, ...data }, update: data });
     return this.get();
   }

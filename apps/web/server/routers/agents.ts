@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { viewerProcedure, router } from "../trpc.ts";
+import { router, viewerProcedure } from "../trpc.ts";
 
 export const agentsListInput = z.object({ connectedOnly: z.boolean().default(false) }).optional();
 

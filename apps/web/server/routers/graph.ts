@@ -1,10 +1,8 @@
 import { z } from "zod";
 import { DEFAULT_WINDOW_SECONDS } from "../live-view.ts";
-import { viewerProcedure, router } from "../trpc.ts";
+import { router, viewerProcedure } from "../trpc.ts";
 
-export const graphLiveInput = z
-  .object({ windowSeconds: z.number().int().min(1).max(900).default(DEFAULT_WINDOW_SECONDS) })
-  .optional();
+export const graphLiveInput = z.object({ windowSeconds: z.number().int().min(1).max(900).default(DEFAULT_WINDOW_SECONDS) }).optional();
 
 export const graphRouter = router({
   /** The live service graph: same shape as the `/ws/live` frame (LiveGraph). */

@@ -3,9 +3,9 @@ import { authzRuleSchema, mtlsModeSchema, serviceNameSchema, spiffeIdOf } from "
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { hashToken, newJoinToken, tokenPrefix } from "../join-token.ts";
+import { log } from "../log.ts";
 import { ROLES } from "../repositories/security.ts";
 import { hashPassword, validPassword } from "../security/auth.ts";
-import { log } from "../log.ts";
 import { actorOf, adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
 const roleSchema = z.enum(ROLES as [string, ...string[]]);
@@ -37,15 +37,13 @@ export const securityRouter = router({
   }),
 
   /** Adds an allow rule (a config revision of kind `authz`). A bare service name is shorthand for its SPIFFE id. */
-  addRule: operatorProcedure
-    .input(z.object({ name: serviceNameSchema, rule: authzRuleSchema }))
-    .mutation(async ({ ctx, input }) => {
-      const actor = actorOf(ctx);
-      const principals = input.rule.principals.map((p) => (p === "*" || p.startsWith("spiffe://") ? p : spiffeIdOf(ctx.trustDomain, p)));
-      const { id, revision, configVersion } = await ctx.traffic.addAuthzRule(input.name, { ...input.rule, principals }, actor);
-      log.info("authorization rule added", { service: input.name, principals, actor, revision: revision.id });
-      return { id, revision, configVersion };
-    }),
+  addRule: operatorProcedure.input(z.object({ name: serviceNameSchema, rule: authzRuleSchema })).mutation(async ({ ctx, input }) => {
+    const actor = actorOf(ctx);
+    const principals = input.rule.principals.map((p) => (p === "*" || p.startsWith("spiffe://") ? p : spiffeIdOf(ctx.trustDomain, p)));
+    const { id, revision, configVersion } = await ctx.traffic.addAuthzRule(input.name, { ...input.rule, principals }, actor);
+    log.info("authorization rule added", { service: input.name, principals, actor, revision: revision.id });
+    return { id, revision, configVersion };
+  }),
 
   /** Removes an allow rule (a config revision of kind `authz`). */
   removeRule: operatorProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {

@@ -2,7 +2,7 @@ import { serviceNameSchema } from "@trellis/protocol";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { DEFAULT_WINDOW_SECONDS } from "../live-view.ts";
-import { viewerProcedure, router } from "../trpc.ts";
+import { router, viewerProcedure } from "../trpc.ts";
 
 export const servicesGetInput = z.object({
   name: serviceNameSchema,

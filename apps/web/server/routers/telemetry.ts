@@ -32,7 +32,14 @@ export const telemetryRouter = router({
   }),
 
   /** rps, p50/p95/p99 and error % over a range (5 min – 24 h) for a service's inbound traffic or one edge. */
-  series: viewerProcedure.input(metricsSeriesInput).query(({ ctx, input }) =>
-    seriesFor(ctx.obs.store, ctx.repos.rollups, { service: input.service, source: input.source, destination: input.destination }, input.rangeSeconds),
-  ),
+  series: viewerProcedure
+    .input(metricsSeriesInput)
+    .query(({ ctx, input }) =>
+      seriesFor(
+        ctx.obs.store,
+        ctx.repos.rollups,
+        { service: input.service, source: input.source, destination: input.destination },
+        input.rangeSeconds,
+      ),
+    ),
 });

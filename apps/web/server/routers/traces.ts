@@ -11,7 +11,12 @@ export const tracesSearchInput = z.object({
   errorsOnly: z.boolean().default(false),
   minDurationMs: z.number().min(0).max(3_600_000).optional(),
   /** Look back this many seconds (default 1 h). */
-  sinceSeconds: z.number().int().min(10).max(30 * 86_400).default(3600),
+  sinceSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 86_400)
+    .default(3600),
   sort: z.enum(["recent", "slowest"]).default("recent"),
   limit: z.number().int().min(1).max(100).default(25),
   cursor: z.string().max(64).optional(),
@@ -42,5 +47,7 @@ export const tracesRouter = router({
   }),
 
   /** Services that have stored spans recently (for the filter). */
-  stats: viewerProcedure.input(z.object({}).optional()).query(async ({ ctx }) => ({ ...ctx.obs.spans.stats(), stored: await ctx.repos.spans.count() })),
+  stats: viewerProcedure
+    .input(z.object({}).optional())
+    .query(async ({ ctx }) => ({ ...ctx.obs.spans.stats(), stored: await ctx.repos.spans.count() })),
 });

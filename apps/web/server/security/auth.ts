@@ -188,9 +188,7 @@ export class Auth {
     const next = safeNext(fields.next);
     const result = username && password ? await this.signIn(username, password) : null;
     if (!result) {
-      return isForm
-        ? redirect(`/signin?error=1&next=${encodeURIComponent(next)}`)
-        : json(401, { error: "invalid username or password" });
+      return isForm ? redirect(`/signin?error=1&next=${encodeURIComponent(next)}`) : json(401, { error: "invalid username or password" });
     }
     const cookie = { "set-cookie": this.sessionCookie(req, result.token) };
     return isForm ? redirect(next, cookie) : json(200, { user: result.user }, cookie);

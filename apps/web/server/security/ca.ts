@@ -69,7 +69,7 @@ export class CertificateAuthority {
       const keyPem = derToPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
       writeFileSync(keyFile, keyPem, { mode: 0o600 });
       chmodSync(keyFile, 0o600);
-      writeFileSync(certFile, cert.toString("pem") + "\n", { mode: 0o644 });
+      writeFileSync(certFile, `${cert.toString("pem")}\n`, { mode: 0o644 });
       created = true;
     }
     chmodSync(keyFile, 0o600);
@@ -77,7 +77,7 @@ export class CertificateAuthority {
     const certPem = readFileSync(certFile, "utf8");
     const key = await webcrypto.subtle.importKey("pkcs8", pemToDer(keyPem), ALG, false, ["sign"]);
     const cert = new x509.X509Certificate(certPem);
-    return { ca: new CertificateAuthority(key as unknown as CryptoKey, cert, certPem.trim() + "\n", trustDomain, ttlSeconds), created };
+    return { ca: new CertificateAuthority(key as unknown as CryptoKey, cert, `${certPem.trim()}\n`, trustDomain, ttlSeconds), created };
   }
 
   /** Signs a workload certificate for `service` from a PEM CSR (whose signature must verify). */
@@ -107,7 +107,7 @@ export class CertificateAuthority {
       ],
     });
     return {
-      chain: cert.toString("pem") + "\n",
+      chain: `${cert.toString("pem")}\n`,
       caBundle: this.certPem,
       spiffeId,
       notBefore,

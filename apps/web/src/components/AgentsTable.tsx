@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "../lib/trpc.ts";
-import { ConnBadge, SyncBadge, ago } from "./ui.tsx";
+import { ago, ConnBadge, SyncBadge } from "./ui.tsx";
 
 export function AgentsTable() {
   const trpc = useTRPC();

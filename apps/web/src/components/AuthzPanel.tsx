@@ -66,7 +66,12 @@ export function AuthzPanel({ name }: { name: string }) {
           );
         }}
       >
-        <input placeholder="callers: service names or spiffe:// ids, * = anyone" value={principals} onChange={(e) => setPrincipals(e.target.value)} data-testid="authz-principals" />
+        <input
+          placeholder="callers: service names or spiffe:// ids, * = anyone"
+          value={principals}
+          onChange={(e) => setPrincipals(e.target.value)}
+          data-testid="authz-principals"
+        />
         <input placeholder="methods (optional)" value={methods} onChange={(e) => setMethods(e.target.value)} />
         <input placeholder="path prefixes (optional)" value={paths} onChange={(e) => setPaths(e.target.value)} />
         <button type="submit" disabled={add.isPending} data-testid="authz-add">

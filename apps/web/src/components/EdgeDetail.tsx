@@ -9,7 +9,8 @@ export function EdgeDetail({ source, destination }: { source: string; destinatio
     <div data-testid="edge-detail" data-source={source} data-destination={destination}>
       <div className="page-head">
         <h1>
-          <Link href={`/services/${encodeURIComponent(source)}`}>{source}</Link> → <Link href={`/services/${encodeURIComponent(destination)}`}>{destination}</Link>
+          <Link href={`/services/${encodeURIComponent(source)}`}>{source}</Link> →{" "}
+          <Link href={`/services/${encodeURIComponent(destination)}`}>{destination}</Link>
         </h1>
       </div>
       <section className="card trace-links">

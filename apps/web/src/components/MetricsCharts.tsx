@@ -3,10 +3,16 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { RANGES, formatTick } from "../lib/metric-series.ts";
+import { formatTick, RANGES } from "../lib/metric-series.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
-export function MetricsCharts({ scope, testId = "metrics-charts" }: { scope: { service: string } | { source: string; destination: string }; testId?: string }) {
+export function MetricsCharts({
+  scope,
+  testId = "metrics-charts",
+}: {
+  scope: { service: string } | { source: string; destination: string };
+  testId?: string;
+}) {
   const trpc = useTRPC();
   const [range, setRange] = useState(900);
   const q = useQuery(trpc.telemetry.series.queryOptions({ ...scope, rangeSeconds: range }, { refetchInterval: range <= 900 ? 5_000 : 30_000 }));

@@ -7,9 +7,9 @@ import { healthOf } from "../lib/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { AuthzPanel } from "./AuthzPanel.tsx";
 import { MtlsPanel } from "./MtlsPanel.tsx";
-import { TrafficPanel } from "./TrafficPanel.tsx";
 import { ServiceObservability } from "./ServiceObservability.tsx";
-import { ConnBadge, HealthBadge, Stat, SyncBadge, ago } from "./ui.tsx";
+import { TrafficPanel } from "./TrafficPanel.tsx";
+import { ago, ConnBadge, HealthBadge, Stat, SyncBadge } from "./ui.tsx";
 
 interface EdgeRow {
   source: string;
@@ -47,11 +47,7 @@ function EdgesTable({ rows, direction, testId }: { rows: EdgeRow[]; direction: "
           return (
             <tr key={`${e.source}@${e.sourceVersion}->${e.destination}@${e.destinationVersion}`} data-rps={e.rps}>
               <td>
-                {peer === "ingress" ? (
-                  <span className="strong">ingress</span>
-                ) : (
-                  <Link href={`/services/${encodeURIComponent(peer)}`}>{peer}</Link>
-                )}{" "}
+                {peer === "ingress" ? <span className="strong">ingress</span> : <Link href={`/services/${encodeURIComponent(peer)}`}>{peer}</Link>}{" "}
                 {peer !== "ingress" && <span className="chip">{peerVersion}</span>}
               </td>
               <td>

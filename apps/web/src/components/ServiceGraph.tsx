@@ -15,7 +15,7 @@ import { diffGraph } from "../lib/graph-diff.ts";
 import { layeredLayout } from "../lib/graph-layout.ts";
 import { HEALTH_COLORS } from "../lib/health.ts";
 import type { LiveGraph } from "../lib/live-types.ts";
-import { EdgePanel, type TappedEdge, edgeFromId } from "./EdgePanel.tsx";
+import { EdgePanel, edgeFromId, type TappedEdge } from "./EdgePanel.tsx";
 
 export interface TrellisGraphProbe {
   frames: number;
@@ -195,7 +195,9 @@ export function ServiceGraph() {
         probe.frames = frames;
         probe.layouts = layouts;
         probe.lastFrameTs = graph.ts;
-        const entry = { ms: performance.now() - t0, layout: diff.topologyChanged, updates: diff.update.length } as NonNullable<TrellisGraphProbe["applies"]>[number];
+        const entry = { ms: performance.now() - t0, layout: diff.topologyChanged, updates: diff.update.length } as NonNullable<
+          TrellisGraphProbe["applies"]
+        >[number];
         (probe.applies ??= []).push(entry);
         if (probe.applies.length > 100) probe.applies.shift();
         requestAnimationFrame(() => {

@@ -10,7 +10,12 @@ export function ServicesList() {
   const q = useQuery(trpc.services.list.queryOptions(undefined, { refetchInterval: 2_000 }));
   if (q.isPending) return <p className="muted">Loading…</p>;
   if (q.error) return <p className="error">Could not load services: {q.error.message}</p>;
-  if (q.data.length === 0) return <p className="muted" data-testid="services-empty">No services registered yet.</p>;
+  if (q.data.length === 0)
+    return (
+      <p className="muted" data-testid="services-empty">
+        No services registered yet.
+      </p>
+    );
   return (
     <table className="table" data-testid="services-table">
       <thead>

@@ -31,7 +31,12 @@ export function SettingsPanel() {
   const revoke = useMutation(trpc.security.revokeToken.mutationOptions({ onSettled: refresh }));
   const [u, setU] = useState({ username: "", password: "", role: "viewer" });
   const [tokenName, setTokenName] = useState("");
-  if (users.error) return <p className="error" data-testid="settings-error">{users.error.message}</p>;
+  if (users.error)
+    return (
+      <p className="error" data-testid="settings-error">
+        {users.error.message}
+      </p>
+    );
   return (
     <div data-testid="settings">
       <h1>Settings</h1>
@@ -71,7 +76,12 @@ export function SettingsPanel() {
           }}
         >
           <input placeholder="username" value={u.username} onChange={(e) => setU({ ...u, username: e.target.value })} />
-          <input placeholder="password (8+ characters)" type="password" value={u.password} onChange={(e) => setU({ ...u, password: e.target.value })} />
+          <input
+            placeholder="password (8+ characters)"
+            type="password"
+            value={u.password}
+            onChange={(e) => setU({ ...u, password: e.target.value })}
+          />
           <RoleSelect value={u.role} onChange={(role) => setU({ ...u, role })} />
           <button type="submit">Add user</button>
         </form>

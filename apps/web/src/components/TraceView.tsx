@@ -87,7 +87,10 @@ export function TraceView({ traceId }: { traceId: string }) {
       {sel && (
         <section className="card" data-testid="span-details">
           <h2>
-            {sel.label} <span className="muted small">{sel.span.kind} span {sel.span.spanId}</span>
+            {sel.label}{" "}
+            <span className="muted small">
+              {sel.span.kind} span {sel.span.spanId}
+            </span>
           </h2>
           <table className="table compact">
             <tbody>
@@ -98,7 +101,8 @@ export function TraceView({ traceId }: { traceId: string }) {
               <tr>
                 <th>Service</th>
                 <td>
-                  <Link href={`/services/${encodeURIComponent(sel.span.service)}`}>{sel.span.service}</Link> <span className="chip">{sel.span.version}</span>
+                  <Link href={`/services/${encodeURIComponent(sel.span.service)}`}>{sel.span.service}</Link>{" "}
+                  <span className="chip">{sel.span.version}</span>
                 </td>
               </tr>
               <tr>
@@ -118,7 +122,10 @@ export function TraceView({ traceId }: { traceId: string }) {
               </tr>
               <tr>
                 <th>Parent</th>
-                <td className="mono">{sel.span.parentSpanId ?? "—"}{sel.orphan ? " (not stored)" : ""}</td>
+                <td className="mono">
+                  {sel.span.parentSpanId ?? "—"}
+                  {sel.orphan ? " (not stored)" : ""}
+                </td>
               </tr>
               {Object.entries(sel.span.attributes).map(([k, v]) => (
                 <tr key={k}>

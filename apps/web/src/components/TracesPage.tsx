@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
-import { type TraceFilter, parseTraceFilter, tracesHref } from "../lib/trace-links.ts";
+import { parseTraceFilter, type TraceFilter, tracesHref } from "../lib/trace-links.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { formatDuration } from "../lib/waterfall.ts";
 import { TracingPolicyCard } from "./TracingPolicyCard.tsx";
@@ -59,7 +59,11 @@ export function TracesPage() {
       <section className="card filters" data-testid="traces-filters">
         <label>
           Service{" "}
-          <select data-testid="traces-filter-service" value={filter.service ?? ""} onChange={(e) => update({ service: e.target.value || undefined, peer: undefined })}>
+          <select
+            data-testid="traces-filter-service"
+            value={filter.service ?? ""}
+            onChange={(e) => update({ service: e.target.value || undefined, peer: undefined })}
+          >
             <option value="">any</option>
             {(services.data ?? []).map((s) => (
               <option key={s.name} value={s.name}>
@@ -77,7 +81,13 @@ export function TracesPage() {
           </label>
         )}
         <label>
-          <input type="checkbox" data-testid="traces-filter-errors" checked={filter.errorsOnly} onChange={(e) => update({ errorsOnly: e.target.checked })} /> errors only
+          <input
+            type="checkbox"
+            data-testid="traces-filter-errors"
+            checked={filter.errorsOnly}
+            onChange={(e) => update({ errorsOnly: e.target.checked })}
+          />{" "}
+          errors only
         </label>
         <label>
           Min duration{" "}
@@ -90,7 +100,8 @@ export function TracesPage() {
             defaultValue={filter.minDurationMs ?? ""}
             onBlur={(e) => update({ minDurationMs: e.target.value ? Number(e.target.value) : undefined })}
             onKeyDown={(e) => {
-              if (e.key === "Enter") update({ minDurationMs: (e.target as HTMLInputElement).value ? Number((e.target as HTMLInputElement).value) : undefined });
+              if (e.key === "Enter")
+                update({ minDurationMs: (e.target as HTMLInputElement).value ? Number((e.target as HTMLInputElement).value) : undefined });
             }}
           />{" "}
           ms
@@ -140,7 +151,13 @@ export function TracesPage() {
               {q.data.traces.map((t) => {
                 const failed = t.errorCount > 0;
                 return (
-                  <tr key={t.traceId} data-testid="trace-row" data-trace-id={t.traceId} data-error={String(failed)} className={failed ? "row-error" : undefined}>
+                  <tr
+                    key={t.traceId}
+                    data-testid="trace-row"
+                    data-trace-id={t.traceId}
+                    data-error={String(failed)}
+                    className={failed ? "row-error" : undefined}
+                  >
                     <td className="mono">{new Date(t.startUnixMs).toLocaleTimeString([], { hour12: false })}</td>
                     <td>
                       <Link href={`/traces/${t.traceId}`} data-testid="trace-link" className="mono">
@@ -149,7 +166,9 @@ export function TracesPage() {
                       <span className="small muted">{t.rootName}</span>
                     </td>
                     <td className="small">
-                      {t.matched.kind === "client" ? `${t.matched.service} → ${t.matched.peerService}` : `${t.matched.service} ← ${t.matched.peerService}`}
+                      {t.matched.kind === "client"
+                        ? `${t.matched.service} → ${t.matched.peerService}`
+                        : `${t.matched.service} ← ${t.matched.peerService}`}
                       {t.matched.error && <span className="badge health-critical"> {t.matched.error}</span>}
                     </td>
                     <td className="num">{t.matched.status}</td>

@@ -6,7 +6,10 @@ import { useTRPC } from "../lib/trpc.ts";
 
 function parseByService(text: string): Record<string, number> | null {
   const out: Record<string, number> = {};
-  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, ms] = part.split("=").map((s) => s.trim());
     const n = Number(ms);
     if (!name || !Number.isInteger(n) || n < 1) return null;
@@ -27,7 +30,11 @@ export function TracingPolicyCard() {
     if (!policy.data) return;
     setRate(String(Math.round(policy.data.sampleRate * 10000) / 100));
     setSlow(String(policy.data.slowThresholdMs));
-    setBy(Object.entries(policy.data.slowThresholdMsByService).map(([k, v]) => `${k}=${v}`).join(", "));
+    setBy(
+      Object.entries(policy.data.slowThresholdMsByService)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", "),
+    );
   }, [policy.data]);
   const save = useMutation(
     trpc.telemetry.setPolicy.mutationOptions({
@@ -60,7 +67,8 @@ export function TracingPolicyCard() {
           Slow above <input className="narrow" data-testid="policy-slow" value={slow} onChange={(e) => setSlow(e.target.value)} /> ms
         </label>
         <label>
-          per service <input data-testid="policy-by-service" placeholder="payments=300, cart=200" value={by} onChange={(e) => setBy(e.target.value)} />
+          per service{" "}
+          <input data-testid="policy-by-service" placeholder="payments=300, cart=200" value={by} onChange={(e) => setBy(e.target.value)} />
         </label>
         <button type="submit" data-testid="policy-save" disabled={save.isPending}>
           Save

@@ -8,7 +8,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import { type Weighted, rebalance, splitFor } from "../lib/split.ts";
+import { rebalance, splitFor, type Weighted } from "../lib/split.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
 const COMMIT_DEBOUNCE_MS = 250;
@@ -24,7 +24,12 @@ interface Sync {
 }
 
 function SyncState({ sync, revision }: { sync: Sync | null; revision: number | null }) {
-  if (!sync || revision === null) return <span className="muted small" data-testid="split-sync" data-state="none">no change yet</span>;
+  if (!sync || revision === null)
+    return (
+      <span className="muted small" data-testid="split-sync" data-state="none">
+        no change yet
+      </span>
+    );
   const state = sync.nacked > 0 ? "nacked" : sync.applied >= sync.total ? "applied" : "applying";
   const text =
     state === "applied"
@@ -121,7 +126,7 @@ export function TrafficPanel({ service }: { service: string }) {
   const update = useMutation(trpc.traffic.update.mutationOptions({ onSettled: invalidate }));
 
   const serverSplit = q.data ? splitFor(q.data.versions, q.data.policy.split) : [];
-  const serverKey = JSON.stringify(serverSplit);
+  const _serverKey = JSON.stringify(serverSplit);
   const [draft, setDraft] = useState<Weighted[]>([]);
   const draftRef = useRef<Weighted[]>([]);
   const editing = useRef(false);
@@ -135,7 +140,7 @@ export function TrafficPanel({ service }: { service: string }) {
       draftRef.current = serverSplit;
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [serverKey]);
+  }, [serverSplit]);
 
   const move = (index: number, value: number) => {
     const next = rebalance(draftRef.current, index, value);
@@ -178,10 +183,20 @@ export function TrafficPanel({ service }: { service: string }) {
     return () => {
       for (const off of handlers) off();
     };
-  }, [draft.length, serverKey]);
+  }, []);
 
-  if (q.isPending) return <section className="card"><p className="muted">Loading traffic policy…</p></section>;
-  if (q.error) return <section className="card"><p className="error">{q.error.message}</p></section>;
+  if (q.isPending)
+    return (
+      <section className="card">
+        <p className="muted">Loading traffic policy…</p>
+      </section>
+    );
+  if (q.error)
+    return (
+      <section className="card">
+        <p className="error">{q.error.message}</p>
+      </section>
+    );
   const data = q.data;
   const error = setSplit.error?.message ?? update.error?.message ?? null;
   const resilience: Record<string, unknown> = {};
@@ -256,9 +271,8 @@ export function TrafficPanel({ service }: { service: string }) {
         />
       </div>
       <p className="muted small">
-        Routes: <code>{'[{"match":{"headers":[{"name":"x-canary","value":"1"}]},"version":"v2"}]'}</code> · Policy keys: timeoutMs, loadBalancer
-        (p2c | round-robin | least-request), retries {"{attempts, perTryTimeoutMs, retryOn, budget}"}, circuitBreaker, outlierDetection,
-        faultInjection.
+        Routes: <code>{'[{"match":{"headers":[{"name":"x-canary","value":"1"}]},"version":"v2"}]'}</code> · Policy keys: timeoutMs, loadBalancer (p2c
+        | round-robin | least-request), retries {"{attempts, perTryTimeoutMs, retryOn, budget}"}, circuitBreaker, outlierDetection, faultInjection.
       </p>
     </section>
   );

@@ -3,7 +3,7 @@
  * service@version pair totals over a range of seconds -> rps / percentiles / error % / mTLS %.
  * Histograms merge exactly (element-wise), so percentiles over any range are exact to the bucket bounds.
  */
-import { type EdgeStats, type Histogram, emptyHistogram, mergeInto, quantile } from "@trellis/protocol";
+import { type EdgeStats, emptyHistogram, mergeInto, quantile } from "@trellis/protocol";
 import type { LiveStats } from "./live-types.ts";
 
 /** One edge's stats for one bucket of the store: the protocol's edge record. */

@@ -97,10 +97,7 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
     for (const [version, counts] of versions) {
       instances += counts.instances;
       connected += counts.connected;
-      const inbound = statsOf(
-        sumPairs(relevant.filter((p) => p.destinationVersion === version)),
-        windowSeconds,
-      );
+      const inbound = statsOf(sumPairs(relevant.filter((p) => p.destinationVersion === version)), windowSeconds);
       nodes.push({
         id: versionNodeId(service, version),
         kind: "version",

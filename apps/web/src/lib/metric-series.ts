@@ -54,7 +54,11 @@ function r2(v: number): number {
 export function buildSeries(points: Iterable<MetricPoint>, fromSec: number, toSec: number, binSeconds: number): SeriesBin[] {
   const start = Math.floor(fromSec / binSeconds) * binSeconds;
   const n = Math.max(0, Math.floor((toSec - start) / binSeconds) + 1);
-  const bins = Array.from({ length: n }, () => ({ requests: 0, errors: 0, hist: { counts: new Array<number>(BUCKET_COUNT).fill(0), sumMs: 0 } as Histogram }));
+  const bins = Array.from({ length: n }, () => ({
+    requests: 0,
+    errors: 0,
+    hist: { counts: new Array<number>(BUCKET_COUNT).fill(0), sumMs: 0 } as Histogram,
+  }));
   for (const p of points) {
     if (p.sec < start || p.sec > toSec) continue;
     const b = bins[Math.floor((p.sec - start) / binSeconds)];

@@ -5,7 +5,9 @@
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function isSplit(v: unknown): v is { version: string; weight: number }[] {
-  return Array.isArray(v) && v.length > 0 && v.every((e) => e && typeof e === "object" && "version" in e && "weight" in e && Object.keys(e).length === 2);
+  return (
+    Array.isArray(v) && v.length > 0 && v.every((e) => e && typeof e === "object" && "version" in e && "weight" in e && Object.keys(e).length === 2)
+  );
 }
 
 function flatten(value: unknown, path: string, out: Map<string, string>): void {

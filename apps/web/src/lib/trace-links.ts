@@ -20,7 +20,9 @@ export function tracesHref(f: TraceFilter): string {
   return s ? `/traces?${s}` : "/traces";
 }
 
-export function parseTraceFilter(q: { get(name: string): string | null }): Required<Pick<TraceFilter, "errorsOnly" | "sinceSeconds" | "sort">> & TraceFilter {
+export function parseTraceFilter(q: {
+  get(name: string): string | null;
+}): Required<Pick<TraceFilter, "errorsOnly" | "sinceSeconds" | "sort">> & TraceFilter {
   const num = (v: string | null) => (v !== null && v !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined);
   const sort = q.get("sort") === "slowest" ? "slowest" : "recent";
   return {

@@ -114,7 +114,7 @@ export function buildWaterfall(spans: WaterfallSpan[]): Waterfall {
 }
 
 function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return v < 0 ? 0 : Math.min(v, 1);
 }
 
 function round3(v: number): number {

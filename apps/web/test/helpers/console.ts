@@ -15,7 +15,12 @@ export interface RunningConsole {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; ms: number }>;
 }
 
-export async function startConsole(opts: { dataDir: string; token: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunningConsole> {
+export async function startConsole(opts: {
+  dataDir: string;
+  token: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}): Promise<RunningConsole> {
   const proc = spawn(process.execPath, ["--import", "tsx", "apps/web/server/main.ts"], {
     cwd: REPO_ROOT,
     env: {

@@ -1,5 +1,5 @@
 /** A scripted agent speaking the real protocol over a real websocket (for integration tests and manual checks). */
-import { type HelloFrame, PROTOCOL_VERSION, type TelemetryWindowInput as TelemetryWindow, parseConsoleFrame } from "@trellis/protocol";
+import { type HelloFrame, PROTOCOL_VERSION, parseConsoleFrame, type TelemetryWindowInput as TelemetryWindow } from "@trellis/protocol";
 import WebSocket from "ws";
 
 export type Frame = { type: string; [k: string]: unknown };

@@ -3,8 +3,9 @@
  * AsyncLocalStorage context holding the trace headers it arrived with, so the mesh client forwards them on every
  * outbound call without the handlers having to thread them through — what an instrumented app does.
  */
-import http from "node:http";
+
 import { AsyncLocalStorage } from "node:async_hooks";
+import type http from "node:http";
 import { log } from "./log.ts";
 
 /** Headers an instrumented app propagates: W3C trace context and B3 (multi- and single-header). */
@@ -122,7 +123,7 @@ export class Router {
       if (allowed.length) return send(res, { status: 405, json: { error: "method not allowed" }, headers: { allow: allowed.join(", ") } });
       return send(res, { status: 404, json: { error: "not found", path: url.pathname } });
     }
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = await readJson(req);
     } catch (err) {
@@ -130,7 +131,14 @@ export class Router {
       return send(res, { status: e.status ?? 400, json: { error: e.message } });
     }
     try {
-      const reply = await route.handler({ method: req.method ?? "GET", path: url.pathname, params, query: url.searchParams, headers: req.headers, body });
+      const reply = await route.handler({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        params,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
       send(res, reply);
     } catch (err) {
       if (err instanceof HttpError) return send(res, { status: err.status, json: { error: err.message, ...err.details } });

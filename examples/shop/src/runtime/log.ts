@@ -3,6 +3,6 @@ export type Level = "debug" | "info" | "warn" | "error";
 
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   const line = JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields });
-  if (level === "error" || level === "warn") process.stderr.write(line + "\n");
-  else process.stdout.write(line + "\n");
+  if (level === "error" || level === "warn") process.stderr.write(`${line}\n`);
+  else process.stdout.write(`${line}\n`);
 }

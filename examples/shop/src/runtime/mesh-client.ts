@@ -105,9 +105,24 @@ export class MeshClient {
     }
   }
 
-  private once<T>(port: number, service: string, method: string, path: string, headers: Record<string, string>, payload?: string): Promise<MeshResponse<T>> {
+  private once<T>(
+    port: number,
+    service: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    payload?: string,
+  ): Promise<MeshResponse<T>> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port, method, path: `http://${service}${path}`, headers, agent: this.agent, timeout: this.timeoutMs });
+      const req = http.request({
+        host: "127.0.0.1",
+        port,
+        method,
+        path: `http://${service}${path}`,
+        headers,
+        agent: this.agent,
+        timeout: this.timeoutMs,
+      });
       req.on("timeout", () => req.destroy(new UpstreamError(service, 504, `call to ${service} timed out after ${this.timeoutMs} ms`)));
       req.on("error", (err) => {
         if (err instanceof UpstreamError) return reject(err);

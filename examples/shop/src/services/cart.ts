@@ -1,6 +1,6 @@
 /** cart: shopping carts. Adding an item prices it with catalog and reserves it with inventory. */
-import { HttpError, Router, obj } from "../runtime/http.ts";
-import { MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
+import { HttpError, obj, Router } from "../runtime/http.ts";
+import { type MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
 
 export interface CartLine {
   productId: string;
@@ -114,14 +114,12 @@ export function cartRouter(client: MeshClient, store = new CartStore()): Router 
       const qty = b.qty === undefined ? 1 : b.qty;
       if (typeof b.productId !== "string" || !Number.isInteger(qty) || (qty as number) < 1 || (qty as number) > 10)
         throw new HttpError(400, "productId (string) and qty (1..10) required");
-      const { product } = await client.json<{ product: { id: string; name: string; priceCents: number } }>(
-        "catalog",
-        "GET",
-        `/products/${encodeURIComponent(b.productId)}`,
-      ).catch((err) => {
-        if (err instanceof UpstreamError && err.status === 404) throw new HttpError(404, `no product ${b.productId}`);
-        throw err;
-      });
+      const { product } = await client
+        .json<{ product: { id: string; name: string; priceCents: number } }>("catalog", "GET", `/products/${encodeURIComponent(b.productId)}`)
+        .catch((err) => {
+          if (err instanceof UpstreamError && err.status === 404) throw new HttpError(404, `no product ${b.productId}`);
+          throw err;
+        });
       const reservation = await client
         .json<{ reservationId: string }>("inventory", "POST", "/reservations", { items: [{ productId: product.id, qty }] })
         .catch((err) => {
@@ -147,7 +145,9 @@ export function cartRouter(client: MeshClient, store = new CartStore()): Router 
       const uncommitted = results.filter((r) => r.status === "rejected").length;
       store.clear(id);
       const paymentId = typeof obj(body).paymentId === "string" ? (obj(body).paymentId as string) : undefined;
-      return { json: { orderId: `o-${id}-${Date.now().toString(36)}`, paymentId, totalCents: view.totalCents, itemCount: view.itemCount, uncommitted } };
+      return {
+        json: { orderId: `o-${id}-${Date.now().toString(36)}`, paymentId, totalCents: view.totalCents, itemCount: view.itemCount, uncommitted },
+      };
     })
     .delete("/carts/:id", async ({ params }) => {
       const cart = store.clear(cartId(params.id));

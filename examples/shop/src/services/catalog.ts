@@ -1,6 +1,6 @@
 /** catalog: the product list and prices. Asks inventory for stock levels (degrades to "stock unknown"). */
-import { HttpError, Router, intParam } from "../runtime/http.ts";
-import { MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
+import { HttpError, intParam, Router } from "../runtime/http.ts";
+import { type MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
 
 export interface Product {
   id: string;

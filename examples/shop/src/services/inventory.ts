@@ -1,6 +1,6 @@
 /** inventory: stock levels and short-lived reservations (carts reserve, checkout commits, abandoned carts expire). */
 import { randomUUID } from "node:crypto";
-import { HttpError, Router, obj } from "../runtime/http.ts";
+import { HttpError, obj, Router } from "../runtime/http.ts";
 import { PRODUCTS } from "./catalog.ts";
 
 export interface LineItem {
@@ -15,7 +15,11 @@ interface Reservation {
 }
 
 export class InsufficientStock extends Error {
-  constructor(readonly productId: string, readonly available: number, readonly requested: number) {
+  constructor(
+    readonly productId: string,
+    readonly available: number,
+    readonly requested: number,
+  ) {
     super(`only ${available} of ${productId} left, ${requested} requested`);
   }
 }
@@ -142,8 +146,7 @@ export function inventoryRouter(inventory: Inventory): Router {
       try {
         return { status: 201, json: inventory.reserve(items) };
       } catch (err) {
-        if (err instanceof InsufficientStock)
-          throw new HttpError(409, err.message, { productId: err.productId, available: err.available });
+        if (err instanceof InsufficientStock) throw new HttpError(409, err.message, { productId: err.productId, available: err.available });
         if (err instanceof RangeError) throw new HttpError(400, err.message);
         throw err;
       }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
-import { HttpError, Router, obj } from "../runtime/http.ts";
+import { HttpError, obj, Router } from "../runtime/http.ts";
 
 export interface PaymentProfile {
   /** Processing time, uniformly drawn from [min, max] ms. */

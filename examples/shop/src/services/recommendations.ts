@@ -1,6 +1,6 @@
 /** recommendations: "you may also like" — products of the same category first, ranked by rating. Asks catalog. */
-import { HttpError, Router, intParam } from "../runtime/http.ts";
-import { MeshClient } from "../runtime/mesh-client.ts";
+import { HttpError, intParam, Router } from "../runtime/http.ts";
+import type { MeshClient } from "../runtime/mesh-client.ts";
 import type { Product } from "./catalog.ts";
 
 export function recommend(products: Product[], productId: string, limit = 4): Product[] {

@@ -1,5 +1,5 @@
 /** reviews: customer reviews per product (seeded, deterministic) with a rating summary. No dependencies. */
-import { Router, intParam } from "../runtime/http.ts";
+import { intParam, Router } from "../runtime/http.ts";
 import { PRODUCTS } from "./catalog.ts";
 
 export interface Review {

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { HttpError, Router, obj } from "../runtime/http.ts";
-import { MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
-import { validCartId, type CartView } from "./cart.ts";
+import { HttpError, obj, Router } from "../runtime/http.ts";
+import { type MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
+import { type CartView, validCartId } from "./cart.ts";
 import type { Product } from "./catalog.ts";
 
 /** A Luhn-valid test card that the payments service approves. */
@@ -75,7 +75,8 @@ export function webRouter(client: MeshClient): Router {
     if (typeof b.productId !== "string") throw new HttpError(400, "productId required");
     const res = await client.request<CartView>("cart", "POST", `/carts/${id}/items`, { productId: b.productId, qty: b.qty ?? 1 });
     if (res.status === 404 || res.status === 409 || res.status === 400) return { status: res.status, json: res.body, headers: cartCookie(id, fresh) };
-    if (res.status >= 300) throw new UpstreamError("cart", res.status, `cart: ${res.status}`, res.body, res.headers["x-trellis-error"] as string | undefined);
+    if (res.status >= 300)
+      throw new UpstreamError("cart", res.status, `cart: ${res.status}`, res.body, res.headers["x-trellis-error"] as string | undefined);
     return { status: 201, json: res.body, headers: cartCookie(id, fresh) };
   }
 
@@ -134,7 +135,13 @@ export function webRouter(client: MeshClient): Router {
       });
       if (pay.status === 402) return { status: 402, json: { error: pay.body.error ?? "payment declined", cartId: id } };
       if (pay.status < 200 || pay.status >= 300)
-        throw new UpstreamError("payments", pay.status, `payment failed: ${pay.body?.error ?? pay.status}`, pay.body, pay.headers["x-trellis-error"] as string | undefined);
+        throw new UpstreamError(
+          "payments",
+          pay.status,
+          `payment failed: ${pay.body?.error ?? pay.status}`,
+          pay.body,
+          pay.headers["x-trellis-error"] as string | undefined,
+        );
       const order = await client.json<{ orderId: string }>("cart", "POST", `/carts/${id}/checkout`, { paymentId: pay.body.paymentId });
       return {
         status: 201,
