@@ -13,28 +13,10 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { diffGraph } from "../lib/graph-diff.ts";
 import { layeredLayout } from "../lib/graph-layout.ts";
+import type { TrellisGraphProbe } from "../lib/graph-probe.ts";
 import { HEALTH_COLORS } from "../lib/health.ts";
 import type { LiveGraph } from "../lib/live-types.ts";
 import { EdgePanel, edgeFromId, type TappedEdge } from "./EdgePanel.tsx";
-
-export interface TrellisGraphProbe {
-  frames: number;
-  layouts: number;
-  lastFrameTs: number;
-  elementCount: () => number;
-  nodes: () => Record<string, unknown>[];
-  edges: () => Record<string, unknown>[];
-  edge: (source: string, destination: string) => Record<string, unknown> | undefined;
-  cy: Core;
-  /** Benchmark hook: ms spent applying each frame (diff + cytoscape batch + layout if any), and until the next frame. */
-  applies?: { ms: number; toFrameMs?: number; layout: boolean; updates: number }[];
-}
-
-declare global {
-  interface Window {
-    __trellisGraph?: TrellisGraphProbe;
-  }
-}
 
 type Conn = "connecting" | "live" | "reconnecting";
 
