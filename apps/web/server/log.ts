@@ -37,6 +37,7 @@ export const log = createLogger();
  * ANSI colours are stripped.
  */
 export function captureConsole(logger: Logger = log): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
   const ansi = /\u001b\[[0-9;]*m/g;
   const text = (args: unknown[]) =>
     args

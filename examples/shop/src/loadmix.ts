@@ -98,7 +98,8 @@ export class Stats {
 
   record(kind: Kind, ok: boolean, ms: number, reason?: string): void {
     this.sent++;
-    const k = (this.byKind[kind] ??= { n: 0, ok: 0 });
+    this.byKind[kind] ??= { n: 0, ok: 0 };
+    const k = this.byKind[kind];
     k.n++;
     if (ok) {
       this.ok++;

@@ -35,7 +35,10 @@ export function toOtlpJson(spans: Span[]): unknown {
   for (const s of spans) {
     const k = `${s.service}\u0000${s.version}`;
     let l = byResource.get(k);
-    if (!l) byResource.set(k, (l = []));
+    if (!l) {
+      l = [];
+      byResource.set(k, l);
+    }
     l.push(s);
   }
   return {

@@ -11,11 +11,15 @@ export class DenialStore {
   ingest(denials: { destination: string; principal: string; count: number }[], now = Date.now()): void {
     for (const d of denials) {
       let m = this.byService.get(d.destination);
-      if (!m) this.byService.set(d.destination, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        this.byService.set(d.destination, m);
+      }
       let row = m.get(d.principal);
       if (!row) {
         if (m.size >= 256) continue;
-        m.set(d.principal, (row = { count: 0, lastAt: now }));
+        row = { count: 0, lastAt: now };
+        m.set(d.principal, row);
       }
       row.count += d.count;
       row.lastAt = now;

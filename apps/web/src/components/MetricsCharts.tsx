@@ -38,7 +38,7 @@ export function MetricsCharts({
     <section className="card" data-testid={testId} data-range={range} data-bins={data.length}>
       <div className="page-head">
         <h2 style={{ margin: 0 }}>Over time</h2>
-        <div className="range-picker" role="group" aria-label="time range">
+        <fieldset className="range-picker" aria-label="time range">
           {RANGES.map((r) => (
             <button
               key={r.seconds}
@@ -50,7 +50,7 @@ export function MetricsCharts({
               {r.label}
             </button>
           ))}
-        </div>
+        </fieldset>
         {q.data && <span className="small muted">{q.data.binSeconds} s bins</span>}
       </div>
       <div className="charts-3">

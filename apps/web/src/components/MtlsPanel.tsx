@@ -28,6 +28,7 @@ export function MtlsPanel({ name }: { name: string }) {
       </p>
       <div className="segmented" role="radiogroup" aria-label="mTLS mode">
         {MODES.map((m) => (
+          // biome-ignore lint/a11y/useSemanticElements: a segmented control of buttons, announced as a radio group
           <button
             key={m}
             type="button"

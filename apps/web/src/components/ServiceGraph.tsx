@@ -180,7 +180,8 @@ export function ServiceGraph() {
         const entry = { ms: performance.now() - t0, layout: diff.topologyChanged, updates: diff.update.length } as NonNullable<
           TrellisGraphProbe["applies"]
         >[number];
-        (probe.applies ??= []).push(entry);
+        probe.applies ??= [];
+        probe.applies.push(entry);
         if (probe.applies.length > 100) probe.applies.shift();
         requestAnimationFrame(() => {
           entry.toFrameMs = performance.now() - t0;

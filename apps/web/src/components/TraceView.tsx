@@ -48,6 +48,7 @@ export function TraceView({ traceId }: { traceId: string }) {
             </span>
           </div>
           {w.rows.map((r) => (
+            // biome-ignore lint/a11y/useSemanticElements: a waterfall row (a grid of cells) that selects its span
             <div
               key={r.span.spanId}
               className={`wf-row${r.isError ? " wf-error" : ""}${sel?.span.spanId === r.span.spanId ? " wf-selected" : ""}`}
@@ -57,7 +58,12 @@ export function TraceView({ traceId }: { traceId: string }) {
               data-service={r.span.service}
               data-error={String(r.isError)}
               data-attempts={r.attempts.length}
+              role="button"
+              tabIndex={0}
               onClick={() => setSelected(r.span.spanId)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter" || e.key === " ") setSelected(r.span.spanId);
+              }}
             >
               <span className="wf-label" style={{ paddingLeft: r.depth * 14 }} title={r.span.name}>
                 <span className={`wf-kind wf-kind-${r.span.kind}`}>{r.span.kind === "client" ? "C" : "S"}</span> {r.label}{" "}

@@ -73,8 +73,11 @@ function JsonEditor({
   }, [initial, dirty]);
   return (
     <div className="policy-editor" data-testid={testId}>
-      <label className="small strong">{label}</label>
+      <label className="small strong" htmlFor={`${testId}-text`}>
+        {label}
+      </label>
       <textarea
+        id={`${testId}-text`}
         className="mono"
         rows={8}
         value={text}

@@ -97,10 +97,14 @@ export function layeredLayout(graph: LiveGraph, m: LayoutMetrics = defaultLayout
   }
 
   const columns: string[][] = [];
-  for (const id of connected) (columns[rank.get(id)!] ??= []).push(id);
+  for (const id of connected) {
+    const c = rank.get(id)!;
+    columns[c] ??= [];
+    columns[c].push(id);
+  }
   // Order each column by the barycenter of its callers in earlier columns (two sweeps are plenty here).
   const order = new Map<string, number>();
-  columns.forEach((col) => col.forEach((id, i) => order.set(id, i)));
+  for (const col of columns) for (const [i, id] of col.entries()) order.set(id, i);
   for (let sweep = 0; sweep < 2; sweep++) {
     for (let c = 1; c < columns.length; c++) {
       const col = columns[c] ?? [];
@@ -109,7 +113,7 @@ export function layeredLayout(graph: LiveGraph, m: LayoutMetrics = defaultLayout
         return preds.length ? preds.reduce((s, u) => s + (order.get(u) ?? 0), 0) / preds.length : Number.POSITIVE_INFINITY;
       };
       col.sort((a, b) => bary(a) - bary(b) || (a < b ? -1 : 1));
-      col.forEach((id, i) => order.set(id, i));
+      for (const [i, id] of col.entries()) order.set(id, i);
     }
   }
 
@@ -145,7 +149,7 @@ export function layeredLayout(graph: LiveGraph, m: LayoutMetrics = defaultLayout
     for (let i = 0; i < isolated.length; i += perRow) {
       const row = isolated.slice(i, i + perRow);
       const rowHeight = Math.max(...row.map((id) => boxes.get(id)!.height));
-      row.forEach((id, j) => place(id, j * (m.columnGap * 0.6), top));
+      for (const [j, id] of row.entries()) place(id, j * (m.columnGap * 0.6), top);
       top += rowHeight + m.rowGap;
     }
   }
