@@ -12,8 +12,8 @@
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { AgentHub } from "./agent-hub.ts";
 import { hasProductionBuild, loadConfig, WEB_DIR } from "./config.ts";
+import { ControlPlane } from "./control-plane/index.ts";
 import { closeDb, openDb } from "./db.ts";
 import { loadJoinToken } from "./join-token.ts";
 import { LiveHub } from "./live-hub.ts";
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 
   let ready = false;
   let shuttingDown = false;
-  let hub: AgentHub | null = null;
+  let hub: ControlPlane | null = null;
   let liveHub: LiveHub | null = null;
   let obs: Observability | null = null;
   let trpcHandler: http.RequestListener | null = null;
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     const live = new LiveView(store);
     live.setRegistry(await repos.services.summaries());
     obs = await startObservability(repos, store, log);
-    hub = new AgentHub({
+    hub = new ControlPlane({
       repos,
       store,
       spans: obs.spans,
@@ -224,7 +224,6 @@ async function main(): Promise<void> {
       const seeded = await traffic.seedIfEmpty(cfg.seedFile);
       if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
     }
-    hub.setTelemetryPolicy(await repos.telemetryPolicy.get());
     await hub.start();
     liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
     liveHub.start();
