@@ -67,7 +67,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     joinToken,
     ca,
     denials,
-    log: log.child({ component: "agent-hub" }),
+    log: log.child({ component: "control-plane" }),
     onRegistryChange: (services) => live.setRegistry(services),
   });
   const traffic = new TrafficService(repos, controlPlane, log.child({ component: "traffic" }));

@@ -15,7 +15,8 @@ export class ConfigVersion {
     readonly topology: TopologyService[],
     /** Equal keys, equal snapshots: a round cuts a new version only when the key changed. */
     readonly key: string,
-    readonly telemetry: TelemetryPolicy | null,
+    /** The tracing policy every snapshot of the version carries. */
+    readonly telemetry: TelemetryPolicy,
     /** Counts snapshot builds (one per version). */
     private readonly onBuild: () => void,
   ) {}
@@ -30,7 +31,7 @@ export class ConfigVersion {
           version: this.version,
           topology: this.topology,
           issuedAt: new Date(),
-          telemetry: this.telemetry ?? undefined,
+          telemetry: this.telemetry,
         });
       }
       return this.serialize(service);

@@ -51,7 +51,7 @@ export interface PublisherDeps {
 
 export class Publisher implements ConfigPublisher {
   readonly sender: SnapshotSender;
-  current: ConfigVersion | null = null;
+  private cut: ConfigVersion | null = null;
   rounds = 0;
   /** Snapshot builds: one per config version (each agent's snapshot is the version's shared JSON with its service). */
   snapshotBuilds = 0;
@@ -77,8 +77,13 @@ export class Publisher implements ConfigPublisher {
     });
   }
 
+  /** The config version being pushed (null before the first round). */
+  get current(): ConfigVersion | null {
+    return this.cut;
+  }
+
   get currentVersion(): number {
-    return this.current?.version ?? 0;
+    return this.cut?.version ?? 0;
   }
 
   /** The first round, after the highest version ever cut was read from the database. */
@@ -174,15 +179,15 @@ export class Publisher implements ConfigPublisher {
     this.effectiveMtls = mtls.effective;
     const topology = buildTopology(services, endpoints, policies, { mtls: mtls.effective, authz });
     const key = topologyKey(topology) + JSON.stringify(telemetry);
-    if (!this.current || this.current.key !== key || this.minVersion >= this.current.version) {
-      const floor = Math.max(this.minVersion, this.current?.version ?? 0);
+    if (!this.cut || this.cut.key !== key || this.minVersion >= this.cut.version) {
+      const floor = Math.max(this.minVersion, this.cut?.version ?? 0);
       const version = await db.run(() => repos.meshState.nextVersion(floor));
-      this.current = new ConfigVersion(version, topology, key, telemetry, () => this.snapshotBuilds++);
+      this.cut = new ConfigVersion(version, topology, key, telemetry, () => this.snapshotBuilds++);
       this.rounds++;
       log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
     }
     this.deps.onRegistryChange?.(services);
-    const current = this.current;
+    const current = this.cut;
     for (const session of this.deps.sessions.ready()) if (session.delivery.sentVersion < current.version) this.sender.deliver(session);
     if (mtls.staging) {
       log.info("mTLS change staged through PERMISSIVE", { version: current.version });
