@@ -52,12 +52,18 @@ export class FrameDispatcher {
         session.fail("hello-required", `first frame must be hello, got ${parsed.frame.type}`, CLOSE_PROTOCOL);
         return;
       }
-      this.deps.handshake.admit(session, parsed.frame).then((ready) => {
-        if (!ready) return;
-        const backlog = session.backlog;
-        session.backlog = [];
-        for (const d of backlog) this.onMessage(session, d);
-      });
+      this.deps.handshake.admit(session, parsed.frame).then(
+        (ready) => {
+          if (!ready) return;
+          const backlog = session.backlog;
+          session.backlog = [];
+          for (const d of backlog) this.onMessage(session, d);
+        },
+        (err: unknown) => {
+          log.error("agent handshake failed", { remote: session.remote, error: err as Error });
+          session.fail("internal", "handshake failed", 1011);
+        },
+      );
       return;
     }
     if (!parsed.ok) {
