@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { AckFrame, NackFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import type { ConfigVersion } from "./config-version.ts";
-import { acked, nacked, offer, overdue, sent } from "./delivery.ts";
+import { acked, type Delivery, nacked, offer, overdue, sent } from "./delivery.ts";
 import type { AgentSession } from "./session.ts";
 
 export interface SenderDeps {
@@ -47,28 +47,32 @@ export class SnapshotSender {
   }
 
   ack(session: AgentSession, frame: AckFrame): void {
-    const h = session.hello!;
-    const next = acked(session.delivery, frame);
-    if (!next) {
-      this.deps.log.debug("stale ack ignored", { instanceId: h.instanceId, version: frame.version });
-      return;
-    }
-    session.delivery = next;
-    this.deps.onSyncChange(h.instanceId);
-    if (next.pending) this.deliver(session);
-    this.deps.onAck();
+    if (this.answered(session, frame, acked(session.delivery, frame))) this.deps.onAck();
   }
 
   nack(session: AgentSession, frame: NackFrame): void {
     const h = session.hello!;
     const next = nacked(session.delivery, frame);
+    if (next)
+      this.deps.log.warn("snapshot nacked", {
+        instanceId: h.instanceId,
+        service: h.service,
+        version: frame.version,
+        error: frame.error.slice(0, 500),
+      });
+    this.answered(session, frame, next);
+  }
+
+  /** The agent answered the in-flight snapshot (`next` null: a stale answer, ignored); the newest pending one follows. */
+  private answered(session: AgentSession, frame: AckFrame | NackFrame, next: Delivery | null): boolean {
+    const h = session.hello!;
     if (!next) {
-      this.deps.log.debug("stale nack ignored", { instanceId: h.instanceId, version: frame.version });
-      return;
+      this.deps.log.debug(`stale ${frame.type} ignored`, { instanceId: h.instanceId, version: frame.version });
+      return false;
     }
     session.delivery = next;
-    this.deps.log.warn("snapshot nacked", { instanceId: h.instanceId, service: h.service, version: frame.version, error: frame.error.slice(0, 500) });
     this.deps.onSyncChange(h.instanceId);
     if (next.pending) this.deliver(session);
+    return true;
   }
 }
