@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { type AuthzRule, checkServicePolicy, type MtlsMode, type ServicePolicy, serviceNameSchema } from "@trellis/protocol";
 import { TRPCError } from "@trpc/server";
 import { authzRuleText, policyDiff, securityDiff, splitSummary } from "../src/lib/policy-diff.ts";
-import type { AgentHub } from "./agent-hub.ts";
+import type { ConfigPublisher } from "./control-plane/index.ts";
 import type { Logger } from "./log.ts";
 import type { Repositories, RevisionRow } from "./repositories/index.ts";
 import { isSecurityDoc, type SecurityDoc } from "./repositories/policies.ts";
@@ -49,7 +49,7 @@ export class TrafficService {
 
   constructor(
     private readonly repos: Repositories,
-    private readonly hub: AgentHub,
+    private readonly hub: ConfigPublisher,
     private readonly log: Logger,
   ) {}
 
@@ -207,7 +207,7 @@ export class TrafficService {
   /** After a committed security change: push it, stamp the revision with the version it went out with, log it. */
   private async pushed(service: string, kind: string, actor: string, revision: RevisionRow | null) {
     if (revision === null) return { revision: null, configVersion: this.hub.currentVersion };
-    const configVersion = await this.hub.requestPush();
+    const configVersion = await this.hub.publish();
     await this.repos.policies.setRevisionVersion(revision.id, configVersion);
     this.log.info("config change committed", { service, kind, revision: revision.id, actor, configVersion, summary: revision.summary });
     return { revision: { ...revision, configVersion }, configVersion };
@@ -242,7 +242,7 @@ export class TrafficService {
       return { revision, policy: after };
     });
     if (committed.revision === null) return { revision: null, configVersion: this.hub.currentVersion, policy: committed.policy };
-    const configVersion = await this.hub.requestPush();
+    const configVersion = await this.hub.publish();
     await this.repos.policies.setRevisionVersion(committed.revision.id, configVersion);
     this.log.info("config change committed", {
       service,

@@ -4,7 +4,7 @@
  * (`{"result":{"data":…}}`), readable with fetch; dates travel as ISO strings.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import type { AgentHub } from "./agent-hub.ts";
+import type { ControlPlane } from "./control-plane/index.ts";
 import type { LiveView } from "./live-view.ts";
 import type { Observability } from "./observability/index.ts";
 import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
@@ -15,7 +15,7 @@ import type { TrafficService } from "./traffic.ts";
 export interface Services {
   repos: Repositories;
   live: LiveView;
-  hub: AgentHub;
+  hub: ControlPlane;
   auth: Auth;
   denials: DenialStore;
   trustDomain: string;

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
-import { AgentHub } from "../server/agent-hub.ts";
+import { ControlPlane } from "../server/control-plane/index.ts";
 import { closeDb, openDb } from "../server/db.ts";
 import { createLogger } from "../server/log.ts";
 import { applyMigrations } from "../server/migrate.ts";
@@ -31,7 +31,7 @@ const quiet = {
   },
 };
 let server: http.Server;
-let hub: AgentHub;
+let hub: ControlPlane;
 let repos: Repositories;
 let base: string;
 const open: FakeAgent[] = [];
@@ -40,7 +40,7 @@ before(async () => {
   const databaseUrl = `file:${path.join(dataDir, "trellis.db")}`;
   await applyMigrations({ dataDir, databaseUrl, log: quiet });
   repos = createRepositories(await openDb(databaseUrl));
-  hub = new AgentHub({
+  hub = new ControlPlane({
     repos,
     store: new TelemetryStore(),
     joinToken: TOKEN,
@@ -133,7 +133,7 @@ describe("agent hub", { concurrency: false }, () => {
     await z.connect();
     const next = await slow.nextSnapshot((s) => endpointsOf(s, "z-svc").length === 1);
     slow.send({ type: "nack", version: next.version, nonce: next.nonce, error: "bad route" });
-    let nacked;
+    let nacked: Awaited<ReturnType<Repositories["instances"]["list"]>>[number] | undefined;
     for (let i = 0; i < 50; i++) {
       nacked = (await repos.instances.list()).find((r) => r.instanceId === "slow-1")!;
       if (nacked.syncState === "NACKED") break;

@@ -1,4 +1,4 @@
-/** The console's observability services, wired once in main.ts and handed to tRPC through the context. */
+/** The console's observability services, wired once in console/backend.ts and handed to tRPC through the context. */
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";

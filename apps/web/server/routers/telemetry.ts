@@ -27,7 +27,7 @@ export const telemetryRouter = router({
   /** Stores the policy and pushes it to every agent (a new config version). */
   setPolicy: operatorProcedure.input(telemetryPolicyInput).mutation(async ({ ctx, input }) => {
     const saved = await ctx.repos.telemetryPolicy.set(input);
-    ctx.hub.setTelemetryPolicy(saved);
+    await ctx.hub.publish();
     return saved;
   }),
 

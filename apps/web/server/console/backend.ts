@@ -1,0 +1,101 @@
+/**
+ * The console's services, wired in dependency order: database (migrated), repositories, sign-in, certificate
+ * authority, telemetry and observability, the control plane (first push round done), traffic, the live graph hub,
+ * and the tRPC handler over all of them.
+ */
+import type http from "node:http";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { ConsoleConfig } from "../config.ts";
+import { ControlPlane } from "../control-plane/index.ts";
+import { openDb } from "../db.ts";
+import { LiveHub } from "../live-hub.ts";
+import { LiveView } from "../live-view.ts";
+import type { Logger } from "../log.ts";
+import { applyMigrations } from "../migrate.ts";
+import { startObservability } from "../observability/index.ts";
+import { createRepositories } from "../repositories/index.ts";
+import { appRouter } from "../root.ts";
+import { Auth } from "../security/auth.ts";
+import { CertificateAuthority } from "../security/ca.ts";
+import { DenialStore } from "../security/denials.ts";
+import { TelemetryStore } from "../telemetry-store.ts";
+import { TrafficService } from "../traffic.ts";
+import type { Services } from "../trpc.ts";
+import { userOf } from "./gate.ts";
+
+export interface Backend {
+  services: Services;
+  controlPlane: ControlPlane;
+  liveHub: LiveHub;
+  /** tRPC over the services; the gate has put the signed-in user on the request. */
+  trpc: http.RequestListener;
+  /** Agent and browser sockets first, then observability (bounded): the shutdown's first two steps. */
+  close(): Promise<void>;
+}
+
+export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: Logger): Promise<Backend> {
+  await applyMigrations({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl, log });
+  const repos = createRepositories(await openDb(cfg.databaseUrl));
+  const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
+  if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
+  const auth = new Auth(repos);
+  const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
+  if (admin.created) {
+    log.info("first admin created", {
+      username: "admin",
+      password: admin.generated ? "generated (printed once, not logged)" : "from TRELLIS_ADMIN_PASSWORD",
+    });
+    // Printed once, on stdout, outside the JSON log (scripts/start.mjs shows it to whoever ran npm start).
+    if (admin.generated) process.stdout.write(`TRELLIS FIRST ADMIN: username admin password ${admin.generated}\n`);
+  }
+  await repos.users.pruneSessions(new Date());
+  const { ca, created } = await CertificateAuthority.open(cfg.dataDir, cfg.trustDomain, cfg.certTtlSeconds);
+  log.info(created ? "certificate authority created" : "certificate authority loaded", {
+    dir: `${cfg.dataDir}/ca`,
+    trustDomain: cfg.trustDomain,
+    certTtlSeconds: cfg.certTtlSeconds,
+  });
+  const denials = new DenialStore();
+  const store = new TelemetryStore();
+  const live = new LiveView(store);
+  live.setRegistry(await repos.services.summaries());
+  const obs = await startObservability(repos, store, log);
+  const controlPlane = new ControlPlane({
+    repos,
+    store,
+    spans: obs.spans,
+    joinToken,
+    ca,
+    denials,
+    log: log.child({ component: "control-plane" }),
+    onRegistryChange: (services) => live.setRegistry(services),
+  });
+  const traffic = new TrafficService(repos, controlPlane, log.child({ component: "traffic" }));
+  if (cfg.seedFile) {
+    // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
+    const seeded = await traffic.seedIfEmpty(cfg.seedFile);
+    if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
+  }
+  await controlPlane.start();
+  const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
+  liveHub.start();
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, traffic, obs };
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: ({ req }) => ({ ...services, user: userOf(req) }),
+    onError: ({ error, path }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") log.error("trpc error", { path, error });
+    },
+  });
+  return {
+    services,
+    controlPlane,
+    liveHub,
+    trpc,
+    async close() {
+      await Promise.all([controlPlane.close(), liveHub.close()]);
+      await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);
+    },
+  };
+}

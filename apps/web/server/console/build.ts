@@ -1,0 +1,90 @@
+/**
+ * The Trellis console: one Node process, one http.Server, wired once.
+ *
+ * The server listens at once (a 503 "console starting" to all but /healthz, see gate.ts) while the backend (database,
+ * services, control plane) and Next.js are prepared side by side; then the gate over both takes the requests.
+ * `close()` stops in order within the caller's budget: agent and browser sockets, observability (bounded), the HTTP
+ * server (idle connections at once, the rest after 300 ms), Next (bounded), the database.
+ */
+import { mkdirSync } from "node:fs";
+import http from "node:http";
+import type { ConsoleConfig } from "../config.ts";
+import { closeDb } from "../db.ts";
+import { loadJoinToken } from "../join-token.ts";
+import type { Logger } from "../log.ts";
+import { buildBackend } from "./backend.ts";
+import { prepareNext } from "./frontend.ts";
+import { createGate, type Gate, startingGate } from "./gate.ts";
+
+export interface Console {
+  url: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+function within(ms: number, work: Promise<unknown>): Promise<unknown> {
+  return Promise.race([work, new Promise((r) => setTimeout(r, ms).unref())]);
+}
+
+/** Listens; resolves with the port bound (PORT=0 picks one) and the console's URL. */
+function listen(server: http.Server, port: number, host: string): Promise<{ port: number; url: string }> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address();
+      const bound = typeof address === "object" && address ? address.port : port;
+      resolve({ port: bound, url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}` });
+    });
+  });
+}
+
+export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Console> {
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const token = loadJoinToken(cfg.dataDir, cfg.joinTokenEnv);
+  log.info("console starting", {
+    mode: cfg.dev ? "development" : "production",
+    dataDir: cfg.dataDir,
+    database: cfg.databaseUrl.startsWith("file:") ? "sqlite" : "other",
+    joinToken: token.source === "env" ? "from TRELLIS_JOIN_TOKEN" : `${token.source} (${token.file})`,
+  });
+
+  let gate: Gate = startingGate();
+  const server = http.createServer((req, res) => gate.request(req, res));
+  server.keepAliveTimeout = 5_000;
+  server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
+  const { port, url } = await listen(server, cfg.port, cfg.host);
+
+  const [backend, frontend] = await Promise.all([buildBackend(cfg, token.token, log), prepareNext({ dev: cfg.dev, host: cfg.host, port, server })]);
+  let stopping = false;
+  const { controlPlane } = backend;
+  gate = createGate({
+    auth: backend.services.auth,
+    trpc: backend.trpc,
+    next: frontend.handle,
+    agents: controlPlane,
+    live: backend.liveHub,
+    health: () => ({ agents: controlPlane.connectedCount, configVersion: controlPlane.currentVersion }),
+    stopping: () => stopping,
+    log,
+  });
+
+  return {
+    url,
+    server,
+    async close() {
+      stopping = true;
+      await backend.close();
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 300).unref();
+      });
+      await within(300, frontend.close());
+      await closeDb();
+    },
+  };
+}

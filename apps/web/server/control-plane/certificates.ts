@@ -1,0 +1,50 @@
+/** `csr` → `certificate`: the console's CA signs the agent's key for its service's SPIFFE identity. */
+import type { CertificateFrame, CsrFrame } from "@trellis/protocol";
+import type { Logger } from "../log.ts";
+import type { CertificateAuthority } from "../security/ca.ts";
+import type { AgentSession } from "./session.ts";
+
+export class CertificateIssuer {
+  constructor(
+    /** Without a CA, `csr` frames get an error. */
+    private readonly ca: CertificateAuthority | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** One request per agent at a time; the answer is a `certificate` frame or a non-fatal `bad-csr` error. */
+  request(session: AgentSession, frame: CsrFrame): void {
+    const h = session.hello!;
+    const ca = this.ca;
+    if (!ca) {
+      session.sendError({ code: "no-ca", message: "this console does not issue certificates", fatal: false });
+      return;
+    }
+    if (session.csrInFlight) {
+      session.sendError({ code: "csr-in-flight", message: "a certificate request is already being handled", fatal: false });
+      return;
+    }
+    session.csrInFlight = true;
+    ca.issue(h.service, frame.csr).then(
+      (c) => {
+        session.csrInFlight = false;
+        session.certificatesIssued++;
+        if (!session.open) return;
+        const out: CertificateFrame = {
+          type: "certificate",
+          chain: c.chain,
+          caBundle: c.caBundle,
+          spiffeId: c.spiffeId,
+          notBefore: c.notBefore.toISOString(),
+          notAfter: c.notAfter.toISOString(),
+        };
+        session.send(JSON.stringify(out));
+        this.log.info("certificate issued", { instanceId: h.instanceId, spiffeId: c.spiffeId, serial: c.serial, notAfter: out.notAfter });
+      },
+      (err: unknown) => {
+        session.csrInFlight = false;
+        this.log.warn("certificate request refused", { instanceId: h.instanceId, error: (err as Error).message });
+        session.sendError({ code: "bad-csr", message: `certificate request refused: ${(err as Error).message}`, fatal: false });
+      },
+    );
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * An agent's session from its first frame to its close: the hello within the timeout, the join token check
+ * (hashed, looked up in the database), registration (a newer connection with the same instance id replaces the older),
+ * revocation of a join token, and the withdrawal of a closed agent's endpoint.
+ */
+import type { IncomingMessage } from "node:http";
+import type { HelloFrame } from "@trellis/protocol";
+import type { WebSocket } from "ws";
+import { hashToken } from "../join-token.ts";
+import type { Logger } from "../log.ts";
+import type { Repositories } from "../repositories/index.ts";
+import { newDelivery } from "./delivery.ts";
+import { CLOSE_BAD_TOKEN, CLOSE_HELLO_TIMEOUT, CLOSE_REPLACED, CLOSE_REVOKED } from "./options.ts";
+import type { Publisher } from "./publisher.ts";
+import type { SessionRegistry } from "./registry.ts";
+import type { SerialQueue } from "./serial.ts";
+import type { AgentSession } from "./session.ts";
+
+export interface HandshakeDeps {
+  repos: Repositories;
+  db: SerialQueue;
+  sessions: SessionRegistry;
+  publisher: Pick<Publisher, "scheduleRound" | "checkStage" | "joined">;
+  log: Logger;
+  helloTimeoutMs: number;
+}
+
+export class Handshake {
+  private stopped = false;
+
+  constructor(private readonly deps: HandshakeDeps) {}
+
+  /** A new socket: it has `helloTimeoutMs` to send a valid hello. */
+  accept(ws: WebSocket, req: IncomingMessage): AgentSession {
+    const remote = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
+    const session = this.deps.sessions.open(ws, remote);
+    const { helloTimeoutMs, log } = this.deps;
+    session.helloTimer = setTimeout(() => {
+      if (session.phase !== "awaiting-hello") return;
+      log.warn("agent rejected", { remote, reason: "no hello within timeout" });
+      session.fail("hello-timeout", `no valid hello within ${helloTimeoutMs} ms`, CLOSE_HELLO_TIMEOUT);
+    }, helloTimeoutMs);
+    return session;
+  }
+
+  /**
+   * A valid hello: checks the join token and registers the agent. Resolves true once the session is ready (frames
+   * that arrived meanwhile wait in its backlog), false when it was refused or closed.
+   */
+  async admit(session: AgentSession, hello: HelloFrame): Promise<boolean> {
+    const { repos, db, log } = this.deps;
+    session.phase = "registering";
+    const hash = hashToken(hello.token);
+    let token: Awaited<ReturnType<Repositories["joinTokens"]["verify"]>>;
+    try {
+      token = await db.run(() => (hello.token ? repos.joinTokens.verify(hash, new Date()) : Promise.resolve(null)));
+    } catch (err) {
+      log.error("join token check failed", { error: err as Error });
+      session.fail("internal", "join token check failed", 1011);
+      return false;
+    }
+    if (session.phase !== "registering") return false;
+    if (!token) {
+      session.phase = "awaiting-hello";
+      log.warn("agent rejected", { remote: session.remote, reason: "invalid join token", service: hello.service, instanceId: hello.instanceId });
+      session.fail("unauthorized", "invalid join token", CLOSE_BAD_TOKEN);
+      return false;
+    }
+    session.tokenId = token.id;
+    return this.register(session, hello);
+  }
+
+  private async register(session: AgentSession, hello: HelloFrame): Promise<boolean> {
+    const { repos, db, log, sessions, publisher } = this.deps;
+    session.clearHelloTimer();
+    session.hello = hello;
+    session.delivery = newDelivery(hello.configVersion);
+    const previous = sessions.claim(session);
+    if (previous) {
+      log.info("agent connection replaced", { instanceId: hello.instanceId, service: hello.service });
+      previous.fail("replaced", "a newer connection with the same instance id took over", CLOSE_REPLACED);
+    }
+    publisher.joined(hello);
+    try {
+      await db.run(() => repos.instances.registerHello(hello, new Date()));
+    } catch (err) {
+      log.error("agent registration failed", { instanceId: hello.instanceId, error: err as Error });
+      session.fail("internal", "registration failed", 1011);
+      return false;
+    }
+    if (session.phase !== "registering") return false;
+    session.phase = "ready";
+    log.info("agent connected", {
+      instanceId: hello.instanceId,
+      service: hello.service,
+      version: hello.version,
+      address: hello.inboundAddress,
+      agentVersion: hello.agentVersion,
+      configVersion: hello.configVersion,
+      remote: session.remote,
+    });
+    publisher.scheduleRound();
+    return true;
+  }
+
+  /** A join token was revoked: agents that joined with it are disconnected (and refused when they come back). */
+  revokeToken(tokenId: string): number {
+    let n = 0;
+    for (const s of this.deps.sessions) {
+      if (s.tokenId !== tokenId || s.phase === "closed") continue;
+      this.deps.log.warn("agent disconnected: join token revoked", { instanceId: s.hello?.instanceId, service: s.hello?.service });
+      s.fail("token-revoked", "the join token this agent presented was revoked", CLOSE_REVOKED);
+      n++;
+    }
+    return n;
+  }
+
+  /** The socket closed: the agent's endpoint is withdrawn unless a newer connection replaced it. */
+  closed(session: AgentSession, code: number): void {
+    const { repos, db, log, sessions, publisher } = this.deps;
+    const wasReady = session.phase === "ready" || session.phase === "registering";
+    session.phase = "closed";
+    session.clearHelloTimer();
+    sessions.remove(session);
+    publisher.checkStage();
+    const h = session.hello;
+    if (!h || !wasReady) return;
+    if (!sessions.release(session)) return; // replaced by a newer connection
+    if (this.stopped) return;
+    log.info("agent disconnected", { instanceId: h.instanceId, service: h.service, code });
+    db.run(() => repos.instances.markDisconnected(h.instanceId, new Date()))
+      .catch((err) => log.error("marking agent disconnected failed", { instanceId: h.instanceId, error: err as Error }))
+      .finally(() => publisher.scheduleRound());
+  }
+
+  /** The console is shutting down: closing sockets no longer withdraws endpoints (they get the restart grace). */
+  stop(): void {
+    this.stopped = true;
+  }
+}

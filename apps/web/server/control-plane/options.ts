@@ -1,0 +1,36 @@
+/** Timings and limits of the agent control plane, and the close codes it ends agent sockets with. */
+
+export const CLOSE_BAD_TOKEN = 4001;
+export const CLOSE_PROTOCOL = 4002;
+export const CLOSE_REVOKED = 4003;
+export const CLOSE_HELLO_TIMEOUT = 4008;
+export const CLOSE_REPLACED = 4009;
+
+export interface ControlPlaneOptions {
+  helloTimeoutMs: number;
+  heartbeatMs: number;
+  debounceMs: number;
+  maxInvalidFrames: number;
+  restartGraceMs: number;
+  /** An un-acked snapshot older than this no longer blocks sending a newer one. */
+  ackTimeoutMs: number;
+  touchIntervalMs: number;
+  maxPayloadBytes: number;
+  /** How long a STRICT <-> DISABLE change waits in PERMISSIVE for every agent to ack before it completes. */
+  mtlsStageTimeoutMs: number;
+  /** How often changed sync states are written to the database. */
+  syncFlushMs: number;
+}
+
+export const defaultControlPlaneOptions: ControlPlaneOptions = {
+  helloTimeoutMs: 10_000,
+  heartbeatMs: 5_000,
+  debounceMs: 30,
+  maxInvalidFrames: 20,
+  restartGraceMs: 30_000,
+  ackTimeoutMs: 15_000,
+  touchIntervalMs: 5_000,
+  maxPayloadBytes: 8 * 1024 * 1024,
+  mtlsStageTimeoutMs: 5_000,
+  syncFlushMs: 200,
+};

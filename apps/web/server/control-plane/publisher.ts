@@ -1,0 +1,203 @@
+/**
+ * The publisher: cuts config versions from the database's mesh state and pushes them in rounds.
+ *
+ * Changes (a committed config change, an agent joining or leaving, a restart grace expiring) schedule a round,
+ * debounced to coalesce bursts. A round reads the mesh state (services, live endpoints plus those kept through the
+ * restart grace, policies, mTLS and authorization, the telemetry sampling policy), cuts a new version (persisted,
+ * monotonically increasing) when any snapshot changed, and hands each agent behind it to the sender. A STRICT <->
+ * DISABLE change is staged through PERMISSIVE (see mtls-staging.ts) until every agent acked or the stage times out.
+ */
+import type { HelloFrame, MtlsMode } from "@trellis/protocol";
+import type { Logger } from "../log.ts";
+import type { Repositories } from "../repositories/index.ts";
+import { buildTopology, topologyKey } from "../snapshot-builder.ts";
+import { ConfigVersion } from "./config-version.ts";
+import { syncOf, type VersionSync } from "./delivery.ts";
+import { planMtls, stageComplete } from "./mtls-staging.ts";
+import type { SessionRegistry } from "./registry.ts";
+import type { RestartGrace } from "./restart-grace.ts";
+import { SnapshotSender } from "./sender.ts";
+import type { SerialQueue } from "./serial.ts";
+
+/** What the rest of the console needs from the publisher: push the database's state, and how far it got. */
+export interface ConfigPublisher {
+  /**
+   * Pushes the current database state as a config version after the short debounce; resolves with the version it
+   * went out with (a new one whenever the change altered any snapshot).
+   */
+  publish(): Promise<number>;
+  /** The config version being pushed (0 before the first round). */
+  readonly currentVersion: number;
+  /** How far the agents connected now got with `version`. */
+  syncOf(version: number): VersionSync;
+}
+
+export type RegistryListener = (services: Awaited<ReturnType<Repositories["services"]["summaries"]>>) => void;
+
+export interface PublisherDeps {
+  repos: Repositories;
+  db: SerialQueue;
+  sessions: SessionRegistry;
+  grace: RestartGrace;
+  log: Logger;
+  debounceMs: number;
+  ackTimeoutMs: number;
+  mtlsStageTimeoutMs: number;
+  /** The agent's sync state changed (the recorder writes it). */
+  onSyncChange: (instanceId: string) => void;
+  /** Called after each round with the registry as it stands (the live graph keeps it). */
+  onRegistryChange?: RegistryListener;
+}
+
+export class Publisher implements ConfigPublisher {
+  readonly sender: SnapshotSender;
+  private cut: ConfigVersion | null = null;
+  rounds = 0;
+  /** Snapshot builds: one per config version (each agent's snapshot is the version's shared JSON with its service). */
+  snapshotBuilds = 0;
+  private roundChain: Promise<void> = Promise.resolve();
+  private roundTimer: NodeJS.Timeout | null = null;
+  /** Callers of publish() waiting for the next round to have cut its version and sent the snapshots. */
+  private waiters: ((version: number) => void)[] = [];
+  /** Highest version any agent said it holds: the next version must exceed it. */
+  private minVersion = 0;
+  private stopped = false;
+  /** mTLS modes as last pushed (PERMISSIVE while a change is staged). */
+  private effectiveMtls = new Map<string, MtlsMode>();
+  private stagedVersion = 0;
+  private stageTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: PublisherDeps) {
+    this.sender = new SnapshotSender({
+      versions: this,
+      ackTimeoutMs: deps.ackTimeoutMs,
+      log: deps.log,
+      onSyncChange: deps.onSyncChange,
+      onAck: () => this.checkStage(),
+    });
+  }
+
+  /** The config version being pushed (null before the first round). */
+  get current(): ConfigVersion | null {
+    return this.cut;
+  }
+
+  get currentVersion(): number {
+    return this.cut?.version ?? 0;
+  }
+
+  /** The first round, after the highest version ever cut was read from the database. */
+  async start(): Promise<void> {
+    this.minVersion = await this.deps.db.run(() => this.deps.repos.meshState.currentVersion());
+    await this.runRound();
+  }
+
+  publish(): Promise<number> {
+    if (this.stopped) return Promise.resolve(this.currentVersion);
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.scheduleRound();
+    });
+  }
+
+  /** Coalesces bursts of changes into one round. */
+  scheduleRound(): void {
+    if (this.roundTimer || this.stopped) return;
+    this.roundTimer = setTimeout(() => {
+      this.roundTimer = null;
+      // Waiters registered before this round reads the store: their change is in it.
+      const waiters = this.waiters.splice(0);
+      this.roundChain = this.roundChain
+        .then(() => this.runRound())
+        .catch((err) => this.deps.log.error("push round failed", { error: err as Error }))
+        .finally(() => {
+          for (const w of waiters) w(this.currentVersion);
+        });
+    }, this.deps.debounceMs);
+  }
+
+  /** An agent registered: it is an endpoint again (no longer kept by the grace), and versions must exceed its own. */
+  joined(hello: HelloFrame): void {
+    this.deps.grace.drop(hello.instanceId);
+    if (hello.configVersion > this.minVersion) this.minVersion = hello.configVersion;
+  }
+
+  syncOf(version: number): VersionSync {
+    return syncOf(
+      version,
+      [...this.deps.sessions.ready()].map((s) => ({ instanceId: s.hello!.instanceId, delivery: s.delivery })),
+    );
+  }
+
+  /** mTLS mode as currently pushed (while a change is staged, PERMISSIVE). */
+  effectiveMtlsMode(service: string): MtlsMode {
+    return this.effectiveMtls.get(service) ?? "DISABLE";
+  }
+
+  /** A staged mTLS change completes once every connected agent acked the staged version (or after the timeout). */
+  checkStage(): void {
+    if (this.stagedVersion === 0) return;
+    if (
+      stageComplete(
+        this.stagedVersion,
+        [...this.deps.sessions.ready()].map((s) => s.delivery.ackedVersion),
+      )
+    )
+      this.finishStage();
+  }
+
+  /** No more rounds; waiting publishers get the current version. */
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.waiters.splice(0)) w(this.currentVersion);
+  }
+
+  clearTimers(): void {
+    for (const t of [this.roundTimer, this.stageTimer]) if (t) clearTimeout(t);
+  }
+
+  private finishStage(): void {
+    if (this.stageTimer) clearTimeout(this.stageTimer);
+    this.stageTimer = null;
+    this.stagedVersion = 0;
+    this.scheduleRound();
+  }
+
+  private async runRound(): Promise<void> {
+    if (this.stopped) return;
+    const { repos, db, log } = this.deps;
+    const [services, connected, policies, telemetry] = await db.run(() =>
+      Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints(), repos.policies.all(), repos.telemetryPolicy.get()]),
+    );
+    const endpoints = this.deps.grace.endpoints(connected, Date.now());
+    const [desiredMtls, authz] = await db.run(() => Promise.all([repos.security.mtlsModes(), repos.security.authzByService()]));
+    const mtls = planMtls(
+      services.map((s) => s.name),
+      desiredMtls,
+      this.effectiveMtls,
+    );
+    this.effectiveMtls = mtls.effective;
+    const topology = buildTopology(services, endpoints, policies, { mtls: mtls.effective, authz });
+    const key = topologyKey(topology) + JSON.stringify(telemetry);
+    if (!this.cut || this.cut.key !== key || this.minVersion >= this.cut.version) {
+      const floor = Math.max(this.minVersion, this.cut?.version ?? 0);
+      const version = await db.run(() => repos.meshState.nextVersion(floor));
+      this.cut = new ConfigVersion(version, topology, key, telemetry, () => this.snapshotBuilds++);
+      this.rounds++;
+      log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
+    }
+    this.deps.onRegistryChange?.(services);
+    const current = this.cut;
+    for (const session of this.deps.sessions.ready()) if (session.delivery.sentVersion < current.version) this.sender.deliver(session);
+    if (mtls.staging) {
+      log.info("mTLS change staged through PERMISSIVE", { version: current.version });
+      this.stagedVersion = current.version;
+      if (this.stageTimer) clearTimeout(this.stageTimer);
+      this.stageTimer = setTimeout(() => {
+        this.stageTimer = null;
+        if (this.stagedVersion !== 0) this.finishStage();
+      }, this.deps.mtlsStageTimeoutMs);
+      this.checkStage();
+    }
+  }
+}
