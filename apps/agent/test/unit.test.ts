@@ -5,9 +5,9 @@ import { BUCKET_COUNT, type MeshSnapshotInput, meshSnapshotSchema, telemetryFram
 import { renderMetrics } from "../src/admin/metrics.ts";
 import { compileRoutes } from "../src/config/routes.ts";
 import { Backoff } from "../src/control/backoff.ts";
-import { compileAuthz } from "../src/inbound/authz.ts";
 import { serviceOf } from "../src/outbound/decode.ts";
 import { pickTarget } from "../src/outbound/pickers.ts";
+import { compileAuthz } from "../src/policy/authz.ts";
 import { filterRequestHeaders, filterResponseHeaders } from "../src/proxy/headers.ts";
 import { EdgeRegistry } from "../src/telemetry/edges.ts";
 import { ProxyErrorCounter } from "../src/telemetry/proxy-errors.ts";

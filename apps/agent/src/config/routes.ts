@@ -14,7 +14,7 @@ import {
   spiffeIdOf,
   UNKNOWN_VERSION,
 } from "@trellis/protocol";
-import { type CompiledAuthz, compileAuthz } from "../inbound/authz.ts";
+import { type CompiledAuthz, compileAuthz } from "../policy/authz.ts";
 import { RetryRuntime } from "../policy/retry-policy.ts";
 import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
 import { EndpointRegistry, type EndpointState } from "../upstream/endpoints.ts";
