@@ -29,14 +29,18 @@ function release(ex: Exchange): void {
   }
 }
 
+const monotonic = (): number => performance.now();
+
 export class BalanceLayer implements Layer {
   readonly name = "balance";
+
+  constructor(private readonly now: () => number = monotonic) {}
 
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
     const subset = ex.subset!;
     // Now, not the exchange's start: a retry re-enters here later, and ejections may have ended since.
-    const now = performance.now();
+    const now = this.now();
     const t = pickTarget(subset, route.loadBalancer, now, true);
     if (t === null) {
       ex.fail(errors.noHealthyEndpoints(route.name, subset.version));
@@ -52,7 +56,7 @@ export class BalanceLayer implements Layer {
     // The attempt is over whatever happens next (the retry layer above may start another one).
     release(ex);
     if (err.proxyError !== ProxyErrorKind.connectRefused && err.proxyError !== ProxyErrorKind.connectFailed) return false;
-    const now = performance.now();
+    const now = this.now();
     failed.ep.eject(now);
     if (ex.attempts >= MAX_ATTEMPTS || ex.clientGone) return false;
     const next = pickTarget(ex.subset!, ex.route!.loadBalancer, now, false);
@@ -66,6 +70,6 @@ export class BalanceLayer implements Layer {
     if (!ex.holdsTarget) return;
     const ep = ex.target!.ep;
     release(ex);
-    if (!ex.failed && ex.status > 0) ep.succeeded(performance.now() - ex.attemptStart);
+    if (!ex.failed && ex.status > 0) ep.succeeded(this.now() - ex.attemptStart);
   }
 }

@@ -21,17 +21,21 @@ function release(ex: Exchange): void {
   }
 }
 
-function record(ex: Exchange, outcome: Outcome): void {
+function record(ex: Exchange, outcome: Outcome, now: () => number): void {
   if (ex.outcomeRecorded) return;
   ex.outcomeRecorded = true;
   const route = ex.route!;
   const od = route.outlier;
   if (od === null || ex.target === null) return;
-  recordOutcome(od, route.all.targets, ex.target.ep, outcome, performance.now());
+  recordOutcome(od, route.all.targets, ex.target.ep, outcome, now());
 }
+
+const monotonic = (): number => performance.now();
 
 export class CircuitLayer implements Layer {
   readonly name = "circuit";
+
+  constructor(private readonly now: () => number = monotonic) {}
 
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
@@ -64,12 +68,12 @@ export class CircuitLayer implements Layer {
     release(ex);
     switch (err.proxyError) {
       case K.retriableStatus:
-        record(ex, outcomeOfStatus(ex.status));
+        record(ex, outcomeOfStatus(ex.status), this.now);
         break;
       case K.upstreamReset:
       case K.upstreamProtocol:
       case K.perTryTimeout:
-        record(ex, Outcome.Gateway);
+        record(ex, Outcome.Gateway, this.now);
         break;
       default:
         // connect failures (balance ejects), the overall timeout, client gone: not an endpoint verdict here.
@@ -80,6 +84,6 @@ export class CircuitLayer implements Layer {
 
   onComplete(ex: Exchange): void {
     release(ex);
-    if (ex.status > 0 && !ex.clientGone && ex.error === null) record(ex, outcomeOfStatus(ex.status));
+    if (ex.status > 0 && !ex.clientGone && ex.error === null) record(ex, outcomeOfStatus(ex.status), this.now);
   }
 }
