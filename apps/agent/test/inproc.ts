@@ -115,7 +115,10 @@ export function outboundHarness(self = { service: "web", version: "v1" }, clock 
           if (t.ep.pool instanceof FakeUpstream) continue;
           void t.ep.pool.close();
           let up = upstreams.get(t.ep.address);
-          if (up === undefined) upstreams.set(t.ep.address, (up = new FakeUpstream(t.ep.address)));
+          if (up === undefined) {
+            up = new FakeUpstream(t.ep.address);
+            upstreams.set(t.ep.address, up);
+          }
           t.ep.pool = up as unknown as Pool;
         }
     },
