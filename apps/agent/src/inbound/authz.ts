@@ -1,7 +1,7 @@
 /**
  * authz: applies the service's authorization policy (compiled in policy/authz.ts) on the inbound side after the
  * caller's identity is known. The identity is the SPIFFE id from the peer certificate (cached per connection); a
- * plaintext caller has none and only matches the `*` principal. Headers never count as identity.
+ * plaintext caller has none and matches no rule (not even `*`: any authenticated identity). Headers never count as identity.
  * Denied → 403 `x-trellis-error: rbac-denied`, counted in /metrics and in telemetry (denials per caller).
  */
 import type { ConfigState } from "../config/state.ts";

@@ -1,11 +1,13 @@
 /**
  * Authorization policy compiled for the request path: allow-list rules with sets instead of arrays. A rule's
- * principals are SPIFFE ids or `*`. Headers never count as identity. inbound/authz.ts applies the compiled rules.
+ * principals are SPIFFE ids, or `*`: any authenticated mesh identity (a caller whose certificate was verified), never
+ * a plaintext caller. Headers never count as identity. inbound/authz.ts applies the compiled rules.
  */
 import type { Authorization } from "@trellis/protocol";
 
 export interface CompiledRule {
-  anyone: boolean;
+  /** `*`: any authenticated caller. */
+  anyIdentity: boolean;
   principals: Set<string>;
   /** null: any method. */
   methods: Set<string> | null;
@@ -20,7 +22,7 @@ export class CompiledAuthz {
   allows(principal: string | null, method: string, target: string): boolean {
     let path: string | null | undefined; // computed once, only if a rule has paths
     for (const r of this.rules) {
-      if (!r.anyone && (principal === null || !r.principals.has(principal))) continue;
+      if (principal === null || !(r.anyIdentity || r.principals.has(principal))) continue;
       if (r.methods !== null && !r.methods.has(method)) continue;
       if (r.paths !== null) {
         if (path === undefined) path = canonicalPath(target);
@@ -56,7 +58,7 @@ function matchesAnyPrefix(path: string, prefixes: string[]): boolean {
 export function compileAuthz(policy: Authorization): CompiledAuthz {
   return new CompiledAuthz(
     policy.rules.map((r) => ({
-      anyone: r.principals.includes("*"),
+      anyIdentity: r.principals.includes("*"),
       principals: new Set(r.principals),
       methods: r.methods.length > 0 ? new Set(r.methods) : null,
       paths: r.paths.length > 0 ? r.paths : null,
