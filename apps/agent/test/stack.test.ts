@@ -91,7 +91,7 @@ describe("outbound stack (in-process, fake clock)", () => {
     h.upstreams.get(a.target!.ep.address)!.calls[0].answer(200);
     const d = h.send("catalog");
     assert.equal(d.isDone(), false, "admitted again");
-    assert.equal(h.config.routes!.services.get("catalog")!.active, 2);
+    assert.equal(h.config.routes!.services.get("catalog")!.breaker!.active, 2);
   });
 
   test("outlier detection ejects an endpoint after consecutive 5xx and returns it when the ejection time has passed", () => {

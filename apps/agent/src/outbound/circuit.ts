@@ -17,7 +17,7 @@ import { Outcome, outcomeOfStatus, recordOutcome } from "../upstream/outlier.ts"
 function release(ex: Exchange): void {
   if (ex.holdsCircuit) {
     ex.holdsCircuit = false;
-    ex.route!.active--;
+    ex.route!.breaker!.active--;
   }
 }
 
@@ -40,11 +40,12 @@ export class CircuitLayer implements Layer {
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
     ex.outcomeRecorded = false;
-    const cb = route.breaker;
-    if (cb !== null) {
-      if (route.active >= cb.maxRequests) {
+    const breaker = route.breaker;
+    if (breaker !== null) {
+      const cb = breaker.limits;
+      if (breaker.active >= cb.maxRequests) {
         ex.outcomeRecorded = true;
-        ex.fail(errors.circuitOpen(route.name, `${route.active} requests in flight (maxRequests ${cb.maxRequests})`));
+        ex.fail(errors.circuitOpen(route.name, `${breaker.active} requests in flight (maxRequests ${cb.maxRequests})`));
         return false;
       }
       // balance already counted this call in the endpoint's in-flight number.
@@ -58,7 +59,7 @@ export class CircuitLayer implements Layer {
         );
         return false;
       }
-      route.active++;
+      breaker.active++;
       ex.holdsCircuit = true;
     }
     return true;

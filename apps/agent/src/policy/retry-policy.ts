@@ -22,11 +22,14 @@ export class RetryRuntime {
   private readonly onReset: boolean;
   private readonly on4xx: boolean;
 
+  readonly budget: RetryBudget;
+
   constructor(
     p: RetryPolicy,
-    /** Shared across snapshots while the policy stays the same (config/routes.ts). */
-    readonly budget: RetryBudget = new RetryBudget(p.budget.ratio, p.budget.minRetriesPerSecond),
+    /** Canonical form of the policy: a snapshot with the same key keeps this runtime and its budget. */
+    readonly key = "",
   ) {
+    this.budget = new RetryBudget(p.budget.ratio, p.budget.minRetriesPerSecond);
     this.attempts = p.attempts;
     this.perTryTimeoutMs = p.perTryTimeoutMs;
     this.nonIdempotent = p.nonIdempotent;
