@@ -65,6 +65,20 @@ test("the breaker's in-flight count survives a snapshot with the same breaker po
   assert.equal(d.isDone(), false, "a finished call (started before the snapshot) frees its slot");
 });
 
+test("a changed breaker policy starts counting afresh; calls started before it release the breaker they held", () => {
+  const h = outboundHarness();
+  h.apply(snap(1, { circuitBreaker: { maxRequests: 1 } }));
+  const a = h.send("catalog");
+  h.apply(snap(2, { circuitBreaker: { maxRequests: 2 } }));
+  const fresh = h.config.routes!.services.get("catalog")!.breaker!;
+  assert.equal(fresh.active, 0);
+  const b = h.send("catalog");
+  assert.equal(b.isDone(), false);
+  assert.equal(fresh.active, 1);
+  h.upstreams.get(a.target!.ep.address)!.calls[0].answer(200);
+  assert.equal(fresh.active, 1, "the old call released the old breaker, not the new one");
+});
+
 test("outlier counters survive a snapshot", () => {
   const h = outboundHarness();
   const od = { outlierDetection: { consecutive5xx: 3, maxEjectionPercent: 50 } };

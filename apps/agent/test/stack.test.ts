@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { MeshSnapshotInput } from "@trellis/protocol";
 import { RetryBudget } from "../src/policy/retry-budget.ts";
-import { outboundHarness, proxyErrorOf } from "./inproc.ts";
+import { inboundHarness, outboundHarness, proxyErrorOf } from "./inproc.ts";
 
 type Service = MeshSnapshotInput["services"][number];
 const A = "10.0.0.1:80";
@@ -32,6 +32,10 @@ describe("outbound stack (in-process, fake clock)", () => {
     assert.equal(ex.isDone(), true);
     assert.equal(ex.status, 200);
     assert.equal(ex.target!.ep.inflight, 0, "balance released the endpoint on completion");
+  });
+
+  test("the inbound stack runs observe → ready → mtls → authz → app", () => {
+    assert.deepEqual(inboundHarness("catalog").stack.names(), ["observe", "ready", "mtls", "authz", "app"]);
   });
 
   test("a retriable status is swallowed and retried on another endpoint; the client sees only the last answer", () => {

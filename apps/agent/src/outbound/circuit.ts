@@ -15,9 +15,10 @@ import type { Layer } from "../proxy/layer.ts";
 import { Outcome, outcomeOfStatus, recordOutcome } from "../upstream/outlier.ts";
 
 function release(ex: Exchange): void {
-  if (ex.holdsCircuit) {
-    ex.holdsCircuit = false;
-    ex.route!.breaker!.active--;
+  const held = ex.breaker;
+  if (held !== null) {
+    ex.breaker = null;
+    held.active--;
   }
 }
 
@@ -60,7 +61,7 @@ export class CircuitLayer implements Layer {
         return false;
       }
       breaker.active++;
-      ex.holdsCircuit = true;
+      ex.breaker = breaker;
     }
     return true;
   }

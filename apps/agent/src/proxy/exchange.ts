@@ -9,6 +9,7 @@ import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
+import type { BreakerState } from "../policy/breaker.ts";
 import type { RetryState } from "../policy/retry-policy.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { TraceContext } from "../telemetry/trace-context.ts";
@@ -93,8 +94,8 @@ export class Exchange implements RequestHeaderInfo {
   trace: TraceContext | null = null;
   /** Fault-injection delay timer. */
   faultTimer: NodeJS.Timeout | null = null;
-  /** This exchange counts against its service's circuit breaker. */
-  holdsCircuit = false;
+  /** Circuit layer: the breaker this exchange counts against (released on failure or completion). */
+  breaker: BreakerState | null = null;
   /** The current attempt's outcome was fed to outlier detection. */
   outcomeRecorded = false;
   /** Failure to report once the abandoned attempt's abort comes back (per-try timeout). */
