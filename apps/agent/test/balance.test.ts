@@ -101,4 +101,34 @@ describe("split and balance", () => {
     const share = fast.requests.length / 300;
     assert.ok(share > 0.8, `fast endpoint got only ${(share * 100).toFixed(0)}% (round-robin would give 50%)`);
   });
+  test("P2C counts failures against an endpoint: one answering 500 at once gets clearly less traffic than one answering 200 in 5 ms", async () => {
+    const failing = await startApp("failing", (_req, res) => {
+      res.writeHead(500, { "x-app": "failing" });
+      res.end("no");
+    });
+    const healthy = await startApp("healthy", (_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { "x-app": "healthy" });
+        res.end("ok");
+      }, 5);
+    });
+    const agent = await startAgent({
+      service: "shop",
+      appPort: 1,
+      snapshot: snapshot("shop", [
+        {
+          name: "catalog",
+          versions: ["v1"],
+          loadBalancer: "p2c",
+          endpoints: [
+            { address: `127.0.0.1:${failing.port}`, version: "v1", instanceId: "failing" },
+            { address: `127.0.0.1:${healthy.port}`, version: "v1", instanceId: "healthy" },
+          ],
+        },
+      ]),
+    });
+    await runConcurrent(300, 4, () => request({ port: agent.outbound, path: "/", headers: { host: "catalog" } }));
+    const share = failing.requests.length / 300;
+    assert.ok(share < 0.25, `the failing endpoint got ${(share * 100).toFixed(0)}% of the calls (no retries, no outlier detection)`);
+  });
 });

@@ -11,10 +11,7 @@ import { Tracer } from "../src/telemetry/tracing.ts";
 function fakeExchange(headers: string[], over: Partial<Exchange> = {}): Exchange {
   return {
     headers,
-    traceId: "",
-    parentSpanId: "",
-    spanId: "",
-    sampled: false,
+    trace: null,
     start: performance.now(),
     path: "/items?x=1",
     req: { method: "GET" },
@@ -43,12 +40,12 @@ test("continues an incoming traceparent: same trace, caller's span as parent, ow
   const headers = ["Host", "catalog", "traceparent", `00-${TRACE}-${PARENT}-01`, "tracestate", "k=v", "b3", "x"];
   const ex = fakeExchange(headers);
   t.begin(ex);
-  assert.equal(ex.traceId, TRACE);
-  assert.equal(ex.parentSpanId, PARENT);
-  assert.equal(ex.sampled, true);
-  assert.match(ex.spanId, /^[0-9a-f]{16}$/);
-  assert.notEqual(ex.spanId, PARENT);
-  assert.equal(headers[3], `00-${TRACE}-${ex.spanId}-01`, "the next hop's parent is this span");
+  assert.equal(ex.trace!.traceId, TRACE);
+  assert.equal(ex.trace!.parentSpanId, PARENT);
+  assert.equal(ex.trace!.sampled, true);
+  assert.match(ex.trace!.spanId, /^[0-9a-f]{16}$/);
+  assert.notEqual(ex.trace!.spanId, PARENT);
+  assert.equal(headers[3], `00-${TRACE}-${ex.trace!.spanId}-01`, "the next hop's parent is this span");
   assert.deepEqual(headers.slice(4), ["tracestate", "k=v", "b3", "x"], "tracestate and B3 pass through");
   t.end(ex, "client", 3);
   const [span] = t.take();
@@ -88,18 +85,18 @@ test("an unsampled flag is honoured, a malformed traceparent starts a new trace,
   t.configure({ sampleRate: 1, slowThresholdMs: 1000, slowThresholdMsByService: {} });
   const unsampled = fakeExchange(["traceparent", `00-${TRACE}-${PARENT}-00`]);
   t.begin(unsampled);
-  assert.equal(unsampled.sampled, false, "the caller's decision wins over the local rate");
+  assert.equal(unsampled.trace!.sampled, false, "the caller's decision wins over the local rate");
   assert.ok(unsampled.headers[1].endsWith("-00"));
   const bad = fakeExchange(["traceparent", "00-zzzz-nope-01"]);
   t.begin(bad);
-  assert.notEqual(bad.traceId, TRACE);
-  assert.match(bad.traceId, /^[0-9a-f]{32}$/);
-  assert.equal(bad.parentSpanId, "");
+  assert.notEqual(bad.trace!.traceId, TRACE);
+  assert.match(bad.trace!.traceId, /^[0-9a-f]{32}$/);
+  assert.equal(bad.trace!.parentSpanId, "");
   const none: string[] = ["Host", "x"];
   const fresh = fakeExchange(none);
   t.begin(fresh);
   assert.equal(none[2], "traceparent");
-  assert.equal(none[3], `00-${fresh.traceId}-${fresh.spanId}-01`, "rate 1: a new trace is sampled");
+  assert.equal(none[3], `00-${fresh.trace!.traceId}-${fresh.trace!.spanId}-01`, "rate 1: a new trace is sampled");
 });
 
 test("tail rule: unsampled requests are kept only when they fail or are slow (per-service threshold)", () => {
@@ -108,7 +105,7 @@ test("tail rule: unsampled requests are kept only when they fail or are slow (pe
   const mk = (over: Partial<Exchange>) => {
     const ex = fakeExchange([], over);
     t.begin(ex);
-    assert.equal(ex.sampled, false);
+    assert.equal(ex.trace!.sampled, false);
     return ex;
   };
   t.end(mk({}), "client", 10); // fast, fine → dropped

@@ -10,14 +10,17 @@ import {
   type MeshSnapshot,
   type MtlsMode,
   type OutlierDetection,
+  type RetryPolicy,
   type SplitEntry,
   spiffeIdOf,
   UNKNOWN_VERSION,
 } from "@trellis/protocol";
-import { type CompiledAuthz, compileAuthz } from "../inbound/authz.ts";
+import { type CompiledAuthz, compileAuthz } from "../policy/authz.ts";
+import { BreakerState } from "../policy/breaker.ts";
 import { RetryRuntime } from "../policy/retry-policy.ts";
 import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
 import { EndpointRegistry, type EndpointState } from "../upstream/endpoints.ts";
+import { canonical } from "./canonical.ts";
 
 /** One endpoint as seen from one route: shared endpoint state plus this route's view (version, edge). */
 export class Target {
@@ -85,9 +88,6 @@ export class RouteRuleMatch {
 }
 
 export class ServiceRoute {
-  /** Calls in flight to this service from this agent (circuit breaker). */
-  active = 0;
-
   constructor(
     readonly name: string,
     readonly timeoutMs: number,
@@ -96,7 +96,8 @@ export class ServiceRoute {
     readonly split: SplitChoice[] | null,
     readonly rules: RouteRuleMatch[] | null = null,
     readonly retry: RetryRuntime | null = null,
-    readonly breaker: CircuitBreaker | null = null,
+    /** Limits and in-flight count; kept across snapshots while the policy is unchanged. */
+    readonly breaker: BreakerState | null = null,
     readonly outlier: OutlierDetection | null = null,
     readonly fault: FaultInjection | null = null,
   ) {}
@@ -143,7 +144,30 @@ export interface Self {
   version: string;
 }
 
-export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: EndpointRegistry, edges: EdgeRegistry): RouteTable {
+/** The retry runtime for a policy: the previous one (its budget included) when the policy did not change. */
+function retryFor(p: RetryPolicy | undefined, prev: RetryRuntime | null): RetryRuntime | null {
+  if (!p || (p.attempts === 0 && p.perTryTimeoutMs === 0)) return null;
+  const key = canonical(p);
+  return prev !== null && prev.key === key ? prev : new RetryRuntime(p, key);
+}
+
+function breakerFor(p: CircuitBreaker | undefined, prev: BreakerState | null): BreakerState | null {
+  if (!p) return null;
+  const key = canonical(p);
+  return prev !== null && prev.key === key ? prev : new BreakerState(p, key);
+}
+
+/**
+ * `previous` (the table in force) lends its runtime state to services whose policy is unchanged: the retry budget and
+ * the breaker's in-flight count. Endpoint state (load, EWMA, outlier counters) lives in the registry and always stays.
+ */
+export function compileRoutes(
+  snapshot: MeshSnapshot,
+  self: Self,
+  endpoints: EndpointRegistry,
+  edges: EdgeRegistry,
+  previous: RouteTable | null = null,
+): RouteTable {
   const services = new Map<string, ServiceRoute>();
   const addresses = new Set<string>();
   let inbound = new InboundPolicy("DISABLE", null, snapshot.trustDomain);
@@ -199,7 +223,7 @@ export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: End
         return new RouteRuleMatch(r.name ?? `route-${i}`, r.match.pathPrefix ?? null, headers, to);
       });
     }
-    const retry = svc.retries && (svc.retries.attempts > 0 || svc.retries.perTryTimeoutMs > 0) ? new RetryRuntime(svc.retries) : null;
+    const prev = previous?.services.get(svc.name);
     services.set(
       svc.name,
       new ServiceRoute(
@@ -209,8 +233,8 @@ export function compileRoutes(snapshot: MeshSnapshot, self: Self, endpoints: End
         all,
         split,
         rules,
-        retry,
-        svc.circuitBreaker ?? null,
+        retryFor(svc.retries, prev?.retry ?? null),
+        breakerFor(svc.circuitBreaker, prev?.breaker ?? null),
         svc.outlierDetection ?? null,
         svc.faultInjection && (svc.faultInjection.abort || svc.faultInjection.delay) ? svc.faultInjection : null,
       ),

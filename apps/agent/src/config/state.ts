@@ -53,7 +53,7 @@ export class ConfigState {
 
   /** Swaps in a checked snapshot. Pools of addresses no longer listed are closed once idle. */
   apply(snapshot: MeshSnapshot): void {
-    const routes = compileRoutes(snapshot, this.self, this.endpoints, this.edges);
+    const routes = compileRoutes(snapshot, this.self, this.endpoints, this.edges, this.routes);
     this.routes = routes;
     this.snapshot = snapshot;
     this.appliedAt = new Date().toISOString();

@@ -1,76 +1,15 @@
 /**
- * authz: the service's authorization policy (allow-lists from the snapshot), enforced on the inbound side after the
+ * authz: applies the service's authorization policy (compiled in policy/authz.ts) on the inbound side after the
  * caller's identity is known. The identity is the SPIFFE id from the peer certificate (cached per connection); a
- * plaintext caller has none and only matches the `*` principal. Headers never count as identity.
+ * plaintext caller has none and matches no rule (not even `*`: any authenticated identity). Headers never count as identity.
  * Denied → 403 `x-trellis-error: rbac-denied`, counted in /metrics and in telemetry (denials per caller).
  */
-import type { Authorization } from "@trellis/protocol";
 import type { ConfigState } from "../config/state.ts";
 import { errors } from "../errors.ts";
 import type { RateLimitedLog } from "../log.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer } from "../proxy/layer.ts";
 import type { DenialCounter } from "../telemetry/denials.ts";
-
-interface CompiledRule {
-  anyone: boolean;
-  principals: Set<string>;
-  /** null: any method. */
-  methods: Set<string> | null;
-  /** null: any path. */
-  paths: string[] | null;
-}
-
-export class CompiledAuthz {
-  constructor(readonly rules: CompiledRule[]) {}
-
-  /** `target` is the request target (path and query). */
-  allows(principal: string | null, method: string, target: string): boolean {
-    let path: string | null | undefined; // computed once, only if a rule has paths
-    for (const r of this.rules) {
-      if (!r.anyone && (principal === null || !r.principals.has(principal))) continue;
-      if (r.methods !== null && !r.methods.has(method)) continue;
-      if (r.paths !== null) {
-        if (path === undefined) path = canonicalPath(target);
-        if (path === null || !matchesAnyPrefix(path, r.paths)) continue;
-      }
-      return true;
-    }
-    return false;
-  }
-}
-
-const NON_CANONICAL = /(?:^|\/)\.\.?(?:\/|$)|%2e|%2f|%5c|\\/i;
-
-/**
- * The path of a request target, or null when it is not canonical (dot segments, encoded '.', '/' or '\'): such a
- * request matches no path rule, so an allow-list cannot be walked around with `/public/../admin`.
- */
-export function canonicalPath(target: string): string | null {
-  const q = target.indexOf("?");
-  const path = q === -1 ? target : target.slice(0, q);
-  return NON_CANONICAL.test(path) ? null : path;
-}
-
-/** A prefix matches whole segments: `/public` matches `/public` and `/public/x`, not `/publicity`. */
-function matchesAnyPrefix(path: string, prefixes: string[]): boolean {
-  for (const p of prefixes) {
-    if (path === p || p === "/") return true;
-    if (path.startsWith(p) && (p.endsWith("/") || path.charCodeAt(p.length) === 47)) return true;
-  }
-  return false;
-}
-
-export function compileAuthz(policy: Authorization): CompiledAuthz {
-  return new CompiledAuthz(
-    policy.rules.map((r) => ({
-      anyone: r.principals.includes("*"),
-      principals: new Set(r.principals),
-      methods: r.methods.length > 0 ? new Set(r.methods) : null,
-      paths: r.paths.length > 0 ? r.paths : null,
-    })),
-  );
-}
 
 export class AuthzLayer implements Layer {
   readonly name = "authz";

@@ -13,6 +13,15 @@ import { pickTarget } from "./pickers.ts";
 
 const MAX_ATTEMPTS = 3;
 
+/** Attempt failures that say something about the endpoint (its EWMA takes a failure penalty). */
+const ENDPOINT_FAILURES: ReadonlySet<string> = new Set([
+  ProxyErrorKind.retriableStatus,
+  ProxyErrorKind.upstreamReset,
+  ProxyErrorKind.upstreamProtocol,
+  ProxyErrorKind.perTryTimeout,
+  ProxyErrorKind.timeout,
+]);
+
 function hold(ex: Exchange, t: Target, now: number): void {
   ex.target = t;
   ex.edge = t.edge;
@@ -29,14 +38,18 @@ function release(ex: Exchange): void {
   }
 }
 
+const monotonic = (): number => performance.now();
+
 export class BalanceLayer implements Layer {
   readonly name = "balance";
+
+  constructor(private readonly now: () => number = monotonic) {}
 
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
     const subset = ex.subset!;
     // Now, not the exchange's start: a retry re-enters here later, and ejections may have ended since.
-    const now = performance.now();
+    const now = this.now();
     const t = pickTarget(subset, route.loadBalancer, now, true);
     if (t === null) {
       ex.fail(errors.noHealthyEndpoints(route.name, subset.version));
@@ -51,8 +64,11 @@ export class BalanceLayer implements Layer {
     if (failed === null || !ex.holdsTarget) return false;
     // The attempt is over whatever happens next (the retry layer above may start another one).
     release(ex);
-    if (err.proxyError !== ProxyErrorKind.connectRefused && err.proxyError !== ProxyErrorKind.connectFailed) return false;
-    const now = performance.now();
+    const now = this.now();
+    if (err.proxyError !== ProxyErrorKind.connectRefused && err.proxyError !== ProxyErrorKind.connectFailed) {
+      if (ENDPOINT_FAILURES.has(err.proxyError) && !ex.clientGone) failed.ep.failed(now - ex.attemptStart, now);
+      return false;
+    }
     failed.ep.eject(now);
     if (ex.attempts >= MAX_ATTEMPTS || ex.clientGone) return false;
     const next = pickTarget(ex.subset!, ex.route!.loadBalancer, now, false);
@@ -66,6 +82,10 @@ export class BalanceLayer implements Layer {
     if (!ex.holdsTarget) return;
     const ep = ex.target!.ep;
     release(ex);
-    if (!ex.failed && ex.status > 0) ep.succeeded(performance.now() - ex.attemptStart);
+    if (ex.status <= 0) return;
+    const now = this.now();
+    // A 5xx answer (relayed) or a broken response is a failure of this endpoint, however fast it came.
+    if (ex.failed || ex.status >= 500) ep.failed(now - ex.attemptStart, now);
+    else ep.succeeded(now - ex.attemptStart, now);
   }
 }

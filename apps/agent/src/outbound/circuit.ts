@@ -15,32 +15,38 @@ import type { Layer } from "../proxy/layer.ts";
 import { Outcome, outcomeOfStatus, recordOutcome } from "../upstream/outlier.ts";
 
 function release(ex: Exchange): void {
-  if (ex.holdsCircuit) {
-    ex.holdsCircuit = false;
-    ex.route!.active--;
+  const held = ex.breaker;
+  if (held !== null) {
+    ex.breaker = null;
+    held.active--;
   }
 }
 
-function record(ex: Exchange, outcome: Outcome): void {
+function record(ex: Exchange, outcome: Outcome, now: () => number): void {
   if (ex.outcomeRecorded) return;
   ex.outcomeRecorded = true;
   const route = ex.route!;
   const od = route.outlier;
   if (od === null || ex.target === null) return;
-  recordOutcome(od, route.all.targets, ex.target.ep, outcome, performance.now());
+  recordOutcome(od, route.all.targets, ex.target.ep, outcome, now());
 }
+
+const monotonic = (): number => performance.now();
 
 export class CircuitLayer implements Layer {
   readonly name = "circuit";
 
+  constructor(private readonly now: () => number = monotonic) {}
+
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
     ex.outcomeRecorded = false;
-    const cb = route.breaker;
-    if (cb !== null) {
-      if (route.active >= cb.maxRequests) {
+    const breaker = route.breaker;
+    if (breaker !== null) {
+      const cb = breaker.limits;
+      if (breaker.active >= cb.maxRequests) {
         ex.outcomeRecorded = true;
-        ex.fail(errors.circuitOpen(route.name, `${route.active} requests in flight (maxRequests ${cb.maxRequests})`));
+        ex.fail(errors.circuitOpen(route.name, `${breaker.active} requests in flight (maxRequests ${cb.maxRequests})`));
         return false;
       }
       // balance already counted this call in the endpoint's in-flight number.
@@ -54,8 +60,8 @@ export class CircuitLayer implements Layer {
         );
         return false;
       }
-      route.active++;
-      ex.holdsCircuit = true;
+      breaker.active++;
+      ex.breaker = breaker;
     }
     return true;
   }
@@ -64,12 +70,12 @@ export class CircuitLayer implements Layer {
     release(ex);
     switch (err.proxyError) {
       case K.retriableStatus:
-        record(ex, outcomeOfStatus(ex.status));
+        record(ex, outcomeOfStatus(ex.status), this.now);
         break;
       case K.upstreamReset:
       case K.upstreamProtocol:
       case K.perTryTimeout:
-        record(ex, Outcome.Gateway);
+        record(ex, Outcome.Gateway, this.now);
         break;
       default:
         // connect failures (balance ejects), the overall timeout, client gone: not an endpoint verdict here.
@@ -80,6 +86,6 @@ export class CircuitLayer implements Layer {
 
   onComplete(ex: Exchange): void {
     release(ex);
-    if (ex.status > 0 && !ex.clientGone && ex.error === null) record(ex, outcomeOfStatus(ex.status));
+    if (ex.status > 0 && !ex.clientGone && ex.error === null) record(ex, outcomeOfStatus(ex.status), this.now);
   }
 }

@@ -32,7 +32,7 @@ function p2c(ts: Target[], now: number, byLatency: boolean): Target | null {
   const aOk = !a.ep.isEjected(now);
   const bOk = !b.ep.isEjected(now);
   if (aOk && bOk) {
-    if (byLatency) return a.ep.cost() <= b.ep.cost() ? a : b;
+    if (byLatency) return a.ep.cost(now) <= b.ep.cost(now) ? a : b;
     return a.ep.inflight <= b.ep.inflight ? a : b;
   }
   if (aOk) return a;

@@ -4,60 +4,80 @@
  * bodiless idempotent requests (see policy/retry-policy.ts), never after the response started, and only while the
  * retry budget pays for it. Each attempt may have its own time limit (perTryTimeoutMs, until the response starts);
  * the service's timeoutMs (the layer above) still bounds the whole call.
+ *
+ * Every retry is decided here, in `mayRetry`: for a proxy-made failure (onFailure) and for a retriable status when
+ * the response head arrives (onResponseHead: the answer is then drained, not relayed, and comes back as a
+ * `retriable-status` failure already paid for).
  */
 import type { TrellisError } from "@trellis/protocol";
-import { errors } from "../errors.ts";
+import { errors, ProxyErrorKind } from "../errors.ts";
+import { RetryState } from "../policy/retry-policy.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer, Stack } from "../proxy/layer.ts";
 
 function onTryTimeout(ex: Exchange): void {
-  ex.tryTimer = null;
+  const r = ex.retry!;
+  r.tryTimer = null;
   if (ex.isDone()) return;
-  ex.abandonAttempt(errors.perTryTimeout(ex.service, ex.retryPolicy!.perTryTimeoutMs));
+  ex.abandonAttempt(errors.perTryTimeout(ex.service, r.policy.perTryTimeoutMs));
 }
 
-function armTryTimer(ex: Exchange): void {
-  const ms = ex.retryPolicy!.perTryTimeoutMs;
-  if (ms > 0) ex.tryTimer = setTimeout(onTryTimeout, ms, ex);
+function armTryTimer(ex: Exchange, r: RetryState): void {
+  const ms = r.policy.perTryTimeoutMs;
+  if (ms > 0) r.tryTimer = setTimeout(onTryTimeout, ms, ex);
 }
 
-function clearTryTimer(ex: Exchange): void {
-  if (ex.tryTimer !== null) {
-    clearTimeout(ex.tryTimer);
-    ex.tryTimer = null;
+function clearTryTimer(r: RetryState): void {
+  if (r.tryTimer !== null) {
+    clearTimeout(r.tryTimer);
+    r.tryTimer = null;
   }
 }
 
 export class RetryLayer implements Layer {
   readonly name = "retry";
 
+  /** Wall-clock milliseconds for the budget's one-second buckets (injectable for tests). */
+  constructor(private readonly now: () => number = Date.now) {}
+
   onRequest(ex: Exchange): boolean {
     const rp = ex.route!.retry;
     if (rp === null) return true;
-    rp.budget.deposit(Date.now());
-    if (!rp.eligible(ex)) return true;
-    ex.retryPolicy = rp;
-    ex.retriesLeft = rp.attempts;
-    armTryTimer(ex);
+    rp.budget.deposit(this.now());
+    if (!rp.eligible(ex.req.method ?? "", ex.hasBody)) return true;
+    const r = new RetryState(rp, rp.attempts);
+    ex.retry = r;
+    armTryTimer(ex, r);
     return true;
   }
 
+  /** The one retry decision: allowed by the policy's count and paid for by the budget (withdrawn when true). */
+  private mayRetry(ex: Exchange, r: RetryState): boolean {
+    if (r.left <= 0 || ex.clientGone || !r.policy.budget.tryWithdraw(this.now())) return false;
+    r.left--;
+    return true;
+  }
+
+  onResponseHead(ex: Exchange, status: number): boolean {
+    const r = ex.retry;
+    if (r === null) return false;
+    clearTryTimer(r);
+    return r.policy.statusRetriable(status) && this.mayRetry(ex, r);
+  }
+
   onFailure(ex: Exchange, err: TrellisError): boolean {
-    const rp = ex.retryPolicy;
-    if (rp === null) return false;
-    clearTryTimer(ex);
-    if (ex.clientGone || ex.responseStarted || ex.isDone() || !rp.errorRetriable(err)) return false;
-    if (err.code !== "TRELLIS_OUTBOUND_RETRIABLE_STATUS") {
-      // Proxy-made failures (connect, reset, per-try timeout): this retry is decided and paid for now.
-      if (ex.retriesLeft <= 0 || !rp.budget.tryWithdraw(Date.now())) return false;
-      ex.retriesLeft--;
-    }
-    armTryTimer(ex);
+    const r = ex.retry;
+    if (r === null) return false;
+    clearTryTimer(r);
+    if (ex.clientGone || ex.responseStarted || ex.isDone() || !r.policy.errorRetriable(err)) return false;
+    // A retriable status was decided and paid for in onResponseHead; proxy-made failures are decided now.
+    if (err.proxyError !== ProxyErrorKind.retriableStatus && !this.mayRetry(ex, r)) return false;
+    armTryTimer(ex, r);
     (ex.stack as Stack).resumeAfter(ex, this);
     return true;
   }
 
   onComplete(ex: Exchange): void {
-    clearTryTimer(ex);
+    if (ex.retry !== null) clearTryTimer(ex.retry);
   }
 }

@@ -30,15 +30,17 @@ export function outboundStack(deps: {
   self: Self;
   proxyErrors: ProxyErrorCounter;
   tracer?: Tracer;
+  /** One clock for retry, balance and circuit (tests pass a fake one); by default wall time and performance.now. */
+  now?: () => number;
 }): Stack {
   return new Stack([
     new ObserveLayer(deps.proxyErrors, "outbound", deps.tracer ?? null),
     new RouteLayer(deps.config, deps.edges, deps.self),
     new FaultLayer(),
     new TimeoutLayer(),
-    new RetryLayer(),
-    new BalanceLayer(),
-    new CircuitLayer(),
+    new RetryLayer(deps.now),
+    new BalanceLayer(deps.now),
+    new CircuitLayer(deps.now),
     new ConnectLayer(),
   ]);
 }

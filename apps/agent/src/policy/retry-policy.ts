@@ -1,5 +1,6 @@
 /**
- * A service's retry policy compiled for the request path: flags instead of arrays, and the budget.
+ * A service's retry policy compiled for the request path: flags instead of arrays, and the budget. Pure decisions
+ * over plain values (no exchange): outbound/retry.ts is the one place that applies them.
  *
  * What may be retried: requests without a body (nothing to replay — bodies stream through unbuffered) whose method
  * is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), or any bodiless method when the policy says
@@ -7,7 +8,6 @@
  */
 import type { RetryPolicy, TrellisError } from "@trellis/protocol";
 import { ProxyErrorKind as K } from "../errors.ts";
-import type { Exchange } from "../proxy/exchange.ts";
 import { RetryBudget } from "./retry-budget.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
@@ -16,18 +16,23 @@ export class RetryRuntime {
   readonly attempts: number;
   readonly perTryTimeoutMs: number;
   readonly nonIdempotent: boolean;
-  readonly budget: RetryBudget;
   private readonly on5xx: boolean;
   private readonly onGateway: boolean;
   private readonly onConnect: boolean;
   private readonly onReset: boolean;
   private readonly on4xx: boolean;
 
-  constructor(p: RetryPolicy) {
+  readonly budget: RetryBudget;
+
+  constructor(
+    p: RetryPolicy,
+    /** Canonical form of the policy: a snapshot with the same key keeps this runtime and its budget. */
+    readonly key = "",
+  ) {
+    this.budget = new RetryBudget(p.budget.ratio, p.budget.minRetriesPerSecond);
     this.attempts = p.attempts;
     this.perTryTimeoutMs = p.perTryTimeoutMs;
     this.nonIdempotent = p.nonIdempotent;
-    this.budget = new RetryBudget(p.budget.ratio, p.budget.minRetriesPerSecond);
     const on = new Set(p.retryOn);
     this.on5xx = on.has("5xx");
     this.onGateway = on.has("gateway-error");
@@ -36,9 +41,9 @@ export class RetryRuntime {
     this.on4xx = on.has("retriable-4xx");
   }
 
-  eligible(ex: Exchange): boolean {
-    if (ex.hasBody) return false;
-    return this.nonIdempotent || IDEMPOTENT.has(ex.req.method ?? "");
+  eligible(method: string, hasBody: boolean): boolean {
+    if (hasBody) return false;
+    return this.nonIdempotent || IDEMPOTENT.has(method);
   }
 
   statusRetriable(status: number): boolean {
@@ -65,15 +70,15 @@ export class RetryRuntime {
         return false; // timeout, circuit-open, no-healthy-endpoints, fault-injected, …
     }
   }
+}
 
-  /**
-   * Called by the exchange when an attempt's response head arrives: true = swallow this answer and try again
-   * (the retry is committed and paid for here, so the answer can be discarded safely).
-   */
-  retryOnStatus(ex: Exchange, status: number): boolean {
-    if (ex.retriesLeft <= 0 || ex.clientGone || !this.statusRetriable(status)) return false;
-    if (!this.budget.tryWithdraw(Date.now())) return false;
-    ex.retriesLeft--;
-    return true;
-  }
+/** The retry layer's per-exchange record (`ex.retry`), present only when the exchange may be retried. */
+export class RetryState {
+  /** Per-try timer, cleared when the response head arrives. */
+  tryTimer: NodeJS.Timeout | null = null;
+  constructor(
+    readonly policy: RetryRuntime,
+    /** Retries still allowed by the policy (the budget is asked separately). */
+    public left: number,
+  ) {}
 }

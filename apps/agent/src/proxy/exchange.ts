@@ -9,15 +9,24 @@ import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
-import type { RetryRuntime } from "../policy/retry-policy.ts";
+import type { BreakerState } from "../policy/breaker.ts";
+import type { RetryState } from "../policy/retry-policy.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
-import { AttemptRecord } from "../telemetry/tracing.ts";
+import type { TraceContext } from "../telemetry/trace-context.ts";
+import { AttemptRecord } from "./attempt.ts";
 import { filterResponseHeaders, type RequestHeaderInfo } from "./headers.ts";
-import type { Stack } from "./layer.ts";
 
 /** Turns an undici/socket error into the proxy error for the layer that owns the connection. */
 export interface Upstream {
   classify(ex: Exchange, err: Error): TrellisError;
+}
+
+/** What moves an exchange through its layers (proxy/layer.ts's Stack); the exchange reports its upstream events. */
+export interface Driver {
+  fail(ex: Exchange, err: TrellisError): void;
+  complete(ex: Exchange): void;
+  /** The response head arrived: true = a layer (retry) discards this answer and will try again. */
+  responseHead(ex: Exchange, status: number): boolean;
 }
 
 /** `http.createServer({ ServerResponse: ProxyResponse })`: lets the shared 'close' listener find its exchange. */
@@ -47,7 +56,7 @@ function onClientClose(this: ProxyResponse): void {
 
 export class Exchange implements RequestHeaderInfo {
   // Position in the stack (maintained by Stack).
-  stack: Stack | null = null;
+  stack: Driver | null = null;
   at = 0;
   depth = 0;
   private phase: Phase = Phase.Routing;
@@ -78,25 +87,19 @@ export class Exchange implements RequestHeaderInfo {
   holdsTarget = false;
   timer: NodeJS.Timeout | null = null;
 
-  // Policies (set by the layers that own them; null/0 when the service has none).
-  /** Retry policy when this exchange may be retried (set by the retry layer). */
-  retryPolicy: RetryRuntime | null = null;
-  retriesLeft = 0;
-  /** Per-try timer (retry layer), cleared when the response head arrives. */
-  tryTimer: NodeJS.Timeout | null = null;
+  // Per-layer records (set by the layers that own them; null when the service or the request has none).
+  /** Retry layer: the policy, retries left and the per-try timer, when this exchange may be retried. */
+  retry: RetryState | null = null;
+  /** Observe layer: this hop's trace context (telemetry/tracing.ts). */
+  trace: TraceContext | null = null;
   /** Fault-injection delay timer. */
   faultTimer: NodeJS.Timeout | null = null;
-  /** This exchange counts against its service's circuit breaker. */
-  holdsCircuit = false;
+  /** Circuit layer: the breaker this exchange counts against (released on failure or completion). */
+  breaker: BreakerState | null = null;
   /** The current attempt's outcome was fed to outlier detection. */
   outcomeRecorded = false;
   /** Failure to report once the abandoned attempt's abort comes back (per-try timeout). */
   private pendingFailure: TrellisError | null = null;
-  // Trace context of this hop (Tracer.begin/end): a few strings, no objects unless the request is kept.
-  traceId = "";
-  parentSpanId = "";
-  spanId = "";
-  sampled = false;
   /** Upstream attempts so far (each `dispatch`), when the current one started, and the earlier ones (retries only). */
   dispatches = 0;
   dispatchAt = 0;
@@ -270,12 +273,7 @@ export class Exchange implements RequestHeaderInfo {
     if (this.phase !== Phase.Dispatched || this.pendingFailure !== null) return false;
     if (statusCode < 200) return true; // 1xx (e.g. 103) are not relayed
     this.status = statusCode;
-    if (this.tryTimer !== null) {
-      clearTimeout(this.tryTimer);
-      this.tryTimer = null;
-    }
-    const rp = this.retryPolicy;
-    if (rp?.retryOnStatus(this, statusCode)) {
+    if (this.stack!.responseHead(this, statusCode)) {
       // Drain this answer (keeps the connection reusable) and try again when it ends.
       this.resumeFn = resume;
       this.phase = Phase.Discarding;

@@ -15,6 +15,7 @@
 import { randomFillSync } from "node:crypto";
 import type { Span, SpanEvent, TelemetrySettings } from "@trellis/protocol";
 import type { Exchange } from "../proxy/exchange.ts";
+import { TraceContext } from "./trace-context.ts";
 
 export type SpanKind = "client" | "server";
 
@@ -39,18 +40,6 @@ export class IdSource {
     this.off += bytes;
     return s;
   }
-}
-
-/** One finished upstream attempt (kept only when a request is re-dispatched: retries are rare). */
-export class AttemptRecord {
-  constructor(
-    readonly start: number,
-    readonly end: number,
-    readonly endpoint: string,
-    readonly version: string,
-    readonly status: number,
-    readonly error: string | null,
-  ) {}
 }
 
 export interface TracerOptions {
@@ -105,35 +94,32 @@ export class Tracer {
       m = v.length >= 55 && !v.startsWith("ff") ? HEX_RE.exec(v) : null;
       if (m !== null && (m[1] === ZERO_TRACE || m[2] === ZERO_SPAN)) m = null;
     }
-    if (m !== null) {
-      ex.traceId = m[1];
-      ex.parentSpanId = m[2];
-      ex.sampled = (Number.parseInt(m[3], 16) & 1) === 1;
-    } else {
-      ex.traceId = this.ids.hex(16);
-      ex.parentSpanId = "";
-      ex.sampled = this.sampleRate > 0 && Math.random() < this.sampleRate;
-    }
-    ex.spanId = this.ids.hex(8);
-    const tp = `00-${ex.traceId}-${ex.spanId}${ex.sampled ? "-01" : "-00"}`;
+    const spanId = this.ids.hex(8);
+    const tc =
+      m !== null
+        ? new TraceContext(m[1], m[2], spanId, (Number.parseInt(m[3], 16) & 1) === 1)
+        : new TraceContext(this.ids.hex(16), "", spanId, this.sampleRate > 0 && Math.random() < this.sampleRate);
+    ex.trace = tc;
+    const tp = `00-${tc.traceId}-${spanId}${tc.sampled ? "-01" : "-00"}`;
     if (idx >= 0) h[idx] = tp;
     else h.push(TRACEPARENT, tp);
   }
 
   /** Records the hop's span if it is kept (head-sampled, failed, or slow). */
   end(ex: Exchange, kind: SpanKind, durationMs: number): void {
-    if (ex.traceId === "") return;
+    const tc = ex.trace;
+    if (tc === null) return;
     const status = ex.status;
     const failed = ex.failed || status >= 500 || ex.error !== null;
     let reason: string;
-    if (ex.sampled) reason = "sampled";
+    if (tc.sampled) reason = "sampled";
     else if (failed) reason = "error";
     else if (durationMs >= this.slowFor(kind === "client" ? ex.service : this.service)) reason = "slow";
     else return;
-    this.push(this.build(ex, kind, durationMs, reason, failed));
+    this.push(this.build(ex, tc, kind, durationMs, reason, failed));
   }
 
-  private build(ex: Exchange, kind: SpanKind, durationMs: number, reason: string, failed: boolean): Span {
+  private build(ex: Exchange, tc: TraceContext, kind: SpanKind, durationMs: number, reason: string, failed: boolean): Span {
     const startUnix = ORIGIN + ex.start;
     const path = ex.path;
     const q = path.indexOf("?");
@@ -176,8 +162,8 @@ export class Tracer {
       events.push(attemptEvent(++n, ex.dispatchAt, ex.start + durationMs, endpoint, version, ex.status, ex.error?.proxyError ?? null));
     }
     const span: Span = {
-      traceId: ex.traceId,
-      spanId: ex.spanId,
+      traceId: tc.traceId,
+      spanId: tc.spanId,
       kind,
       service: this.service,
       version: this.version,
@@ -189,7 +175,7 @@ export class Tracer {
       attributes: attrs,
       events,
     };
-    if (ex.parentSpanId !== "") span.parentSpanId = ex.parentSpanId;
+    if (tc.parentSpanId !== "") span.parentSpanId = tc.parentSpanId;
     if (failed) span.error = ex.error !== null ? ex.error.proxyError : `http-${ex.status}`;
     return span;
   }

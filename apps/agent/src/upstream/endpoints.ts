@@ -95,10 +95,22 @@ const EJECT_MAX_MS = 10_000;
 /** EWMA smoothing for the latency signal and its starting value for an endpoint not yet measured. */
 const EWMA_ALPHA = 0.3;
 const EWMA_INITIAL_MS = 1;
+/**
+ * A failed attempt (5xx, reset, timeout) counts as a sample at least this slow (as Finagle's and linkerd's failure
+ * penalty): an endpoint that fails fast must not look fast.
+ */
+export const FAILURE_PENALTY_MS = 1_000;
+/**
+ * Between samples the estimate decays toward zero with this time constant (as linkerd's peak-EWMA), so an endpoint
+ * left alone after failures is tried again in time and can show it recovered.
+ */
+const EWMA_DECAY_MS = 10_000;
 
 export class EndpointState {
   inflight = 0;
   ewmaMs = EWMA_INITIAL_MS;
+  /** When ewmaMs was last updated (the balancer's clock). */
+  sampledAt = 0;
   ejectedUntil = 0;
   consecutiveFailures = 0;
   // Outlier detection (upstream/outlier.ts): consecutive failures of answered calls and the ejection multiplier.
@@ -122,14 +134,31 @@ export class EndpointState {
     return this.ejectedUntil > now;
   }
 
-  /** P2C cost: in-flight load weighted by recent latency (lower is better). */
-  cost(): number {
-    return (this.inflight + 1) * this.ewmaMs;
+  /** The latency estimate at `now`: decayed since the last sample. */
+  latencyAt(now: number): number {
+    const idle = now - this.sampledAt;
+    return idle <= 0 ? this.ewmaMs : this.ewmaMs * Math.exp(-idle / EWMA_DECAY_MS);
   }
 
-  succeeded(latencyMs: number): void {
-    this.ewmaMs += EWMA_ALPHA * (latencyMs - this.ewmaMs);
+  /** P2C cost: in-flight load weighted by recent latency (lower is better). */
+  cost(now: number): number {
+    return (this.inflight + 1) * this.latencyAt(now);
+  }
+
+  private sample(latencyMs: number, now: number): void {
+    const est = this.latencyAt(now);
+    this.ewmaMs = est + EWMA_ALPHA * (latencyMs - est);
+    this.sampledAt = now;
+  }
+
+  succeeded(latencyMs: number, now: number): void {
+    this.sample(latencyMs, now);
     this.consecutiveFailures = 0;
+  }
+
+  /** An answered failure (5xx) or a broken attempt: a penalty sample, so failing fast does not attract traffic. */
+  failed(latencyMs: number, now: number): void {
+    this.sample(Math.max(latencyMs, FAILURE_PENALTY_MS), now);
   }
 
   /** Connection refused / could not connect: skip this endpoint for a while. */
