@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { type AuthzRule, checkServicePolicy, type MtlsMode, type ServicePolicy, serviceNameSchema } from "@trellis/protocol";
 import { TRPCError } from "@trpc/server";
-import { authzRuleText, policyDiff, securityDiff, splitSummary } from "../src/lib/policy-diff.ts";
+import { authzRuleText, policyDiff, securityDiff, splitSummary } from "../shared/policy-diff.ts";
 import type { AgentHub } from "./agent-hub.ts";
 import type { Logger } from "./log.ts";
 import type { Repositories, RevisionRow } from "./repositories/index.ts";

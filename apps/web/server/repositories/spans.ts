@@ -1,6 +1,6 @@
 /** Stored spans: batched inserts, trace search (newest or slowest first, cursor-paginated), retention. */
 import type { Span } from "@trellis/protocol";
-import type { WaterfallSpan } from "../../src/lib/waterfall.ts";
+import type { WaterfallSpan } from "../../shared/waterfall.ts";
 import type { Db } from "../db.ts";
 
 /** A span as stored and served: the waterfall's span shape plus its trace id and a required version. */

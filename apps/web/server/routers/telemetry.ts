@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_RANGE_SECONDS, MIN_RANGE_SECONDS } from "../../src/lib/metric-series.ts";
+import { MAX_RANGE_SECONDS, MIN_RANGE_SECONDS } from "../../shared/metric-series.ts";
 import { seriesFor } from "../observability/rollups.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 

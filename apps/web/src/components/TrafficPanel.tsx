@@ -8,7 +8,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import { rebalance, splitFor, type Weighted } from "../lib/split.ts";
+import { rebalance, splitFor, type Weighted } from "../../shared/split.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
 const COMMIT_DEBOUNCE_MS = 250;
