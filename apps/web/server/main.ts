@@ -44,8 +44,8 @@ const UNAUTHORIZED_BODY = JSON.stringify({
   error: { message: "sign in required", code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401 } },
 });
 
+import { ConfigChanges } from "./changes/index.ts";
 import { type Observability, startObservability } from "./observability/index.ts";
-import { TrafficService } from "./traffic.ts";
 
 const SHUTDOWN_BUDGET_MS = 2_000;
 
@@ -218,17 +218,31 @@ async function main(): Promise<void> {
       log: log.child({ component: "agent-hub" }),
       onRegistryChange: (services) => live.setRegistry(services),
     });
-    const traffic = new TrafficService(repos, hub, log.child({ component: "traffic" }));
+    const agents = hub;
+    // The road publishes through the hub: each push round carries the sampling policy as stored now.
+    const changes = new ConfigChanges(
+      repos,
+      {
+        get currentVersion() {
+          return agents.currentVersion;
+        },
+        publish: async () => {
+          agents.setTelemetryPolicy(await repos.telemetryPolicy.get());
+          return agents.requestPush();
+        },
+      },
+      log.child({ component: "changes" }),
+    );
     if (cfg.seedFile) {
       // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
-      const seeded = await traffic.seedIfEmpty(cfg.seedFile);
+      const seeded = await changes.seedIfEmpty(cfg.seedFile);
       if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
     }
     hub.setTelemetryPolicy(await repos.telemetryPolicy.get());
     await hub.start();
     liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
     liveHub.start();
-    const services = { repos, live, hub, auth, denials, trustDomain: cfg.trustDomain, traffic, obs };
+    const services = { repos, live, hub, auth, denials, trustDomain: cfg.trustDomain, changes, obs };
     trpcHandler = createHTTPHandler({
       router: appRouter,
       basePath: "/api/trpc/",
