@@ -34,19 +34,25 @@ export const invalidConfig = (message: string) => new ConsoleError("CONSOLE_INVA
 export const invalidInput = (message: string) => new ConsoleError("CONSOLE_INVALID_INPUT", message);
 export const conflict = (message: string) => new ConsoleError("CONSOLE_CONFLICT", message);
 
-/** A rollback refused because `laterRevision` changed some of the same fields since. */
+/**
+ * A rollback refused: `laterRevision` changed some of the same fields since (`paths`), or — `sideEffect` — reverting
+ * would also change fields the revision never changed (`paths`, e.g. the last allow rule gone: every caller allowed),
+ * because of what later revisions did (`laterRevision`: the newest of them).
+ */
 export class RollbackConflictError extends ConsoleError {
   constructor(
     readonly revision: number,
     /** null when no recorded revision explains the change (the stored state was changed outside the history). */
     readonly laterRevision: number | null,
     readonly paths: string[],
+    readonly sideEffect = false,
   ) {
+    const since = laterRevision === null ? "a change outside the config history" : `revision ${laterRevision}`;
     super(
       "CONSOLE_ROLLBACK_CONFLICT",
-      laterRevision === null
-        ? `cannot roll back revision ${revision}: ${paths.join(", ")} changed since outside the config history`
-        : `cannot roll back revision ${revision}: revision ${laterRevision} changed ${paths.join(", ")} since; roll back revision ${laterRevision} first or change it directly`,
+      sideEffect
+        ? `cannot roll back revision ${revision}: after ${since} it would also change ${paths.join(", ")}, which revision ${revision} did not change; change it directly`
+        : `cannot roll back revision ${revision}: ${since} changed ${paths.join(", ")} since; ${laterRevision === null ? "change it directly" : `roll back revision ${laterRevision} first or change it directly`}`,
     );
     this.name = "RollbackConflictError";
   }

@@ -47,6 +47,7 @@ describe("the change road", () => {
     changes = new ConfigChanges(repos, publisher, log);
     for (const v of ["v1", "v2"]) await repos.services.ensure("payments", v);
     await repos.services.ensure("catalog", "v1");
+    await repos.services.ensure("orders", "v1");
   });
 
   after(async () => {
@@ -124,5 +125,77 @@ describe("the change road", () => {
     assert.equal(back.revision?.service, null);
     assert.equal(back.revision?.rollbackOf, change.revision.id);
     assert.deepEqual(await repos.telemetryPolicy.get(), { sampleRate: 0.5, slowThresholdMs: 800, slowThresholdMsByService: {} });
+  });
+
+  test("rolling back a traffic revision reverts only the fields it changed, keeping later unrelated changes", async () => {
+    const timeout = await changes.updatePolicy("payments", { timeoutMs: 1500 }, "ana");
+    const retries = await changes.updatePolicy("payments", { retries: { attempts: 2 } }, "bo");
+    assert.ok(timeout.revision && retries.revision);
+    const back = await changes.rollback(timeout.revision.id, "ana");
+    assert.deepEqual(back.revision?.diff, ["- timeoutMs: 1500"]);
+    const policy = await repos.policies.get("payments");
+    assert.equal(policy.timeoutMs, undefined, "the rolled-back field is restored");
+    assert.deepEqual(policy.retries, retries.doc.retries, "the later, unrelated change stays");
+    assert.deepEqual(policy.split, timeout.doc.split, "the split set before stays");
+  });
+
+  test("a rollback of a field a later revision changed again is refused, naming that revision", async () => {
+    const first = await changes.updatePolicy("payments", { timeoutMs: 1000 }, "ana");
+    const second = await changes.updatePolicy("payments", { timeoutMs: 2000 }, "bo");
+    assert.ok(first.revision && second.revision);
+    const count = await repos.revisions.count();
+    const refused = await codeOf(changes.rollback(first.revision.id, "ana"));
+    assert.equal(refused.code, "CONSOLE_ROLLBACK_CONFLICT");
+    assert.match(refused.message, new RegExp(`revision ${second.revision.id} changed timeoutMs`));
+    assert.equal((await repos.policies.get("payments")).timeoutMs, 2000, "nothing changed");
+    assert.equal(await repos.revisions.count(), count, "no revision");
+  });
+
+  test("mTLS, authorization and sampling rollbacks revert only their own change too", async () => {
+    // authz: rolling back the rule added first keeps the rule added after it.
+    const web = { principals: ["spiffe://trellis.local/service/web-a"], methods: [], paths: [] };
+    const cart = { principals: ["spiffe://trellis.local/service/cart-a"], methods: [], paths: [] };
+    const addWeb = await changes.addAuthzRule("catalog", web, "ana");
+    await changes.addAuthzRule("catalog", cart, "bo");
+    assert.ok(addWeb.revision);
+    await changes.rollback(addWeb.revision.id, "ana");
+    const principals = (await repos.security.authzRules("catalog")).map((r) => r.principals[0]);
+    assert.ok(principals.includes(cart.principals[0]), "the later rule stays");
+    assert.ok(!principals.includes(web.principals[0]), "the rolled-back rule is gone");
+
+    // sampling: rolling back a rate change keeps a later threshold change.
+    const rate = await changes.setSampling({ sampleRate: 0.25, slowThresholdMs: 800, slowThresholdMsByService: {} }, "ana");
+    await changes.setSampling({ sampleRate: 0.25, slowThresholdMs: 900, slowThresholdMsByService: { cart: 50 } }, "bo");
+    assert.ok(rate.revision);
+    await changes.rollback(rate.revision.id, "ana");
+    assert.deepEqual(await repos.telemetryPolicy.get(), { sampleRate: 0.5, slowThresholdMs: 900, slowThresholdMsByService: { cart: 50 } });
+
+    // mTLS: the mode changed again since: refused, naming the later revision.
+    const permissive = await changes.setMtls("catalog", "PERMISSIVE", "ana");
+    const disable = await changes.setMtls("catalog", "DISABLE", "bo");
+    assert.ok(permissive.revision && disable.revision);
+    const refused = await codeOf(changes.rollback(permissive.revision.id, "ana"));
+    assert.equal(refused.code, "CONSOLE_ROLLBACK_CONFLICT");
+    assert.match(refused.message, new RegExp(`revision ${disable.revision.id} changed mtls`));
+  });
+
+  test("a rollback that would empty an allow-list it did not create (every caller allowed) is refused", async () => {
+    const x = { principals: ["spiffe://trellis.local/service/x"], methods: [], paths: [] };
+    const y = { principals: ["spiffe://trellis.local/service/y"], methods: [], paths: [] };
+    const addX = await changes.addAuthzRule("orders", x, "ana");
+    const addY = await changes.addAuthzRule("orders", y, "ana");
+    const removeX = await changes.removeAuthzRule(addX.id, "bo");
+    assert.ok(addY.revision && removeX.revision);
+    const refused = await codeOf(changes.rollback(addY.revision.id, "ana"));
+    assert.equal(refused.code, "CONSOLE_ROLLBACK_CONFLICT");
+    assert.match(refused.message, new RegExp(`after revision ${removeX.revision.id} it would also change authorization`));
+    assert.equal((await repos.security.authzRules("orders")).length, 1, "nothing changed");
+    // Undo the removal first, then the addition: x only.
+    await changes.rollback(removeX.revision.id, "ana");
+    await changes.rollback(addY.revision.id, "ana");
+    assert.deepEqual(
+      (await repos.security.authzRules("orders")).map((r) => r.principals),
+      [x.principals],
+    );
   });
 });

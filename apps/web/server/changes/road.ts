@@ -8,12 +8,14 @@
  * Nothing invalid is stored or published; a change that changes nothing makes no revision and no version. Changes run
  * one at a time (read-modify-write of a part and its revision must not interleave).
  *
- * Rollback puts back the part's document as the revision found it (its `before`). The rollback is itself a revision.
+ * Rollback reverts only what the revision changed, field by field: a field whose current value is still the
+ * revision's `after` gets its `before` back; a field changed again since refuses the whole rollback with
+ * CONSOLE_ROLLBACK_CONFLICT naming the later revision. The rollback is itself a revision.
  */
-import { notFound } from "../errors.ts";
+import { notFound, RollbackConflictError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories, RevisionPart, RevisionRow } from "../repositories/index.ts";
-import { type ChangeKind, canonical, type Scope } from "./kind.ts";
+import { type ChangeKind, canonical, changedPaths, type Fields, type Scope } from "./kind.ts";
 
 /** What the road publishes through: cuts a config version with everything committed and sends it to the agents. */
 export interface ConfigPublisher {
@@ -101,13 +103,44 @@ export class ChangeRoad {
     return { revision: { ...revision, configVersion }, configVersion, doc: committed.doc };
   }
 
-  /** Puts back the part as revision `id` found it; the rollback is a new revision. */
+  /** Reverts what revision `id` changed (and only that); the rollback is a new revision. */
   async rollback(id: number, actor: string): Promise<ChangeResult> {
     const rev = await this.repos.revisions.get(id);
     if (!rev) throw notFound(`id: no revision ${id}`);
-    return this.change(rev.part, rev.service, actor, "rollback", () => rev.before, {
+    const kind = this.kind(rev.part);
+    return this.change(rev.part, rev.service, actor, "rollback", (current) => this.reverted(rev, kind, current), {
       rollbackOf: id,
       summary: (_b, _a, diff) => `rollback of revision ${id}: ${diff.length} change(s)`,
     });
+  }
+
+  /** The current document with the revision's changed fields put back to their `before`, or a conflict. */
+  private async reverted(rev: RevisionRow, kind: ChangeKind, current: object): Promise<unknown> {
+    const before = kind.fields(rev.before);
+    const after = kind.fields(rev.after);
+    const now = kind.fields(current);
+    const paths = changedPaths(before, after);
+    const moved = paths.filter((p) => canonical(now[p]) !== canonical(after[p]));
+    if (moved.length > 0) {
+      for (const later of await this.repos.revisions.laterThan(rev.id, rev.part, rev.service)) {
+        const touched = changedPaths(kind.fields(later.before), kind.fields(later.after)).filter((p) => moved.includes(p));
+        if (touched.length > 0) throw new RollbackConflictError(rev.id, later.id, touched);
+      }
+      throw new RollbackConflictError(rev.id, null, moved);
+    }
+    const next: Fields = { ...now };
+    for (const p of paths) {
+      if (before[p] === undefined) delete next[p];
+      else next[p] = before[p];
+    }
+    const result = kind.fromFields(next);
+    // Fields the revision never changed must come out as they are (a kind's derived fields catch, e.g., the last rule
+    // going: an empty allow-list lets every caller in).
+    const side = changedPaths(now, kind.fields(result as object)).filter((p) => !paths.includes(p));
+    if (side.length > 0) {
+      const latest = (await this.repos.revisions.laterThan(rev.id, rev.part, rev.service)).at(-1);
+      throw new RollbackConflictError(rev.id, latest?.id ?? null, side, true);
+    }
+    return result;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Parts `mtls` ({mtls: mode}) and `authz` ({authorization: rules}) of a service, validated with the protocol's
  * mtlsModeSchema / authzRuleSchema. The mode is one field; each allow rule is a field of its own (`allow <rule>`), so
- * rolling back the addition of one rule removes that rule only, whatever rules were added since.
+ * rolling back the addition of one rule removes that rule only, whatever rules were added since. A derived field,
+ * `authorization` (an allow-list or every caller allowed), makes a rollback that would remove the last rule of a list
+ * it did not create a conflict instead of silently opening the service.
  */
 import { type AuthzRule, authzRuleSchema, type MtlsMode, mtlsModeSchema } from "@trellis/protocol";
 import { authzRuleText, securityDiff } from "../../../shared/policy-diff.ts";
@@ -64,7 +66,11 @@ export function authzKind(repos: Repositories): ChangeKind<AuthzDoc> {
       };
     },
     diff: securityDiff,
-    fields: (doc) => Object.fromEntries((doc.authorization ?? []).map((r) => [`${RULE_FIELD}${authzRuleText(r)}`, toRule(r)])),
+    fields: (doc) => ({
+      ...Object.fromEntries((doc.authorization ?? []).map((r) => [`${RULE_FIELD}${authzRuleText(r)}`, toRule(r)])),
+      // Derived (not written back): whether the rules are an allow-list at all. No rule = every caller allowed.
+      authorization: (doc.authorization ?? []).length > 0 ? "only the listed callers" : "every caller allowed",
+    }),
     fromFields: (fields: Fields) => ({
       authorization: Object.entries(fields)
         .filter(([k]) => k.startsWith(RULE_FIELD))
