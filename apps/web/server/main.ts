@@ -44,6 +44,7 @@ const UNAUTHORIZED_BODY = JSON.stringify({
   error: { message: "sign in required", code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401 } },
 });
 
+import { hubPublisher } from "./changes/hub-publisher.ts";
 import { ConfigChanges } from "./changes/index.ts";
 import { type Observability, startObservability } from "./observability/index.ts";
 
@@ -218,21 +219,7 @@ async function main(): Promise<void> {
       log: log.child({ component: "agent-hub" }),
       onRegistryChange: (services) => live.setRegistry(services),
     });
-    const agents = hub;
-    // The road publishes through the hub: each push round carries the sampling policy as stored now.
-    const changes = new ConfigChanges(
-      repos,
-      {
-        get currentVersion() {
-          return agents.currentVersion;
-        },
-        publish: async () => {
-          agents.setTelemetryPolicy(await repos.telemetryPolicy.get());
-          return agents.requestPush();
-        },
-      },
-      log.child({ component: "changes" }),
-    );
+    const changes = new ConfigChanges(repos, hubPublisher(hub, repos), log.child({ component: "changes" }));
     if (cfg.seedFile) {
       // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
       const seeded = await changes.seedIfEmpty(cfg.seedFile);
