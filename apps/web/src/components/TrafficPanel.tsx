@@ -126,7 +126,7 @@ export function TrafficPanel({ service }: { service: string }) {
   const update = useMutation(trpc.traffic.update.mutationOptions({ onSettled: invalidate }));
 
   const serverSplit = q.data ? splitFor(q.data.versions, q.data.policy.split) : [];
-  const _serverKey = JSON.stringify(serverSplit);
+  const serverKey = JSON.stringify(serverSplit);
   const [draft, setDraft] = useState<Weighted[]>([]);
   const draftRef = useRef<Weighted[]>([]);
   const editing = useRef(false);
@@ -134,13 +134,14 @@ export function TrafficPanel({ service }: { service: string }) {
   const commitSeq = useRef(0);
   const sliders = useRef(new Map<string, HTMLInputElement>());
 
+  // Follows the server's split when it changes (by value: serverSplit is a new array every render).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed by value on purpose
   useEffect(() => {
     if (!editing.current) {
       setDraft(serverSplit);
       draftRef.current = serverSplit;
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [serverSplit]);
+  }, [serverKey]);
 
   const move = (index: number, value: number) => {
     const next = rebalance(draftRef.current, index, value);
@@ -170,6 +171,8 @@ export function TrafficPanel({ service }: { service: string }) {
   commitRef.current = commitSoon;
 
   // The commit happens on the native `change` event: fired once when a slider is released (mouse, touch, keys).
+  // Re-attached when the sliders are (re)rendered: none exist while the policy loads.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the sliders' refs change with these, not with a dependency
   useEffect(() => {
     const entries = [...sliders.current.entries()];
     const handlers = entries.map(([version, el]) => {
@@ -183,7 +186,7 @@ export function TrafficPanel({ service }: { service: string }) {
     return () => {
       for (const off of handlers) off();
     };
-  }, []);
+  }, [draft.length, serverKey]);
 
   if (q.isPending)
     return (
