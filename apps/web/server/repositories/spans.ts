@@ -221,9 +221,9 @@ export class SpanRepository {
       : [];
     const byTrace = new Map<string, typeof all>();
     for (const s of all) {
-      let l = byTrace.get(s.traceId);
-      if (!l) byTrace.set(s.traceId, (l = []));
-      l.push(s);
+      const l = byTrace.get(s.traceId);
+      if (l) l.push(s);
+      else byTrace.set(s.traceId, [s]);
     }
     const traces: TraceSummary[] = ids.map((id) => {
       const m = seen.get(id)!;
