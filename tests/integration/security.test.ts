@@ -327,9 +327,18 @@ describe("security: mTLS, identities, authorization, console access", { concurre
     assert.ok(!catalogApp.seen.some((r) => r.url === "/plain-after-rollback"), "it never reached the app");
     assert.equal((await request(webAgent.inbound, "/call/catalog/allowed/after-rollback")).status, 200);
 
-    // Rolling back the rule that let web in restores exactly the rules it replaced (cart only): web is denied again.
+    // Rolling back the rule that let web in would now empty catalog's allow-list (cart's rule was removed after it),
+    // which would let every caller in: refused, naming the later revision. Undo the removal first, then the rule:
+    // each rollback reverts only its own revision's rule, so cart stays and web is denied again.
+    const removeCart = revs.find((r) => r.kind === "authz" && r.diff.includes("- allow spiffe://trellis.local/service/cart"));
+    assert.ok(removeCart, "the removal of cart's rule is a revision");
+    await assert.rejects(
+      admin.mutate("revisions.rollback", { id: allowWeb.id }),
+      (e: TrpcError) => e.status === 409 && e.message.includes(`after revision ${removeCart.id} it would also change authorization`),
+    );
+    await admin.mutate("revisions.rollback", { id: removeCart.id });
     const rbRule = await admin.mutate<{ revision: Rev }>("revisions.rollback", { id: allowWeb.id });
-    assert.ok(rbRule.revision.diff.includes(`- allow ${WEB_ID} GET /allowed`), JSON.stringify(rbRule.revision.diff));
+    assert.deepEqual(rbRule.revision.diff, [`- allow ${WEB_ID} GET /allowed`]);
     const rules = (await admin.query<{ rules: { principals: string[] }[] }>("security.service", { name: "catalog" })).rules;
     assert.deepEqual(
       rules.map((r) => r.principals),

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import type { LiveGraph } from "../src/lib/live-types.ts";
+import type { LiveGraph } from "../shared/live-types.ts";
 import type { Logger } from "./log.ts";
 
 export interface LiveHubOptions {

@@ -2,9 +2,9 @@
  * Read side of the live telemetry: the registry (services, versions, instance counts — pushed by the agent hub after
  * every round) and the TelemetryStore, turned into the live graph and per-service stats by the pure view models.
  */
-import { aggregatePairs, pairKey, statsOf, sumPairs, windowRange } from "../src/lib/edge-stats.ts";
-import { buildLiveGraph, type ServiceInfo } from "../src/lib/graph-model.ts";
-import type { LiveGraph, LiveStats } from "../src/lib/live-types.ts";
+import { aggregatePairs, pairKey, statsOf, sumPairs, windowRange } from "../shared/edge-stats.ts";
+import { buildLiveGraph, type ServiceInfo } from "../shared/graph-model.ts";
+import type { LiveGraph, LiveStats } from "../shared/live-types.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
 
 export const DEFAULT_WINDOW_SECONDS = 10;

@@ -10,7 +10,7 @@
  * histograms are only as long as their highest non-empty bucket.
  */
 import type { EdgeStats, TelemetryWindow } from "@trellis/protocol";
-import type { EdgeRecord, SecondBucket } from "../src/lib/edge-stats.ts";
+import type { EdgeRecord, SecondBucket } from "../shared/edge-stats.ts";
 
 export interface TelemetryStoreOptions {
   /** Seconds of history kept. Default 900 (15 minutes). */

@@ -4,13 +4,14 @@
  * (`{"result":{"data":…}}`), readable with fetch; dates travel as ISO strings.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
+import type { ConfigChanges } from "./changes/index.ts";
 import type { ControlPlane } from "./control-plane/index.ts";
+import { ConsoleError, type ConsoleErrorCode } from "./errors.ts";
 import type { LiveView } from "./live-view.ts";
 import type { Observability } from "./observability/index.ts";
 import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
 import type { Auth } from "./security/auth.ts";
 import type { DenialStore } from "./security/denials.ts";
-import type { TrafficService } from "./traffic.ts";
 
 export interface Services {
   repos: Repositories;
@@ -19,7 +20,8 @@ export interface Services {
   auth: Auth;
   denials: DenialStore;
   trustDomain: string;
-  traffic: TrafficService;
+  /** Every config change (traffic, mTLS, authorization, sampling), its history and rollback. */
+  changes: ConfigChanges;
   obs: Observability;
 }
 
@@ -29,6 +31,25 @@ export type Context = Services & { user: SessionUser | null };
 const t = initTRPC.context<Context>().create();
 
 export const router = t.router;
+
+/** The one place domain errors become API errors: each `CONSOLE_*` code has its tRPC code (and so its HTTP status). */
+const TRPC_CODE: Record<ConsoleErrorCode, TRPCError["code"]> = {
+  CONSOLE_NOT_FOUND: "NOT_FOUND",
+  CONSOLE_INVALID_CONFIG: "BAD_REQUEST",
+  CONSOLE_INVALID_INPUT: "BAD_REQUEST",
+  CONSOLE_ROLLBACK_CONFLICT: "CONFLICT",
+  CONSOLE_CONFLICT: "CONFLICT",
+};
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof ConsoleError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+const base = t.procedure.use(domainErrors);
+
 /*
  * Role-named procedures. Every router uses one of these three (there is no public procedure: the console is never
  * open), so that access control lives here: reads need a viewer, config changes an operator, users and tokens an admin.
@@ -44,9 +65,9 @@ function requireRole(needed: Role) {
     return next({ ctx: { ...ctx, user } });
   });
 }
-export const viewerProcedure = t.procedure.use(requireRole("viewer"));
-export const operatorProcedure = t.procedure.use(requireRole("operator"));
-export const adminProcedure = t.procedure.use(requireRole("admin"));
+export const viewerProcedure = base.use(requireRole("viewer"));
+export const operatorProcedure = base.use(requireRole("operator"));
+export const adminProcedure = base.use(requireRole("admin"));
 export const createCallerFactory = t.createCallerFactory;
 
 /** Who a change is recorded as in the config history: the signed-in user. */

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { emptyHistogram, observe } from "@trellis/protocol";
 import WebSocket from "ws";
-import type { LiveGraph } from "../src/lib/live-types.ts";
+import type { LiveGraph } from "../shared/live-types.ts";
 import { adminCookie, eventually, type RunningConsole, startConsole, trpcQuery } from "./helpers/console.ts";
 import { endpointsOf, FakeAgent } from "./helpers/fake-agent.ts";
 

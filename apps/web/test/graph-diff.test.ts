@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { emptyHistogram, observe } from "@trellis/protocol";
-import { aggregatePairs } from "../src/lib/edge-stats.ts";
+import { aggregatePairs } from "../shared/edge-stats.ts";
+import { buildLiveGraph } from "../shared/graph-model.ts";
+import type { LiveGraph } from "../shared/live-types.ts";
 import { diffGraph, toElements } from "../src/lib/graph-diff.ts";
-import { buildLiveGraph } from "../src/lib/graph-model.ts";
-import type { LiveGraph } from "../src/lib/live-types.ts";
 
 function graph(edges: { from: string; to: string; n: number; errors?: number }[], services = ["a", "b", "c"]): LiveGraph {
   const pairs = aggregatePairs([

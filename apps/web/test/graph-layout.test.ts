@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { LiveEdge, LiveGraph, LiveNode } from "../shared/live-types.ts";
 import { layeredLayout } from "../src/lib/graph-layout.ts";
-import type { LiveEdge, LiveGraph, LiveNode } from "../src/lib/live-types.ts";
 
 const zero = { rps: 0, p50Ms: 0, p99Ms: 0, errorRate: 0, errorPct: 0, mtlsShare: 0, mtlsPct: 0, requests: 0, errors: 0 };
 

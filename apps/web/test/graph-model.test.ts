@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { emptyHistogram, observe } from "@trellis/protocol";
-import { aggregatePairs, type EdgeRecord, statsOf, sumPairs, windowRange } from "../src/lib/edge-stats.ts";
-import { buildLiveGraph, edgeLabel, formatMs, formatPct, formatRps } from "../src/lib/graph-model.ts";
-import { HEALTH_THRESHOLDS, healthOf } from "../src/lib/health.ts";
+import { aggregatePairs, type EdgeRecord, statsOf, sumPairs, windowRange } from "../shared/edge-stats.ts";
+import { buildLiveGraph, edgeLabel, formatMs, formatPct, formatRps } from "../shared/graph-model.ts";
+import { HEALTH_THRESHOLDS, healthOf } from "../shared/health.ts";
 
 function rec(p: Partial<EdgeRecord> & { latencies?: number[] }): EdgeRecord {
   const latency = emptyHistogram();
@@ -185,8 +185,8 @@ describe("graph model", () => {
 });
 
 describe("traffic split helpers", async () => {
-  const { rebalance, splitFor } = await import("../src/lib/split.ts");
-  const { policyDiff, securityDiff } = await import("../src/lib/policy-diff.ts");
+  const { rebalance, splitFor } = await import("../shared/split.ts");
+  const { policyDiff, securityDiff } = await import("../shared/policy-diff.ts");
 
   test("moving one slider rebalances the others; weights always sum to 100", () => {
     const two = rebalance(

@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BUCKET_COUNT, emptyHistogram, observe } from "@trellis/protocol";
+import { binSecondsFor, buildSeries, type MetricPoint } from "../shared/metric-series.ts";
+import { buildWaterfall, type WaterfallSpan } from "../shared/waterfall.ts";
 import { edgeFromId } from "../src/components/EdgePanel.tsx";
-import { binSecondsFor, buildSeries, type MetricPoint } from "../src/lib/metric-series.ts";
 import { parseTraceFilter, tracesHref } from "../src/lib/trace-links.ts";
-import { buildWaterfall, type WaterfallSpan } from "../src/lib/waterfall.ts";
 
 function point(sec: number, latencies: number[], errors = 0): MetricPoint {
   const h = emptyHistogram();

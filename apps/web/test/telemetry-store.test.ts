@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type EdgeStats, emptyHistogram, histogramCount, observe } from "@trellis/protocol";
 import { TelemetryStore } from "../server/telemetry-store.ts";
-import { aggregatePairs } from "../src/lib/edge-stats.ts";
+import { aggregatePairs } from "../shared/edge-stats.ts";
 
 function edge(requests: number, statusClass: EdgeStats["statusClass"] = "2xx"): EdgeStats {
   const latency = emptyHistogram();

@@ -1,10 +1,11 @@
 /**
  * The console's services, wired in dependency order: database (migrated), repositories, sign-in, certificate
- * authority, telemetry and observability, the control plane (first push round done), traffic, the live graph hub,
+ * authority, telemetry and observability, the control plane (first push round done), config changes, the live graph hub,
  * and the tRPC handler over all of them.
  */
 import type http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { ConfigChanges } from "../changes/index.ts";
 import type { ConsoleConfig } from "../config.ts";
 import { ControlPlane } from "../control-plane/index.ts";
 import { openDb } from "../db.ts";
@@ -19,7 +20,6 @@ import { Auth } from "../security/auth.ts";
 import { CertificateAuthority } from "../security/ca.ts";
 import { DenialStore } from "../security/denials.ts";
 import { TelemetryStore } from "../telemetry-store.ts";
-import { TrafficService } from "../traffic.ts";
 import type { Services } from "../trpc.ts";
 import { userOf } from "./gate.ts";
 
@@ -70,16 +70,16 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     log: log.child({ component: "control-plane" }),
     onRegistryChange: (services) => live.setRegistry(services),
   });
-  const traffic = new TrafficService(repos, controlPlane, log.child({ component: "traffic" }));
+  const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }));
   if (cfg.seedFile) {
     // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
-    const seeded = await traffic.seedIfEmpty(cfg.seedFile);
+    const seeded = await changes.seedIfEmpty(cfg.seedFile);
     if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
   }
   await controlPlane.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, traffic, obs };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",

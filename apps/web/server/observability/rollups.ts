@@ -3,8 +3,8 @@
  * minute is settled; and serves chart series: live memory for the recent minutes, rollups beyond.
  */
 import { BUCKET_COUNT } from "@trellis/protocol";
-import { aggregatePairs, SETTLE_SECONDS } from "../../src/lib/edge-stats.ts";
-import { binSecondsFor, buildSeries, liveBoundarySec, type MetricPoint, type SeriesBin } from "../../src/lib/metric-series.ts";
+import { aggregatePairs, SETTLE_SECONDS } from "../../shared/edge-stats.ts";
+import { binSecondsFor, buildSeries, liveBoundarySec, type MetricPoint, type SeriesBin } from "../../shared/metric-series.ts";
 import type { Logger } from "../log.ts";
 import type { RollupRepository, RollupRow } from "../repositories/rollups.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";

@@ -2,8 +2,10 @@ import type { Db } from "../db.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
 import { PolicyRepository } from "./policies.ts";
+import { RevisionRepository } from "./revisions.ts";
 import { RollupRepository } from "./rollups.ts";
-import { JoinTokenRepository, SecurityPolicyRepository, UserRepository } from "./security.ts";
+import { JoinTokenRepository, UserRepository } from "./security.ts";
+import { SecurityPolicyRepository } from "./security-policies.ts";
 import { ServiceRepository } from "./services.ts";
 import { SpanRepository } from "./spans.ts";
 import { TelemetryPolicyRepository } from "./telemetry-policy.ts";
@@ -13,6 +15,8 @@ export interface Repositories {
   instances: InstanceRepository;
   meshState: MeshStateRepository;
   policies: PolicyRepository;
+  /** The config history of every part (traffic, mtls, authz, sampling). */
+  revisions: RevisionRepository;
   /** mTLS modes and authorization rules (issue 4); `policies` holds the traffic / resilience policies. */
   security: SecurityPolicyRepository;
   users: UserRepository;
@@ -29,6 +33,7 @@ export function createRepositories(db: Db): Repositories {
     instances: new InstanceRepository(db, services),
     meshState: new MeshStateRepository(db),
     policies: new PolicyRepository(db),
+    revisions: new RevisionRepository(db),
     security: new SecurityPolicyRepository(db),
     users: new UserRepository(db),
     joinTokens: new JoinTokenRepository(db),
@@ -39,6 +44,7 @@ export function createRepositories(db: Db): Repositories {
 }
 
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
-export type { RevisionRow } from "./policies.ts";
-export type { AuthzRuleRow, JoinTokenRow, Role, SessionUser } from "./security.ts";
+export type { CommitInput, RevisionPart, RevisionRow } from "./revisions.ts";
+export type { JoinTokenRow, Role, SessionUser } from "./security.ts";
+export type { AuthzRuleRow } from "./security-policies.ts";
 export type { InstanceRow, ServiceDetail, ServiceListItem } from "./services.ts";

@@ -1,52 +1,12 @@
 /**
  * Traffic policies (TrafficPolicy: split + routes; ResiliencePolicy: timeout, retries, breaker, outlier, LB, faults)
- * and the config history (ConfigRevision). A policy is read and written as one protocol `ServicePolicy` document;
+ * of every service. A policy is read and written as one protocol `ServicePolicy` document;
  * a change and its revision are written in one transaction. Callers validate before calling (nothing invalid is
- * stored): see server/traffic.ts.
+ * stored): see server/changes/kinds/traffic.ts. The history itself is read through revisions.ts.
  */
-import type { AuthzRule, MtlsMode, ServicePolicy } from "@trellis/protocol";
+import type { ServicePolicy } from "@trellis/protocol";
 import type { Db } from "../db.ts";
-
-/** The security part of a service's config as revisions record it (kinds `mtls`, `authz`; see server/traffic.ts). */
-export interface SecurityDoc {
-  mtls?: MtlsMode;
-  authorization?: AuthzRule[];
-}
-
-/**
- * What a revision's before/after hold: a ServicePolicy (traffic kinds) or a SecurityDoc (`mtls`, `authz` and their
- * rollbacks). The two never share a key, so a revision's domain is read from its keys (`isSecurityDoc`).
- */
-export type RevisionDoc = ServicePolicy & SecurityDoc;
-
-export function isSecurityDoc(doc: object): boolean {
-  return "mtls" in doc || "authorization" in doc;
-}
-
-export interface RevisionRow {
-  id: number;
-  createdAt: string;
-  actor: string;
-  service: string;
-  kind: string;
-  summary: string;
-  before: RevisionDoc;
-  after: RevisionDoc;
-  diff: string[];
-  configVersion: number;
-  rollbackOf: number | null;
-}
-
-export interface CommitInput {
-  service: string;
-  actor: string;
-  kind: string;
-  summary: string;
-  before: RevisionDoc;
-  after: RevisionDoc;
-  diff: string[];
-  rollbackOf?: number | null;
-}
+import { type CommitInput, type RevisionRow, revisionData, toRevision } from "./revisions.ts";
 
 type TrafficRow = { serviceName: string; split: string | null; routes: string };
 type ResilienceRow = {
@@ -75,48 +35,6 @@ function toPolicy(t: TrafficRow | undefined, r: ResilienceRow | undefined): Serv
     for (const k of ["retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const) if (r[k] !== null) p[k] = parse(r[k]);
   }
   return p as ServicePolicy;
-}
-
-export function toRevision(r: {
-  id: number;
-  createdAt: Date;
-  actor: string;
-  serviceName: string;
-  kind: string;
-  summary: string;
-  before: string;
-  after: string;
-  diff: string;
-  configVersion: number;
-  rollbackOf: number | null;
-}): RevisionRow {
-  return {
-    id: r.id,
-    createdAt: r.createdAt.toISOString(),
-    actor: r.actor,
-    service: r.serviceName,
-    kind: r.kind,
-    summary: r.summary,
-    before: JSON.parse(r.before),
-    after: JSON.parse(r.after),
-    diff: r.diff === "" ? [] : r.diff.split("\n"),
-    configVersion: r.configVersion,
-    rollbackOf: r.rollbackOf,
-  };
-}
-
-/** The ConfigRevision row a commit creates (shared with the security repository, which commits in its own transaction). */
-export function revisionData(c: CommitInput) {
-  return {
-    actor: c.actor,
-    serviceName: c.service,
-    kind: c.kind,
-    summary: c.summary,
-    before: JSON.stringify(c.before),
-    after: JSON.stringify(c.after),
-    diff: c.diff.join("\n"),
-    rollbackOf: c.rollbackOf ?? null,
-  };
 }
 
 export class PolicyRepository {
@@ -150,8 +68,8 @@ export class PolicyRepository {
   }
 
   /** Stores `after` as the service's whole policy and records the revision, atomically. */
-  async commit(c: CommitInput): Promise<RevisionRow> {
-    const a = c.after;
+  async commit(service: string, after: ServicePolicy, c: CommitInput): Promise<RevisionRow> {
+    const a = after;
     const traffic = { split: json(a.split), routes: JSON.stringify(a.routes ?? []), updatedBy: c.actor };
     const resilience = {
       timeoutMs: a.timeoutMs ?? null,
@@ -163,36 +81,14 @@ export class PolicyRepository {
       updatedBy: c.actor,
     };
     const [, , rev] = await this.db.$transaction([
-      this.db.trafficPolicy.upsert({ where: { serviceName: c.service }, create: { serviceName: c.service, ...traffic }, update: traffic }),
+      this.db.trafficPolicy.upsert({ where: { serviceName: service }, create: { serviceName: service, ...traffic }, update: traffic }),
       this.db.resiliencePolicy.upsert({
-        where: { serviceName: c.service },
-        create: { serviceName: c.service, ...resilience },
+        where: { serviceName: service },
+        create: { serviceName: service, ...resilience },
         update: resilience,
       }),
       this.db.configRevision.create({ data: revisionData(c) }),
     ]);
     return toRevision(rev);
-  }
-
-  async setRevisionVersion(id: number, configVersion: number): Promise<void> {
-    await this.db.configRevision.update({ where: { id }, data: { configVersion } });
-  }
-
-  async revisions(opts: { service?: string; limit?: number } = {}): Promise<RevisionRow[]> {
-    const rows = await this.db.configRevision.findMany({
-      where: opts.service ? { serviceName: opts.service } : undefined,
-      orderBy: { id: "desc" },
-      take: opts.limit ?? 100,
-    });
-    return rows.map(toRevision);
-  }
-
-  async revision(id: number): Promise<RevisionRow | null> {
-    const r = await this.db.configRevision.findUnique({ where: { id } });
-    return r ? toRevision(r) : null;
-  }
-
-  async revisionCount(): Promise<number> {
-    return this.db.configRevision.count();
   }
 }

@@ -1,6 +1,6 @@
 /** Services and their versions (subsets). */
 
-import type { ServiceInfo } from "../../src/lib/graph-model.ts";
+import type { ServiceInfo } from "../../shared/graph-model.ts";
 import type { Db } from "../db.ts";
 
 export interface ServiceListItem {

@@ -1,6 +1,6 @@
 /** Stored spans: batched inserts, trace search (newest or slowest first, cursor-paginated), retention. */
 import type { Span } from "@trellis/protocol";
-import type { WaterfallSpan } from "../../src/lib/waterfall.ts";
+import type { WaterfallSpan } from "../../shared/waterfall.ts";
 import type { Db } from "../db.ts";
 
 /** A span as stored and served: the waterfall's span shape plus its trace id and a required version. */
@@ -221,9 +221,9 @@ export class SpanRepository {
       : [];
     const byTrace = new Map<string, typeof all>();
     for (const s of all) {
-      let l = byTrace.get(s.traceId);
-      if (!l) byTrace.set(s.traceId, (l = []));
-      l.push(s);
+      const l = byTrace.get(s.traceId);
+      if (l) l.push(s);
+      else byTrace.set(s.traceId, [s]);
     }
     const traces: TraceSummary[] = ids.map((id) => {
       const m = seen.get(id)!;

@@ -1,5 +1,9 @@
-/** The tracing policy (singleton row): head sampling rate and slow thresholds, pushed to agents in snapshots. */
+/**
+ * The tracing (sampling) policy, a singleton row: head sampling rate and slow thresholds, pushed to every agent in its
+ * snapshot. Mesh-wide: its revisions have no service. Written only by the change road (server/changes/kinds/sampling.ts).
+ */
 import type { Db } from "../db.ts";
+import { type CommitInput, type RevisionRow, revisionData, toRevision } from "./revisions.ts";
 
 export interface TelemetryPolicy {
   sampleRate: number;
@@ -26,13 +30,17 @@ export class TelemetryPolicyRepository {
     return { sampleRate: row.sampleRate, slowThresholdMs: row.slowThresholdMs, slowThresholdMsByService: by };
   }
 
-  async set(p: TelemetryPolicy): Promise<TelemetryPolicy> {
+  /** Stores the policy and records the revision, atomically. */
+  async commit(p: TelemetryPolicy, rev: CommitInput): Promise<RevisionRow> {
     const data = {
       sampleRate: p.sampleRate,
       slowThresholdMs: p.slowThresholdMs,
       slowThresholdMsByService: JSON.stringify(p.slowThresholdMsByService),
     };
-    await this.db.telemetryPolicy.upsert({ where: { id: ID }, create: { id: ID, ...data }, update: data });
-    return this.get();
+    const [, row] = await this.db.$transaction([
+      this.db.telemetryPolicy.upsert({ where: { id: ID }, create: { id: ID, ...data }, update: data }),
+      this.db.configRevision.create({ data: revisionData(rev) }),
+    ]);
+    return toRevision(row);
   }
 }

@@ -1,7 +1,7 @@
 /** Security: mTLS mode and authorization rules per service (operator), denials (viewer), users and join tokens (admin). */
 import { authzRuleSchema, mtlsModeSchema, serviceNameSchema, spiffeIdOf } from "@trellis/protocol";
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { conflict, invalidInput, notFound } from "../errors.ts";
 import { hashToken, newJoinToken, tokenPrefix } from "../join-token.ts";
 import { log } from "../log.ts";
 import { ROLES } from "../repositories/security.ts";
@@ -31,7 +31,7 @@ export const securityRouter = router({
   /** Changes a service's mTLS mode: recorded as a config revision (kind `mtls`) and pushed; rollback restores it. */
   setMtls: operatorProcedure.input(z.object({ name: serviceNameSchema, mode: mtlsModeSchema })).mutation(async ({ ctx, input }) => {
     const actor = actorOf(ctx);
-    const { revision, configVersion } = await ctx.traffic.setMtls(input.name, input.mode, actor);
+    const { revision, configVersion } = await ctx.changes.setMtls(input.name, input.mode, actor);
     log.info("mTLS mode changed", { service: input.name, mode: input.mode, actor, revision: revision?.id ?? null });
     return { name: input.name, mode: input.mode, revision, configVersion };
   }),
@@ -40,15 +40,15 @@ export const securityRouter = router({
   addRule: operatorProcedure.input(z.object({ name: serviceNameSchema, rule: authzRuleSchema })).mutation(async ({ ctx, input }) => {
     const actor = actorOf(ctx);
     const principals = input.rule.principals.map((p) => (p === "*" || p.startsWith("spiffe://") ? p : spiffeIdOf(ctx.trustDomain, p)));
-    const { id, revision, configVersion } = await ctx.traffic.addAuthzRule(input.name, { ...input.rule, principals }, actor);
-    log.info("authorization rule added", { service: input.name, principals, actor, revision: revision.id });
+    const { id, revision, configVersion } = await ctx.changes.addAuthzRule(input.name, { ...input.rule, principals }, actor);
+    log.info("authorization rule added", { service: input.name, principals, actor, revision: revision?.id ?? null });
     return { id, revision, configVersion };
   }),
 
   /** Removes an allow rule (a config revision of kind `authz`). */
   removeRule: operatorProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
-    const { revision, configVersion } = await ctx.traffic.removeAuthzRule(input.id, actorOf(ctx));
-    log.info("authorization rule removed", { id: input.id, actor: actorOf(ctx), revision: revision.id });
+    const { revision, configVersion } = await ctx.changes.removeAuthzRule(input.id, actorOf(ctx));
+    log.info("authorization rule removed", { id: input.id, actor: actorOf(ctx), revision: revision?.id ?? null });
     return { ok: true, revision, configVersion };
   }),
 
@@ -58,23 +58,23 @@ export const securityRouter = router({
     .input(z.object({ username: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/), password: z.string().max(256), role: roleSchema }))
     .mutation(async ({ ctx, input }) => {
       const bad = validPassword(input.password);
-      if (bad) throw new TRPCError({ code: "BAD_REQUEST", message: bad });
-      if (await ctx.repos.users.findByUsername(input.username)) throw new TRPCError({ code: "CONFLICT", message: "username taken" });
+      if (bad) throw invalidInput(bad);
+      if (await ctx.repos.users.findByUsername(input.username)) throw conflict("username taken");
       const user = await ctx.repos.users.create(input.username, await hashPassword(input.password), input.role as never);
       log.info("user created", { username: user.username, role: user.role, actor: actorOf(ctx) });
       return user;
     }),
 
   setRole: adminProcedure.input(z.object({ id: z.string().min(1), role: roleSchema })).mutation(async ({ ctx, input }) => {
-    if (input.id === ctx.user.id && input.role !== "admin") throw new TRPCError({ code: "BAD_REQUEST", message: "you cannot demote yourself" });
-    if (!(await ctx.repos.users.setRole(input.id, input.role as never))) throw new TRPCError({ code: "NOT_FOUND", message: "no such user" });
+    if (input.id === ctx.user.id && input.role !== "admin") throw invalidInput("you cannot demote yourself");
+    if (!(await ctx.repos.users.setRole(input.id, input.role as never))) throw notFound("no such user");
     ctx.auth.invalidate();
     return { ok: true };
   }),
 
   deleteUser: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
-    if (input.id === ctx.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "you cannot delete yourself" });
-    if (!(await ctx.repos.users.remove(input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "no such user" });
+    if (input.id === ctx.user.id) throw invalidInput("you cannot delete yourself");
+    if (!(await ctx.repos.users.remove(input.id))) throw notFound("no such user");
     ctx.auth.invalidate();
     return { ok: true };
   }),
@@ -90,7 +90,7 @@ export const securityRouter = router({
   }),
 
   revokeToken: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
-    if (!(await ctx.repos.joinTokens.revoke(input.id, new Date()))) throw new TRPCError({ code: "NOT_FOUND", message: "no such active token" });
+    if (!(await ctx.repos.joinTokens.revoke(input.id, new Date()))) throw notFound("no such active token");
     const disconnected = ctx.hub.revokeToken(input.id);
     log.info("join token revoked", { id: input.id, disconnected, actor: actorOf(ctx) });
     return { ok: true, disconnected };

@@ -1,6 +1,6 @@
 import { serviceNameSchema } from "@trellis/protocol";
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { notFound } from "../errors.ts";
 import { DEFAULT_WINDOW_SECONDS } from "../live-view.ts";
 import { router, viewerProcedure } from "../trpc.ts";
 
@@ -31,7 +31,7 @@ export const servicesRouter = router({
   /** One service: versions, instances (connection, last seen, sync state, config version), recent stats in and out. */
   get: viewerProcedure.input(servicesGetInput).query(async ({ ctx, input }) => {
     const service = await ctx.repos.services.get(input.name);
-    if (!service) throw new TRPCError({ code: "NOT_FOUND", message: `no service named ${input.name}` });
+    if (!service) throw notFound(`no service named ${input.name}`);
     const stats = ctx.live.serviceStats(input.name, input.windowSeconds, input.seriesSeconds);
     return { ...service, configVersion: ctx.hub.currentVersion, stats };
   }),

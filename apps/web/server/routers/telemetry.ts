@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { MAX_RANGE_SECONDS, MIN_RANGE_SECONDS } from "../../src/lib/metric-series.ts";
+import { MAX_RANGE_SECONDS, MIN_RANGE_SECONDS } from "../../shared/metric-series.ts";
 import { seriesFor } from "../observability/rollups.ts";
-import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+import { actorOf, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
 const name = z.string().min(1).max(63);
 
@@ -24,11 +24,10 @@ export const telemetryRouter = router({
   /** The tracing policy agents get in their snapshots. */
   policy: viewerProcedure.input(z.object({}).optional()).query(({ ctx }) => ctx.repos.telemetryPolicy.get()),
 
-  /** Stores the policy and pushes it to every agent (a new config version). */
+  /** Changes the policy (a mesh-wide config revision of part `sampling`, with rollback) and pushes it to every agent. */
   setPolicy: operatorProcedure.input(telemetryPolicyInput).mutation(async ({ ctx, input }) => {
-    const saved = await ctx.repos.telemetryPolicy.set(input);
-    await ctx.hub.publish();
-    return saved;
+    const { doc, revision, configVersion } = await ctx.changes.setSampling(input, actorOf(ctx));
+    return { ...doc, revision, configVersion };
   }),
 
   /** rps, p50/p95/p99 and error % over a range (5 min – 24 h) for a service's inbound traffic or one edge. */

@@ -1,5 +1,5 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { notFound } from "../errors.ts";
 import { router, viewerProcedure } from "../trpc.ts";
 
 const name = z.string().min(1).max(63);
@@ -42,7 +42,7 @@ export const tracesRouter = router({
   /** Every stored span of one trace, by start time. */
   get: viewerProcedure.input(z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/) })).query(async ({ ctx, input }) => {
     const spans = await ctx.repos.spans.trace(input.traceId);
-    if (spans.length === 0) throw new TRPCError({ code: "NOT_FOUND", message: `no spans stored for trace ${input.traceId}` });
+    if (spans.length === 0) throw notFound(`no spans stored for trace ${input.traceId}`);
     return { traceId: input.traceId, spans };
   }),
 

@@ -1,5 +1,8 @@
 "use client";
-/** Config history: every committed change (who, when, what, readable diff) with one-click rollback. */
+/**
+ * Config history: every committed change of every part (traffic, mTLS, authorization, mesh-wide sampling) — who, when,
+ * what, readable diff — with one-click rollback of what that change did (refused, with the reason, on a conflict).
+ */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "../lib/trpc.ts";
@@ -45,15 +48,15 @@ export function HistoryPage({ service }: { service?: string }) {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.id} data-testid={`revision-row-${r.id}`} data-kind={r.kind} data-service={r.service}>
+              <tr key={r.id} data-testid={`revision-row-${r.id}`} data-kind={r.kind} data-part={r.part} data-service={r.service ?? "mesh"}>
                 <td className="mono">{r.id}</td>
                 <td title={r.createdAt}>{ago(r.createdAt)}</td>
                 <td>{r.actor}</td>
                 <td>
-                  <Link href={`/services/${encodeURIComponent(r.service)}`}>{r.service}</Link>
+                  {r.service ? <Link href={`/services/${encodeURIComponent(r.service)}`}>{r.service}</Link> : <span className="muted">mesh</span>}
                 </td>
                 <td>
-                  <span className="chip">{r.kind}</span> {r.summary}
+                  <span className="chip">{r.part === "traffic" ? r.kind : `${r.part} · ${r.kind}`}</span> {r.summary}
                 </td>
                 <td>
                   <pre className="mono small" style={{ margin: 0, whiteSpace: "pre-wrap" }} data-testid={`revision-diff-${r.id}`}>
@@ -66,7 +69,7 @@ export function HistoryPage({ service }: { service?: string }) {
                     type="button"
                     data-testid={`rollback-${r.id}`}
                     disabled={rollback.isPending}
-                    title="Restore the policy this change replaced (recorded as a new revision)"
+                    title="Revert what this change did (recorded as a new revision; refused if a later change touched the same settings)"
                     onClick={() => rollback.mutate({ id: r.id })}
                   >
                     Roll back

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatTick, RANGES } from "../lib/metric-series.ts";
+import { formatTick, RANGES } from "../../shared/metric-series.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
 export function MetricsCharts({

@@ -2,8 +2,8 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatMs, formatPct, formatRps } from "../lib/graph-model.ts";
-import { healthOf } from "../lib/health.ts";
+import { formatMs, formatPct, formatRps } from "../../shared/graph-model.ts";
+import { healthOf } from "../../shared/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { AuthzPanel } from "./AuthzPanel.tsx";
 import { MtlsPanel } from "./MtlsPanel.tsx";

@@ -11,11 +11,11 @@
 import type { Core, ElementDefinition, LayoutOptions } from "cytoscape";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
+import { HEALTH_COLORS } from "../../shared/health.ts";
+import type { LiveGraph } from "../../shared/live-types.ts";
 import { diffGraph } from "../lib/graph-diff.ts";
 import { layeredLayout } from "../lib/graph-layout.ts";
 import type { TrellisGraphProbe } from "../lib/graph-probe.ts";
-import { HEALTH_COLORS } from "../lib/health.ts";
-import type { LiveGraph } from "../lib/live-types.ts";
 import { EdgePanel, edgeFromId, type TappedEdge } from "./EdgePanel.tsx";
 
 type Conn = "connecting" | "live" | "reconnecting";

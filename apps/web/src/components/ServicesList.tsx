@@ -1,7 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { formatMs, formatPct, formatRps } from "../lib/graph-model.ts";
+import { formatMs, formatPct, formatRps } from "../../shared/graph-model.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { HealthBadge } from "./ui.tsx";
 

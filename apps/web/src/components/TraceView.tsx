@@ -3,8 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
+import { buildWaterfall, formatDuration } from "../../shared/waterfall.ts";
 import { useTRPC } from "../lib/trpc.ts";
-import { buildWaterfall, formatDuration } from "../lib/waterfall.ts";
 
 export function TraceView({ traceId }: { traceId: string }) {
   const trpc = useTRPC();

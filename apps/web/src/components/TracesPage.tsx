@@ -4,9 +4,9 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { formatDuration } from "../../shared/waterfall.ts";
 import { parseTraceFilter, type TraceFilter, tracesHref } from "../lib/trace-links.ts";
 import { useTRPC } from "../lib/trpc.ts";
-import { formatDuration } from "../lib/waterfall.ts";
 import { TracingPolicyCard } from "./TracingPolicyCard.tsx";
 
 const RANGES = [

@@ -8,7 +8,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
-import { rebalance, splitFor, type Weighted } from "../lib/split.ts";
+import { rebalance, splitFor, type Weighted } from "../../shared/split.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
 const COMMIT_DEBOUNCE_MS = 250;
@@ -129,7 +129,7 @@ export function TrafficPanel({ service }: { service: string }) {
   const update = useMutation(trpc.traffic.update.mutationOptions({ onSettled: invalidate }));
 
   const serverSplit = q.data ? splitFor(q.data.versions, q.data.policy.split) : [];
-  const _serverKey = JSON.stringify(serverSplit);
+  const serverKey = JSON.stringify(serverSplit);
   const [draft, setDraft] = useState<Weighted[]>([]);
   const draftRef = useRef<Weighted[]>([]);
   const editing = useRef(false);
@@ -137,13 +137,14 @@ export function TrafficPanel({ service }: { service: string }) {
   const commitSeq = useRef(0);
   const sliders = useRef(new Map<string, HTMLInputElement>());
 
+  // Follows the server's split when it changes (by value: serverSplit is a new array every render).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed by value on purpose
   useEffect(() => {
     if (!editing.current) {
       setDraft(serverSplit);
       draftRef.current = serverSplit;
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [serverSplit]);
+  }, [serverKey]);
 
   const move = (index: number, value: number) => {
     const next = rebalance(draftRef.current, index, value);
@@ -173,6 +174,8 @@ export function TrafficPanel({ service }: { service: string }) {
   commitRef.current = commitSoon;
 
   // The commit happens on the native `change` event: fired once when a slider is released (mouse, touch, keys).
+  // Re-attached when the sliders are (re)rendered: none exist while the policy loads.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the sliders' refs change with these, not with a dependency
   useEffect(() => {
     const entries = [...sliders.current.entries()];
     const handlers = entries.map(([version, el]) => {
@@ -186,7 +189,7 @@ export function TrafficPanel({ service }: { service: string }) {
     return () => {
       for (const off of handlers) off();
     };
-  }, []);
+  }, [draft.length, serverKey]);
 
   if (q.isPending)
     return (

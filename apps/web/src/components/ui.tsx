@@ -1,4 +1,4 @@
-import type { Health } from "../lib/live-types.ts";
+import type { Health } from "../../shared/live-types.ts";
 
 export function HealthBadge({ health }: { health: Health | string }) {
   return (

@@ -2,7 +2,7 @@
  * Pure: two live graphs -> the cytoscape element changes that turn one into the other (added / removed / changed
  * data), and whether the topology (node or edge set) changed, which is the only time the layout is re-run.
  */
-import type { LiveEdge, LiveGraph, LiveNode } from "./live-types.ts";
+import type { LiveEdge, LiveGraph, LiveNode } from "../../shared/live-types.ts";
 
 export type ElementData = Record<string, string | number | boolean | null>;
 export interface ElementDef {

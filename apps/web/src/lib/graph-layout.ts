@@ -7,7 +7,7 @@
  * - Rank = longest path from a root; within a column services are ordered by the barycenter of their callers.
  * - Services with no traffic at all sit in a grid below (or alone in a grid when there is no traffic anywhere).
  */
-import type { LiveGraph } from "./live-types.ts";
+import type { LiveGraph } from "../../shared/live-types.ts";
 
 export interface Position {
   x: number;

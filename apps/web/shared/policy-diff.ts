@@ -18,7 +18,7 @@ function flatten(value: unknown, path: string, out: Map<string, string>): void {
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return;
-    value.forEach((v, i) => flatten(v, `${path}.${i}`, out));
+    for (const [i, v] of value.entries()) flatten(v, `${path}.${i}`, out);
     return;
   }
   if (value !== null && typeof value === "object") {

@@ -62,9 +62,9 @@ export function buildWaterfall(spans: WaterfallSpan[]): Waterfall {
   const children = new Map<string | null, WaterfallSpan[]>();
   for (const s of spans) {
     const parent = s.parentSpanId && ids.has(s.parentSpanId) && s.parentSpanId !== s.spanId ? s.parentSpanId : null;
-    let l = children.get(parent);
-    if (!l) children.set(parent, (l = []));
-    l.push(s);
+    const l = children.get(parent);
+    if (l) l.push(s);
+    else children.set(parent, [s]);
   }
   for (const l of children.values()) l.sort((a, b) => a.startUnixMs - b.startUnixMs || (a.kind === "client" ? -1 : 1));
   const rows: WaterfallRow[] = [];

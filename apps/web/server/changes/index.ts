@@ -1,0 +1,119 @@
+/**
+ * Config changes as the API offers them: each operation is an edit of one part taken down the one road (road.ts).
+ *   traffic   setSplit, updatePolicy               (kinds/traffic.ts)
+ *   mtls      setMtls                              (kinds/security.ts)
+ *   authz     addAuthzRule, removeAuthzRule        (kinds/security.ts)
+ *   sampling  setSampling                          (kinds/sampling.ts)
+ *   any       rollback, history
+ */
+import type { AuthzRule, MtlsMode, ServicePolicy } from "@trellis/protocol";
+import { authzRuleText, splitSummary } from "../../shared/policy-diff.ts";
+import { notFound } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Repositories, RevisionRow } from "../repositories/index.ts";
+import { ruleKey } from "../repositories/security-policies.ts";
+import type { TelemetryPolicy } from "../repositories/telemetry-policy.ts";
+import { samplingKind } from "./kinds/sampling.ts";
+import { type AuthzDoc, authzKind, type MtlsDoc, mtlsKind } from "./kinds/security.ts";
+import { patchAction, patchEdit, seedTrafficPolicies, serviceOf, trafficKind, versionsOf } from "./kinds/traffic.ts";
+import { type ChangeResult, ChangeRoad, type ConfigPublisher } from "./road.ts";
+
+export type { ChangeResult, ConfigPublisher } from "./road.ts";
+
+export class ConfigChanges {
+  private readonly road: ChangeRoad;
+
+  constructor(
+    private readonly repos: Repositories,
+    publisher: ConfigPublisher,
+    log: Logger,
+  ) {
+    const kinds = { traffic: trafficKind(repos), mtls: mtlsKind(repos), authz: authzKind(repos), sampling: samplingKind(repos) };
+    this.road = new ChangeRoad(repos, kinds, publisher, log);
+  }
+
+  // ---------------------------------------------------------------- traffic
+
+  async trafficPolicy(service: string): Promise<{ policy: ServicePolicy; versions: string[] }> {
+    const [policy, versions] = await Promise.all([this.repos.policies.get(serviceOf(service)), versionsOf(this.repos, service)]);
+    return { policy, versions };
+  }
+
+  /** Sets the default split (null removes it: balance over every endpoint). */
+  setSplit(service: string, split: unknown, actor: string): Promise<ChangeResult<ServicePolicy>> {
+    return this.road.change<ServicePolicy>("traffic", service, actor, "split", patchEdit({ split }), {
+      summary: (before, after) => `split ${splitSummary(before.split)} → ${splitSummary(after.split)}`,
+    });
+  }
+
+  /** Replaces the given parts of the policy (`null` removes one); the rest is kept. */
+  async updatePolicy(service: string, patch: Record<string, unknown>, actor: string): Promise<ChangeResult<ServicePolicy>> {
+    return this.road.change<ServicePolicy>("traffic", service, actor, patchAction(patch), patchEdit(patch));
+  }
+
+  seedIfEmpty(file: string): Promise<number> {
+    return seedTrafficPolicies(this.repos, file);
+  }
+
+  // ---------------------------------------------------------------- security
+
+  setMtls(service: string, mode: MtlsMode, actor: string): Promise<ChangeResult<MtlsDoc>> {
+    return this.road.change<MtlsDoc>("mtls", service, actor, "mtls", () => ({ mtls: mode }), {
+      summary: (before, after) => `mTLS ${before.mtls} → ${after.mtls}`,
+    });
+  }
+
+  /** Adds an allow rule; `id` is the rule's row. */
+  async addAuthzRule(service: string, rule: AuthzRule, actor: string): Promise<ChangeResult<AuthzDoc> & { id: string }> {
+    const result = await this.road.change<AuthzDoc>(
+      "authz",
+      service,
+      actor,
+      "authz",
+      (current) => ({ authorization: [...current.authorization, rule] }),
+      {
+        summary: () => `allow ${authzRuleText(rule)}`,
+      },
+    );
+    const rows = await this.repos.security.authzRules(service);
+    const row = rows.filter((r) => ruleKey(r) === ruleKey(rule)).at(-1);
+    return { ...result, id: row?.id ?? "" };
+  }
+
+  /** Removes one allow rule by its id. */
+  async removeAuthzRule(id: string, actor: string): Promise<ChangeResult<AuthzDoc>> {
+    const rule = await this.repos.security.authzRule(id);
+    if (!rule) throw notFound("id: no such rule");
+    return this.road.change<AuthzDoc>(
+      "authz",
+      rule.service,
+      actor,
+      "authz",
+      (current) => {
+        const i = current.authorization.findIndex((r) => ruleKey(r) === ruleKey(rule));
+        return { authorization: current.authorization.filter((_r, j) => j !== i) };
+      },
+      { summary: () => `remove rule ${authzRuleText(rule)}` },
+    );
+  }
+
+  // ---------------------------------------------------------------- sampling (mesh-wide)
+
+  setSampling(policy: TelemetryPolicy, actor: string): Promise<ChangeResult<TelemetryPolicy>> {
+    return this.road.change<TelemetryPolicy>("sampling", null, actor, "sampling", () => policy, {
+      summary: (before, after) =>
+        before.sampleRate !== after.sampleRate ? `sampling ${before.sampleRate * 100}% → ${after.sampleRate * 100}%` : "sampling: slow thresholds",
+    });
+  }
+
+  // ---------------------------------------------------------------- any part
+
+  /** Reverts what revision `id` changed (only that, or CONSOLE_ROLLBACK_CONFLICT); the rollback is a new revision. */
+  rollback(id: number, actor: string): Promise<ChangeResult> {
+    return this.road.rollback(id, actor);
+  }
+
+  history(opts: { service?: string; limit?: number } = {}): Promise<RevisionRow[]> {
+    return this.repos.revisions.list(opts);
+  }
+}
