@@ -57,7 +57,7 @@ export class ProcessGroup {
     readonly name: string,
     command: string,
     args: string[],
-    private readonly opts: ProcessGroupOptions = {},
+    opts: ProcessGroupOptions = {},
   ) {
     this.keep = opts.keepLines ?? 5_000;
     this.child = spawn(command, args, {
