@@ -3,8 +3,9 @@
  * applied and painted, measured inside the page) and the cost of applying each following one-second frame
  * (window.__trellisGraph.applies, recorded by ServiceGraph.tsx around the diff application).
  */
+
+import { TEST_ADMIN_PASSWORD } from "@trellis/testkit";
 import { chromium } from "playwright";
-import { TEST_ADMIN_PASSWORD } from "../tests/support/console-api.ts";
 import { LiveFeeder } from "./lib/live-feeder.mjs";
 
 export const CHROMIUM = {

@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { type AgentHandle, type ConsoleHandle, eventually, liveEdges, startAgent, startConsole, stopAll } from "@trellis/testkit";
 import WebSocket from "ws";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { liveEdges } from "../support/console-api.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll } from "../support/processes.ts";
 
 describe("mesh foundation: console + two agents + two apps", () => {
   let consoleProc: ConsoleHandle;

@@ -9,18 +9,18 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
 import {
   type AgentHandle,
   type ConsoleHandle,
   eventually,
   freePort,
-  Proc,
+  ProcessGroup,
   startAgent,
   startConsole,
   stopAll,
   tempDir,
-} from "../support/processes.ts";
+} from "@trellis/testkit";
+import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
 const PROMTOOL = process.env.PROMTOOL_BIN ?? "/usr/bin/promtool";
@@ -94,7 +94,7 @@ describe("Prometheus scrapes the agents", () => {
         "",
       ].join("\n"),
     );
-    const prom = new Proc("prometheus", PROMETHEUS, [
+    const prom = new ProcessGroup("prometheus", PROMETHEUS, [
       `--config.file=${config}`,
       `--storage.tsdb.path=${join(dir, "tsdb")}`,
       `--web.listen-address=127.0.0.1:${promPort}`,

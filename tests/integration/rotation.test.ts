@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type AgentHandle, adminSession, type ConsoleHandle, eventually, startAgent, startConsole, stopAll } from "@trellis/testkit";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { adminSession } from "../support/console-api.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll } from "../support/processes.ts";
 
 const TTL_SECONDS = 6;
 const LOAD_MS = 15_000;

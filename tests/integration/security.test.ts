@@ -10,11 +10,21 @@ import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import {
+  type AgentHandle,
+  adminSession,
+  type ConsoleHandle,
+  ConsoleSession,
+  eventually,
+  startAgent,
+  startConsole,
+  stopAll,
+  type TrpcError,
+  tempDir,
+} from "@trellis/testkit";
 import WebSocket from "ws";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { adminSession, ConsoleSession, type TrpcError } from "../support/console-api.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll, tempDir } from "../support/processes.ts";
 
 const WEB_ID = "spiffe://trellis.local/service/web";
 const CATALOG_ID = "spiffe://trellis.local/service/catalog";

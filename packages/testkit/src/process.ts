@@ -47,8 +47,8 @@ export class ProcessGroup {
   /** The JSON lines of both streams, parsed (at most `keepLines`). */
   readonly lines: LogLine[] = [];
   readonly exited: Promise<Exit>;
-  /** Resolves after the exit once the output was read (or 200 ms later, if something else holds the pipes open). */
-  private readonly drained: Promise<Exit>;
+  /** Resolves after the exit once its output was read (or 200 ms later, if something it started holds the pipes open). */
+  readonly finished: Promise<Exit>;
   exit: Exit | undefined;
   private waiters = new Set<(l: LogLine) => void>();
   private readonly keep: number;
@@ -81,7 +81,7 @@ export class ProcessGroup {
     });
     void this.exited.then(() => running.delete(this));
     const closed = new Promise<void>((resolve) => this.child.once("close", () => resolve()));
-    this.drained = this.exited.then(async (e) => {
+    this.finished = this.exited.then(async (e) => {
       await Promise.race([closed, new Promise((r) => setTimeout(r, 200))]);
       return e;
     });
@@ -149,7 +149,7 @@ export class ProcessGroup {
       const timer = setTimeout(() => finish(fail(`timed out after ${timeoutMs} ms`)), timeoutMs);
       this.waiters.add(watcher);
       // Lines printed just before exiting may be read after the exit is reported: fail once they were read.
-      void this.drained.then((e) => finish(fail(`exited (${describeExit(e)})`)));
+      void this.finished.then((e) => finish(fail(`exited (${describeExit(e)})`)));
     });
   }
 
@@ -244,3 +244,33 @@ export function isAlive(pid: number): boolean {
 process.on("exit", () => {
   for (const p of running) if (p.pid) killGroupOf(p.pid, "SIGKILL");
 });
+
+/**
+ * Runs a command to completion as a process group, bounded: resolves with its stdout; rejects on a non-zero exit or
+ * once `timeoutMs` passed (the group is killed), with the end of its stderr.
+ */
+export async function run(
+  command: string,
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<string> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const p = new ProcessGroup(command, command, args, {
+    env: opts.env,
+    cwd: opts.cwd,
+    keepLines: 100,
+    onLine: (line, stream) => (stream === "stdout" ? stdout : stderr).push(line),
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.signal("SIGKILL");
+  }, opts.timeoutMs ?? 120_000);
+  const e = await p.finished;
+  clearTimeout(timer);
+  if (p.pid) killGroupOf(p.pid); // whatever it left in its group
+  if (e.code === 0 && !timedOut) return stdout.map((l) => `${l}\n`).join("");
+  const why = timedOut ? `timed out after ${opts.timeoutMs ?? 120_000} ms` : `exited ${e.code ?? e.signal ?? e.error}`;
+  throw new Error(`${command} ${args.join(" ")} ${why}: ${stderr.join("\n").slice(-800)}`);
+}
