@@ -38,7 +38,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "node scripts/start.mjs",
+    command: "node --import tsx scripts/start.mts",
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,
     timeout: 180_000,
