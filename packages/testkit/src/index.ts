@@ -5,8 +5,10 @@
  * - the real built console and agent on port 0 with temp data dirs (mesh.ts);
  * - a signed-in console API session (console-session.ts);
  * - one fake agent speaking the control protocol through @trellis/protocol (fake-agent.ts);
- * - bounded polling and ports (wait.ts).
+ * - bounded polling and ports (wait.ts);
+ * - how chromium is launched (browser.ts).
  */
+export * from "./browser.ts";
 export * from "./console-session.ts";
 export * from "./fake-agent.ts";
 export * from "./mesh.ts";
