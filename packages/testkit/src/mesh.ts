@@ -73,6 +73,8 @@ export interface StartAgentOptions {
   snapshot?: MeshSnapshotInput | null;
   /** More CLI flags (e.g. `--outbound-port`). */
   args?: string[];
+  /** The agent's CLI script (default: the built apps/agent/dist/cli.js), e.g. another build to compare with. */
+  cli?: string;
   /** Flags for node itself, before the script (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
@@ -97,11 +99,12 @@ export interface AgentHandle {
 }
 
 export async function startAgent(o: StartAgentOptions): Promise<AgentHandle> {
-  if (!existsSync(agentCli)) throw new Error(`${agentCli} is missing: run \`npm run build -w @trellis/agent\` first`);
+  const cli = o.cli ?? agentCli;
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build -w @trellis/agent\` first`);
   const version = o.version ?? "v1";
   const stateDir = o.stateDir ?? tempDir(`agent-${o.service}`);
   if (o.snapshot) writeFileSync(join(stateDir, "snapshot.json"), JSON.stringify(o.snapshot));
-  const args = [agentCli, "--service", o.service, "--version", version, "--app-port", String(o.appPort), "--state-dir", stateDir];
+  const args = [cli, "--service", o.service, "--version", version, "--app-port", String(o.appPort), "--state-dir", stateDir];
   const instanceId = o.instanceId ?? (o.console ? `${o.service}-${version}-${Math.random().toString(36).slice(2, 8)}` : undefined);
   if (instanceId) args.push("--instance-id", instanceId);
   if (o.console) args.push("--console", o.console);
