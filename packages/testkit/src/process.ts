@@ -86,11 +86,11 @@ export class ProcessGroup {
       return e;
     });
     const log = opts.logFile ? createWriteStream(opts.logFile, { flags: "a" }) : undefined;
-    if (log) void this.exited.then(() => setTimeout(() => log.end(), 100));
+    if (log) void this.finished.then(() => log.end());
     const onLine = (text: string, stream: "stdout" | "stderr") => {
       if (opts.secret?.(text)) return;
       this.remember(text);
-      log?.write(`${text}\n`);
+      if (log && !log.writableEnded) log.write(`${text}\n`);
       opts.onLine?.(text, stream);
       if (!text.startsWith("{")) return;
       let line: LogLine;
