@@ -3,23 +3,9 @@
  * applied and painted, measured inside the page) and the cost of applying each following one-second frame
  * (window.__trellisGraph.applies, recorded by ServiceGraph.tsx around the diff application).
  */
+import { CHROMIUM, TEST_ADMIN_PASSWORD } from "@trellis/testkit";
 import { chromium } from "playwright";
-import { TEST_ADMIN_PASSWORD } from "../tests/support/console-api.ts";
 import { LiveFeeder } from "./lib/live-feeder.mjs";
-
-export const CHROMIUM = {
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-  ],
-};
 
 /** Signs the page in (the test admin: startConsole sets TRELLIS_ADMIN_PASSWORD) before opening the graph, the one place. */
 async function signIn(page, baseUrl) {

@@ -10,7 +10,7 @@
 import { fork } from "node:child_process";
 import { join } from "node:path";
 import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
-import { repoRoot, startConsole } from "../tests/support/processes.ts";
+import { repoRoot, startConsole } from "@trellis/testkit";
 import { measureGraph } from "./console-graph.mjs";
 import { openSession, triggerSplitChange } from "./lib/mesh-api.mjs";
 import { procStats } from "./lib/procs.mjs";
@@ -164,7 +164,7 @@ async function growTo(ctx, n) {
   const t0 = Date.now();
   const list = [];
   for (let i = have; i < n; i++) list.push(agentSpec(i));
-  await ctx.fleet.join(ctx.wsAgents, ctx.token, list);
+  await ctx.fleet.join(ctx.wsUrl, ctx.token, list);
   ctx.log(`${n} simulated agents joined (+${n - have} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   ctx.joinSeconds[n] = (Date.now() - t0) / 1000;
 }
@@ -172,7 +172,7 @@ async function growTo(ctx, n) {
 export async function controlPlaneAndConsole(cfg, log) {
   const cons = await startConsole({});
   const fleet = new SimFleet(cfg.simWorkers);
-  const ctx = { url: cons.url, wsAgents: cons.wsAgents, token: cons.token, fleet, log, session: await openSession(cons.url), joinSeconds: {} };
+  const ctx = { url: cons.url, wsUrl: cons.wsUrl, token: cons.token, fleet, log, session: await openSession(cons.url), joinSeconds: {} };
   const out = {
     params: {
       agentCounts: cfg.agentCounts,
@@ -188,7 +188,7 @@ export async function controlPlaneAndConsole(cfg, log) {
   const pid = cons.proc.child.pid;
   try {
     // The service the split change targets (two versions), then the fleet.
-    await fleet.join(cons.wsAgents, cons.token, [
+    await fleet.join(cons.wsUrl, cons.token, [
       { service: "bench-split", version: "v1", instanceId: "split-v1", address: "127.0.0.1:9001" },
       { service: "bench-split", version: "v2", instanceId: "split-v2", address: "127.0.0.1:9002" },
     ]);

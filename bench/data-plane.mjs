@@ -9,10 +9,10 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { agentCli, eventually, Proc, repoRoot, startAgent, startConsole, tempDir } from "../tests/support/processes.ts";
+import { eventually, repoRoot, run, spawnNode, startAgent, startConsole, tempDir } from "@trellis/testkit";
 import { enableMtls, openSession } from "./lib/mesh-api.mjs";
 import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.mjs";
-import { procStats, run } from "./lib/procs.mjs";
+import { procStats } from "./lib/procs.mjs";
 import { summarizeProfile } from "./lib/profile.mjs";
 import { medianMinMax } from "./lib/stats.mjs";
 
@@ -20,37 +20,23 @@ const LOADGEN = join(repoRoot, "bench/lib/loadgen.mjs");
 const UPSTREAM = join(repoRoot, "bench/lib/upstream.mjs");
 
 async function startUpstream() {
-  const proc = new Proc("upstream", process.execPath, [UPSTREAM]);
+  const proc = spawnNode("upstream", [UPSTREAM]);
   const line = await proc.waitFor((l) => l.msg === "upstream listening", 10_000, "upstream listening");
   return { proc, port: Number(line.port) };
 }
 
 /** A standalone agent (no console) whose persisted snapshot routes service `bench-upstream` straight to the upstream. */
 async function startStandaloneAgent(upstreamPort, nodeArgs = []) {
-  const dir = tempDir("agent-standalone");
   const services = [
     { name: "bench-upstream", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${upstreamPort}`, version: "v1", instanceId: "up-1" }] },
   ];
-  writeFileSync(
-    join(dir, "snapshot.json"),
-    JSON.stringify({ version: 1, service: "bench-standalone", services, issuedAt: new Date().toISOString() }),
-  );
-  const proc = new Proc("agent standalone", process.execPath, [
-    ...nodeArgs,
-    agentCli,
-    "--service",
-    "bench-standalone",
-    "--version",
-    "v1",
-    "--app-port",
-    String(upstreamPort),
-    "--state-dir",
-    dir,
-    "--instance-id",
-    "bench-standalone-1",
-  ]);
-  const line = await proc.waitFor((l) => l.msg === "agent listening", 20_000, "agent listening");
-  return { proc, outbound: Number(line.outbound), dir };
+  return startAgent({
+    service: "bench-standalone",
+    appPort: upstreamPort,
+    instanceId: "bench-standalone-1",
+    snapshot: { version: 1, service: "bench-standalone", services, issuedAt: new Date().toISOString() },
+    nodeArgs,
+  });
 }
 
 async function loadgen({ port, host, rate, requests, warmup, connections = 16 }) {

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { repoRoot, stopAll } from "../tests/support/processes.ts";
+import { repoRoot, stopAll } from "@trellis/testkit";
 import { controlPlaneAndConsole } from "./control-plane.mjs";
 import { dataPlane } from "./data-plane.mjs";
 import { ensureTools, versionOf } from "./lib/procs.mjs";

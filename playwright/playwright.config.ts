@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM } from "@trellis/testkit/browser";
 
 const port = Number(process.env.PLAYWRIGHT_PORT ?? 3199);
 // A fresh data dir per run: the browser tests see a console and shop started exactly as `npm start` does.
@@ -23,22 +24,10 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: "retain-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--headless",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
-    },
+    launchOptions: CHROMIUM,
   },
   webServer: {
-    command: "node scripts/start.mjs",
+    command: "node --import tsx scripts/start.mts",
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,
     timeout: 180_000,

@@ -2,7 +2,7 @@
  * The console API calls the benchmarks make, each in one function: sign in, set a service's mTLS mode, commit a
  * traffic split change. They fail loudly: a benchmark that silently measured something else would be worse than none.
  */
-import { ConsoleSession } from "../../tests/support/console-api.ts";
+import { ConsoleSession } from "@trellis/testkit";
 
 /** A console API session, signed in as the test admin (startConsole sets TRELLIS_ADMIN_PASSWORD). */
 export async function openSession(baseUrl) {

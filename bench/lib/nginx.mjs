@@ -5,8 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Proc } from "../../tests/support/processes.ts";
-import { freePort, run, waitPort } from "./procs.mjs";
+import { ProcessGroup, run } from "@trellis/testkit";
+import { freePort, waitPort } from "./procs.mjs";
 
 export async function makeCerts(dir) {
   const o = (...a) => run("openssl", a, { timeoutMs: 30_000 });
@@ -92,7 +92,7 @@ async function startNginx(name, prefix, text, port) {
   mkdirSync(prefix, { recursive: true });
   const file = join(prefix, "nginx.conf");
   writeFileSync(file, text);
-  const proc = new Proc(name, "nginx", ["-p", prefix, "-e", "stderr", "-c", file]);
+  const proc = new ProcessGroup(name, "nginx", ["-p", prefix, "-e", "stderr", "-c", file]);
   await waitPort(port);
   return proc;
 }

@@ -1,5 +1,5 @@
-/** Process helpers for the benchmarks: /proc sampling, fixed ports in 3400–3499, bounded child runs, tool installs. */
-import { execFileSync, spawn } from "node:child_process";
+/** Process helpers for the benchmarks: /proc sampling, fixed ports in 3400–3499, tool installs (bounded runs: `run` in @trellis/testkit). */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { cpuSecondsFromStat, memFromStatus } from "./stats.mjs";
@@ -47,23 +47,6 @@ export async function waitPort(port, timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
-
-/** Runs a command to completion (bounded), returning stdout; rejects on non-zero exit or timeout. */
-export function run(cmd, args, { timeoutMs = 120_000, env } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(" ")} exited ${code ?? signal}: ${err.slice(-800)}`));
-    });
-  });
 }
 
 export function which(bin) {

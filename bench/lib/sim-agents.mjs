@@ -1,54 +1,49 @@
 #!/usr/bin/env node
 /**
- * A worker process hosting many simulated agents, each on its own real websocket to the console's /ws/agents,
- * speaking the real protocol: hello with the join token, ack of every snapshot (recording when), telemetry frames
- * once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.mjs.
+ * A worker process hosting many simulated agents (the kit's FakeAgent), each on its own real websocket to the console's
+ * /ws/agents, speaking the real protocol: hello with the join token, ack of every snapshot (recording when), telemetry
+ * frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.mjs.
  */
-import WebSocket from "ws";
+import { agentFrameSchema } from "@trellis/protocol";
+import { FakeAgent } from "@trellis/testkit";
 
 const agents = [];
 const now = () => performance.timeOrigin + performance.now();
 
-function connectOne(url, token, a) {
+/** One simulated agent: the kit's FakeAgent (frames parsed with the protocol's schemas, snapshots acked), recording when it acked what. */
+function connectOne(baseUrl, token, a) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    const agent = { ...a, ws, acks: [], telemetry: null, timer: null, snapshots: 0 };
+    const agent = { ...a, fake: null, acks: [], telemetry: null, timer: null, snapshots: 0 };
     const t = setTimeout(() => reject(new Error(`${a.instanceId}: no snapshot within 60 s`)), 60_000);
-    ws.on("message", (data) => {
-      const text = data.toString();
-      // Only the head of the frame is needed: type, version, nonce come first in the console's JSON.
-      const head = text.slice(0, 200);
-      if (!head.startsWith('{"type":"snapshot"')) return;
-      const version = Number(/"version":(\d+)/.exec(head)[1]);
-      const nonce = /"nonce":"([^"]+)"/.exec(head)[1];
-      ws.send(`{"type":"ack","version":${version},"nonce":"${nonce}"}`);
-      agent.acks.push([version, now()]);
-      if (agent.acks.length > 50) agent.acks.splice(0, 25);
-      if (agent.snapshots++ === 0) {
-        clearTimeout(t);
-        resolve(agent);
-      }
+    agent.fake = new FakeAgent(baseUrl, {
+      service: a.service,
+      version: a.version,
+      instanceId: a.instanceId,
+      address: a.address,
+      token,
+      record: false,
+      // Frames are parsed with the protocol's frame schemas; the snapshot body is not validated again here (the console
+      // built it from validated state): the push rounds time the console, not the simulator's zod passes.
+      checkSnapshots: false,
+      onFrame: (f) => {
+        if (f.type !== "snapshot") return;
+        if (f.snapshotError) {
+          clearTimeout(t);
+          reject(new Error(`${a.instanceId}: snapshot v${f.version} does not parse: ${f.snapshotError}`));
+          return;
+        }
+        agent.acks.push([f.version, now()]);
+        if (agent.acks.length > 50) agent.acks.splice(0, 25);
+        if (agent.snapshots++ === 0) {
+          clearTimeout(t);
+          resolve(agent);
+        }
+      },
     });
-    ws.on("error", (e) => {
+    agent.fake.connect().catch((e) => {
       clearTimeout(t);
       reject(e);
     });
-    ws.on("open", () =>
-      ws.send(
-        JSON.stringify({
-          type: "hello",
-          protocol: 1,
-          token,
-          service: a.service,
-          version: a.version,
-          instanceId: a.instanceId,
-          inboundAddress: a.address,
-          ports: { inbound: 1, outbound: 2, admin: 3, app: 4 },
-          agentVersion: "bench-sim",
-          configVersion: 0,
-        }),
-      ),
-    );
     agents.push(agent);
   });
 }
@@ -61,12 +56,22 @@ async function join({ url, token, list, concurrency = 50 }) {
   await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, work));
 }
 
+const telemetryFrame = (windowStart, edges) =>
+  `{"type":"telemetry","window":{"windowStart":${windowStart},"windowMs":1000,"edges":${edges},"spans":[]}}`;
+
+/** The edge variants are prebuilt JSON (a thousand frames a second): each is validated with the protocol's schema once, here. */
+function checkTelemetry(variants) {
+  for (const edges of variants) {
+    const r = agentFrameSchema.safeParse(JSON.parse(telemetryFrame(0, edges)));
+    if (!r.success) throw new Error(`simulated telemetry is not a valid frame: ${r.error.message.slice(0, 300)}`);
+  }
+}
+
 function sendTelemetry(agent) {
-  if (!agent.telemetry || agent.ws.readyState !== WebSocket.OPEN) return;
+  if (!agent.telemetry || !agent.fake.isOpen) return;
   const variants = agent.telemetry;
   const edges = variants[Math.floor(Math.random() * variants.length)];
-  const windowStart = Math.floor(Date.now() / 1000) * 1000 - 1000;
-  agent.ws.send(`{"type":"telemetry","window":{"windowStart":${windowStart},"windowMs":1000,"edges":${edges},"spans":[]}}`);
+  agent.fake.send(telemetryFrame(Math.floor(Date.now() / 1000) * 1000 - 1000, edges));
 }
 
 const handlers = {
@@ -84,6 +89,7 @@ const handlers = {
       a.timer = null;
       a.telemetry = m.edges?.[a.instanceId] ?? null;
       if (!a.telemetry) continue;
+      checkTelemetry(a.telemetry);
       const agent = a;
       const every = 1000 / (m.edges.perSecond ?? 1);
       agent.timer = setTimeout(() => {
@@ -97,7 +103,7 @@ const handlers = {
     for (const a of agents) {
       clearInterval(a.timer);
       clearTimeout(a.timer);
-      a.ws.close();
+      a.fake.close();
     }
     setTimeout(() => process.exit(0), 200);
     return {};

@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { type AgentHandle, type ConsoleHandle, eventually, liveEdges, startAgent, startConsole, stopAll } from "@trellis/testkit";
 import WebSocket from "ws";
-import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { liveEdges } from "../support/console-api.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll } from "../support/processes.ts";
+import { type CallerApp, type EchoApp, request, startCatalogAndWeb, startEchoApp } from "../support/apps.ts";
 
 describe("mesh foundation: console + two agents + two apps", () => {
   let consoleProc: ConsoleHandle;
@@ -38,23 +37,7 @@ describe("mesh foundation: console + two agents + two apps", () => {
 
   before(async () => {
     consoleProc = await startConsole();
-    catalogApp = await startEchoApp("catalog");
-    _catalogAgent = await startAgent({
-      service: "catalog",
-      version: "v1",
-      appPort: catalogApp.port,
-      console: consoleProc.wsAgents,
-      token: consoleProc.token,
-    });
-    webApp = await startCallerApp();
-    webAgent = await startAgent({
-      service: "web",
-      version: "v1",
-      appPort: webApp.port,
-      console: consoleProc.wsAgents,
-      token: consoleProc.token,
-    });
-    webApp.outboundPort = webAgent.outbound;
+    ({ catalogApp, catalogAgent: _catalogAgent, webApp, webAgent } = await startCatalogAndWeb(consoleProc));
     await webKnowsCatalog();
   });
 

@@ -9,18 +9,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import {
-  type AgentHandle,
-  type ConsoleHandle,
-  eventually,
-  freePort,
-  Proc,
-  startAgent,
-  startConsole,
-  stopAll,
-  tempDir,
-} from "../support/processes.ts";
+import { type AgentHandle, type ConsoleHandle, eventually, freePort, ProcessGroup, startConsole, stopAll, tempDir } from "@trellis/testkit";
+import { type CallerApp, type EchoApp, request, startCatalogAndWeb } from "../support/apps.ts";
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
 const PROMTOOL = process.env.PROMTOOL_BIN ?? "/usr/bin/promtool";
@@ -42,11 +32,7 @@ describe("Prometheus scrapes the agents", () => {
   before(async () => {
     assert.ok(existsSync(PROMETHEUS), `${PROMETHEUS} is installed (Debian package prometheus; .ci/run installs it)`);
     c = await startConsole();
-    catalogApp = await startEchoApp("catalog");
-    catalogAgent = await startAgent({ service: "catalog", version: "v1", appPort: catalogApp.port, console: c.wsAgents, token: c.token });
-    webApp = await startCallerApp();
-    webAgent = await startAgent({ service: "web", version: "v1", appPort: webApp.port, console: c.wsAgents, token: c.token });
-    webApp.outboundPort = webAgent.outbound;
+    ({ catalogApp, catalogAgent, webApp, webAgent } = await startCatalogAndWeb(c));
     await eventually(
       async () => (await request(webAgent.inbound, "/call/catalog/ping")).status === 200,
       10_000,
@@ -94,7 +80,7 @@ describe("Prometheus scrapes the agents", () => {
         "",
       ].join("\n"),
     );
-    const prom = new Proc("prometheus", PROMETHEUS, [
+    const prom = new ProcessGroup("prometheus", PROMETHEUS, [
       `--config.file=${config}`,
       `--storage.tsdb.path=${join(dir, "tsdb")}`,
       `--web.listen-address=127.0.0.1:${promPort}`,

@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { adminSession } from "../support/console-api.ts";
+import { type AgentHandle, adminSession, type ConsoleHandle, eventually, startConsole, stopAll } from "@trellis/testkit";
+import { type CallerApp, type EchoApp, request, startCatalogAndWeb } from "../support/apps.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll } from "../support/processes.ts";
 
 const TTL_SECONDS = 6;
 const LOAD_MS = 15_000;
@@ -28,17 +27,7 @@ describe("certificate rotation under load", () => {
 
   before(async () => {
     consoleProc = await startConsole({ env: { TRELLIS_CERT_TTL_SECONDS: String(TTL_SECONDS) } });
-    catalogApp = await startEchoApp("catalog");
-    catalogAgent = await startAgent({
-      service: "catalog",
-      version: "v1",
-      appPort: catalogApp.port,
-      console: consoleProc.wsAgents,
-      token: consoleProc.token,
-    });
-    webApp = await startCallerApp();
-    webAgent = await startAgent({ service: "web", version: "v1", appPort: webApp.port, console: consoleProc.wsAgents, token: consoleProc.token });
-    webApp.outboundPort = webAgent.outbound;
+    ({ catalogApp, catalogAgent, webApp, webAgent } = await startCatalogAndWeb(consoleProc));
     const admin = await adminSession(consoleProc.url);
     await admin.mutate("security.setMtls", { name: "catalog", mode: "STRICT" });
     await eventually(

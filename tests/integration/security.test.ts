@@ -10,11 +10,21 @@ import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import {
+  type AgentHandle,
+  adminSession,
+  type ConsoleHandle,
+  ConsoleSession,
+  eventually,
+  startAgent,
+  startConsole,
+  stopAll,
+  type TrpcError,
+  tempDir,
+} from "@trellis/testkit";
 import WebSocket from "ws";
-import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { adminSession, ConsoleSession, type TrpcError } from "../support/console-api.ts";
+import { type CallerApp, type EchoApp, request, startCatalogAndWeb, startEchoApp } from "../support/apps.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll, tempDir } from "../support/processes.ts";
 
 const WEB_ID = "spiffe://trellis.local/service/web";
 const CATALOG_ID = "spiffe://trellis.local/service/catalog";
@@ -60,17 +70,7 @@ describe("security: mTLS, identities, authorization, console access", { concurre
   before(async () => {
     consoleProc = await startConsole();
     admin = await adminSession(consoleProc.url);
-    catalogApp = await startEchoApp("catalog");
-    catalogAgent = await startAgent({
-      service: "catalog",
-      version: "v1",
-      appPort: catalogApp.port,
-      console: consoleProc.wsAgents,
-      token: consoleProc.token,
-    });
-    webApp = await startCallerApp();
-    webAgent = await startAgent({ service: "web", version: "v1", appPort: webApp.port, console: consoleProc.wsAgents, token: consoleProc.token });
-    webApp.outboundPort = webAgent.outbound;
+    ({ catalogApp, catalogAgent, webApp, webAgent } = await startCatalogAndWeb(consoleProc));
     for (const a of [catalogAgent, webAgent]) await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
     await eventually(
       async () =>

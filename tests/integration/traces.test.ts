@@ -11,20 +11,20 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import WebSocket from "ws";
-import { request } from "../support/apps.ts";
-import { ConsoleSession } from "../support/console-api.ts";
 import {
   type AgentHandle,
   type ConsoleHandle,
+  ConsoleSession,
   eventually,
+  FakeAgent,
   freePort,
-  Proc,
+  ProcessGroup,
   repoRoot,
   startAgent,
   startConsole,
   stopAll,
-} from "../support/processes.ts";
+} from "@trellis/testkit";
+import { request } from "../support/apps.ts";
 
 interface StoredSpan {
   traceId: string;
@@ -44,19 +44,15 @@ interface StoredSpan {
 const shopApp = join(repoRoot, "examples/shop/dist/app.js");
 
 interface ShopService {
-  app: Proc;
+  app: ProcessGroup;
   agent: AgentHandle;
 }
 
 async function startShopService(c: ConsoleHandle, service: string): Promise<ShopService> {
   const appPort = await freePort();
   const outbound = await freePort();
-  const app = new Proc(`${service} app`, process.execPath, [shopApp], {
-    SERVICE: service,
-    VERSION: "v1",
-    PORT: String(appPort),
-    OUTBOUND_PORT: String(outbound),
-    INSTANCE_ID: `${service}-t`,
+  const app = new ProcessGroup(`${service} app`, process.execPath, [shopApp], {
+    env: { SERVICE: service, VERSION: "v1", PORT: String(appPort), OUTBOUND_PORT: String(outbound), INSTANCE_ID: `${service}-t` },
   });
   await app.waitFor((l) => l.msg === "app listening", 15_000, `${service} app listening`);
   const agent = await startAgentWithOutbound(c, service, appPort, outbound);
@@ -65,7 +61,7 @@ async function startShopService(c: ConsoleHandle, service: string): Promise<Shop
 
 function startAgentWithOutbound(c: ConsoleHandle, service: string, appPort: number, outbound: number): Promise<AgentHandle> {
   // The app was started knowing its agent's outbound port (OUTBOUND_PORT): the agent binds exactly that port.
-  return startAgent({ service, version: "v1", appPort, console: c.wsAgents, token: c.token, extraArgs: ["--outbound-port", String(outbound)] });
+  return startAgent({ service, version: "v1", appPort, console: c.wsAgents, token: c.token, args: ["--outbound-port", String(outbound)] });
 }
 
 function traceparent(traceId: string, sampled: boolean): string {
@@ -78,7 +74,7 @@ describe("request traces through the mesh", () => {
   const svc: Record<string, ShopService> = {};
   let receiver: http.Server;
   const otlpBodies: { url: string; contentType: string; body: unknown }[] = [];
-  let fakeAgent: WebSocket | null = null;
+  let fakeAgent: FakeAgent | null = null;
 
   async function agentsHaveSampleRate(rate: number) {
     await eventually(
@@ -215,26 +211,12 @@ describe("request traces through the mesh", () => {
   test("a retried call shows its attempts (a refused endpoint, retried by the balancer)", async () => {
     // A registered inventory instance whose address refuses connections.
     const dead = await freePort();
-    fakeAgent = new WebSocket(c.wsAgents);
-    await new Promise((resolve, reject) => fakeAgent!.once("open", resolve).once("error", reject));
-    fakeAgent.on("message", (raw) => {
-      const f = JSON.parse(raw.toString());
-      if (f.type === "snapshot") fakeAgent!.send(JSON.stringify({ type: "ack", version: f.version, nonce: f.nonce }));
-    });
-    fakeAgent.send(
-      JSON.stringify({
-        type: "hello",
-        protocol: 1,
-        token: c.token,
-        service: "inventory",
-        version: "v1",
-        instanceId: "inventory-v1-dead",
-        inboundAddress: `127.0.0.1:${dead}`,
-        ports: { inbound: dead, outbound: 1, admin: 1, app: 1 },
-        agentVersion: "test",
-        configVersion: 0,
-      }),
-    );
+    fakeAgent = await new FakeAgent(c.wsUrl, {
+      token: c.token,
+      service: "inventory",
+      instanceId: "inventory-v1-dead",
+      address: `127.0.0.1:${dead}`,
+    }).connect();
     await eventually(
       async () => {
         const cfg = JSON.parse((await request(svc.cart.agent.admin, "/config")).body.toString());

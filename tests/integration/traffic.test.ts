@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { type AgentHandle, type ConsoleHandle, ConsoleSession, eventually, startAgent, startConsole, stopAll, TrpcError } from "@trellis/testkit";
 import { type CallerApp, type EchoApp, request, startCallerApp, startEchoApp } from "../support/apps.ts";
-import { ConsoleSession, TrpcError } from "../support/console-api.ts";
-import { type AgentHandle, type ConsoleHandle, eventually, startAgent, startConsole, stopAll } from "../support/processes.ts";
 
 interface Sync {
   version: number;

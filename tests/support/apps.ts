@@ -1,6 +1,7 @@
 /** Real HTTP apps for integration tests, in the test process: an echo upstream and a caller that calls through its agent. */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { type AgentHandle, type ConsoleHandle, startAgent } from "@trellis/testkit";
 
 export interface SeenRequest {
   method: string;
@@ -108,4 +109,21 @@ export function request(
     req.on("error", reject);
     req.end(opts.body);
   });
+}
+
+export interface CatalogAndWeb {
+  catalogApp: EchoApp;
+  catalogAgent: AgentHandle;
+  webApp: CallerApp;
+  webAgent: AgentHandle;
+}
+
+/** The two-service mesh the integration tests start from: catalog (an echo app) and web (a caller), each with its agent joined to `c`. */
+export async function startCatalogAndWeb(c: ConsoleHandle): Promise<CatalogAndWeb> {
+  const catalogApp = await startEchoApp("catalog");
+  const catalogAgent = await startAgent({ service: "catalog", appPort: catalogApp.port, console: c.wsAgents, token: c.token });
+  const webApp = await startCallerApp();
+  const webAgent = await startAgent({ service: "web", appPort: webApp.port, console: c.wsAgents, token: c.token });
+  webApp.outboundPort = webAgent.outbound;
+  return { catalogApp, catalogAgent, webApp, webAgent };
 }

@@ -3,23 +3,19 @@
  * Quick data-plane probe: client → agent A outbound → agent B inbound → app, against client → app directly.
  * Evenly spread arrivals at a fixed rate (1 ms scheduler ticks), keep-alive client, 100-byte responses.
  * Reports p50/p90/p99 latency per phase, the added latency, and the agents' RSS / CPU.
- *   node apps/agent/scripts/bench.mjs [--seconds 10] [--rates 100,1000]
- * Needs the built agent (npm run build -w @trellis/agent).
+ *   node --import tsx apps/agent/scripts/bench.mjs [--seconds 10] [--rates 100,1000]
+ * Needs the built agent (npm run build -w @trellis/agent; AGENT_CLI=<cli.js> to measure another build). Processes come
+ * from @trellis/testkit.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { spawnNode, startAgent, stopAll } from "@trellis/testkit";
 import { Pool } from "undici";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, rates: { type: "string", default: "100,1000" } } });
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(",").map(Number);
-const CLI = process.env.AGENT_CLI ?? join(dirname(fileURLToPath(import.meta.url)), "../dist/cli.js");
-const children = [];
-const dirs = [];
+const CLI = process.env.AGENT_CLI || undefined;
 
 const APP = `
 const http = require("node:http");
@@ -28,35 +24,9 @@ const s = http.createServer((req, res) => { req.resume(); req.on("end", () => { 
 s.keepAliveTimeout = 65000;
 s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: s.address().port })));`;
 
-function spawnJson(args, pred) {
-  const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  children.push(p);
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const t = setTimeout(() => reject(new Error("start timeout")), 5000);
-    p.stdout.on("data", (c) => {
-      buf += c;
-      for (const line of buf.split("\n")) {
-        try {
-          const j = JSON.parse(line);
-          if (pred(j)) {
-            clearTimeout(t);
-            resolve({ proc: p, info: j });
-          }
-        } catch {}
-      }
-    });
-  });
-}
-
-async function agent(service, appPort, services) {
-  const dir = mkdtempSync(join(tmpdir(), "trellis-bench-"));
-  dirs.push(dir);
-  writeFileSync(join(dir, "snapshot.json"), JSON.stringify({ version: 1, service, services, issuedAt: new Date().toISOString() }));
-  return spawnJson(
-    [CLI, "--service", service, "--version", "v1", "--app-port", String(appPort), "--state-dir", dir],
-    (j) => j.msg === "agent listening",
-  );
+/** An agent with a persisted snapshot (no console). */
+function agent(service, appPort, services) {
+  return startAgent({ service, appPort, cli: CLI, snapshot: { version: 1, service, services, issuedAt: new Date().toISOString() } });
 }
 
 function procStats(pid) {
@@ -138,18 +108,18 @@ async function phase(name, port, host, rate, pids) {
 }
 
 try {
-  const app = await spawnJson(["-e", APP], (j) => typeof j.port === "number");
-  const b = await agent("catalog", app.info.port, [{ name: "catalog", versions: ["v1"], endpoints: [] }]);
+  const appPort = Number((await spawnNode("app", ["-e", APP]).waitFor((j) => typeof j.port === "number", 5_000, "app port")).port);
+  const b = await agent("catalog", appPort, [{ name: "catalog", versions: ["v1"], endpoints: [] }]);
   const a = await agent("shop", 1, [
-    { name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${b.info.inbound}`, version: "v1", instanceId: "c1" }] },
+    { name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${b.inbound}`, version: "v1", instanceId: "c1" }] },
   ]);
   await new Promise((r) => setTimeout(r, 1000));
   const pids = [a.proc.pid, b.proc.pid];
   const rest = pids.map(procStats);
   console.log(`agents at rest (snapshot applied): A ${rest[0].rssMb.toFixed(1)} MB, B ${rest[1].rssMb.toFixed(1)} MB RSS`);
   for (const rate of RATES) {
-    const direct = await phase("direct", app.info.port, "catalog", rate, pids);
-    const proxied = await phase("two agents", a.info.outbound, "catalog", rate, pids);
+    const direct = await phase("direct", appPort, "catalog", rate, pids);
+    const proxied = await phase("two agents", a.outbound, "catalog", rate, pids);
     for (const r of [direct, proxied])
       console.log(
         `${r.name.padEnd(10)} ${String(r.rate).padStart(5)} rps → ${r.achievedRps} rps, errors ${r.errors}, p50 ${r.p50.toFixed(3)} ms, p90 ${r.p90.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms` +
@@ -160,6 +130,5 @@ try {
     );
   }
 } finally {
-  for (const c of children) c.kill("SIGTERM");
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await stopAll();
 }

@@ -1,56 +1,28 @@
 /**
- * Test helpers: spawn the BUILT agent (apps/agent/dist/cli.js) with a temp state dir, real node:http apps as
- * upstreams, and small HTTP clients. Every wait is event-driven and bounded by a timeout; `cleanup()` (call it in
- * `after`) kills every child and closes every server this module started.
+ * Test helpers: real node:http apps as upstreams and small HTTP clients. The BUILT agent (apps/agent/dist/cli.js,
+ * temp state dir, port 0) and every wait come from @trellis/testkit; `cleanup()` (call it in `after`) stops every
+ * process and closes every server this module started.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { MeshSnapshotInput } from "@trellis/protocol";
+import { stopAll, within } from "@trellis/testkit";
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const CLI = join(REPO, "apps/agent/dist/cli.js");
+/** The kit's agent process, under the names these tests use. */
+export { type AgentHandle as AgentProc, freePort as closedPort, startAgent, within } from "@trellis/testkit";
 
-if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build -w @trellis/agent\` first`);
-
-const children = new Set<ChildProcess>();
 const servers = new Set<net.Server>();
-const dirs = new Set<string>();
 const clientAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 export async function cleanup(): Promise<void> {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  children.clear();
   for (const s of servers) {
     (s as http.Server).closeAllConnections?.();
     s.close();
   }
   servers.clear();
   clientAgent.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  dirs.clear();
-}
-
-/** Rejects after `ms` unless `p` settles first. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
-}
-
-export function tempDir(prefix = "trellis-agent-test-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.add(d);
-  return d;
+  await stopAll(1_000);
 }
 
 export function snapshot(
@@ -60,105 +32,6 @@ export function snapshot(
   extra: Partial<MeshSnapshotInput> = {},
 ): MeshSnapshotInput {
   return { version, service, services, issuedAt: new Date().toISOString(), ...extra };
-}
-
-export type LogLine = Record<string, unknown> & { msg?: string };
-
-export interface AgentProc {
-  proc: ChildProcess;
-  stateDir: string;
-  inbound: number;
-  outbound: number;
-  admin: number;
-  lines: LogLine[];
-  stdout: () => string;
-  /** Resolves with the first log line (already seen or future) matching `pred`. */
-  waitForLine(pred: (l: LogLine) => boolean, ms?: number, what?: string): Promise<LogLine>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
-  stop(ms?: number): Promise<number | null>;
-}
-
-export interface StartAgentOptions {
-  service: string;
-  version?: string;
-  appPort: number;
-  /** Written to `<state-dir>/snapshot.json` before start (the real persisted-snapshot path). */
-  snapshot?: MeshSnapshotInput | null;
-  stateDir?: string;
-  args?: string[];
-  env?: NodeJS.ProcessEnv;
-}
-
-export async function startAgent(o: StartAgentOptions): Promise<AgentProc> {
-  const stateDir = o.stateDir ?? tempDir();
-  if (o.snapshot) writeFileSync(join(stateDir, "snapshot.json"), JSON.stringify(o.snapshot));
-  const proc = spawn(
-    process.execPath,
-    [CLI, "--service", o.service, "--version", o.version ?? "v1", "--app-port", String(o.appPort), "--state-dir", stateDir, ...(o.args ?? [])],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TRELLIS_JOIN_TOKEN: "", ...o.env } },
-  );
-  children.add(proc);
-  const lines: LogLine[] = [];
-  let raw = "";
-  let partial = "";
-  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  proc.stdout!.setEncoding("utf8");
-  proc.stdout!.on("data", (chunk: string) => {
-    raw += chunk;
-    partial += chunk;
-    let nl: number;
-    while ((nl = partial.indexOf("\n")) >= 0) {
-      const text = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        line = { msg: "<not json>", text };
-      }
-      lines.push(line);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].pred(line)) {
-          waiters[i].resolve(line);
-          waiters.splice(i, 1);
-        }
-      }
-    }
-  });
-  let stderr = "";
-  proc.stderr!.on("data", (c) => (stderr += c));
-  const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
-
-  const waitForLine = (pred: (l: LogLine) => boolean, ms = 5_000, what = "log line") => {
-    const seen = lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return within(
-      Promise.race([
-        new Promise<LogLine>((resolve) => waiters.push({ pred, resolve })),
-        exited.then((code) => {
-          throw new Error(`agent exited (${code}) before ${what}; stderr: ${stderr} stdout: ${raw}`);
-        }),
-      ]),
-      ms,
-      what,
-    );
-  };
-  const ready = await waitForLine((l) => l.msg === "agent listening", 5_000, "agent listening");
-  return {
-    proc,
-    stateDir,
-    inbound: ready.inbound as number,
-    outbound: ready.outbound as number,
-    admin: ready.admin as number,
-    lines,
-    stdout: () => raw,
-    waitForLine,
-    async stop(ms = 3_000) {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill("SIGTERM");
-      return within(exited, ms, "agent exit");
-    },
-  };
 }
 
 export interface RecordedRequest {
@@ -221,15 +94,6 @@ export async function startResetServer(): Promise<number> {
   servers.add(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return (server.address() as net.AddressInfo).port;
-}
-
-/** A port on which nothing listens (bound then closed). */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export interface Reply {

@@ -4,7 +4,7 @@
  *   node --import tsx apps/web/scripts/fake-mesh.ts ws://127.0.0.1:3000 <join-token>
  */
 import { type EdgeStats, emptyHistogram, observe, type StatusClass } from "@trellis/protocol";
-import { FakeAgent } from "../test/helpers/fake-agent.ts";
+import { FakeAgent } from "@trellis/testkit";
 
 const [base = "ws://127.0.0.1:3000", token = process.env.TRELLIS_JOIN_TOKEN ?? ""] = process.argv.slice(2);
 

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { endpointsOf, FakeAgent } from "@trellis/testkit";
 import WebSocket from "ws";
 import { ControlPlane } from "../server/control-plane/index.ts";
 import { closeDb, openDb } from "../server/db.ts";
@@ -17,7 +18,6 @@ import { createLogger } from "../server/log.ts";
 import { applyMigrations } from "../server/migrate.ts";
 import { createRepositories, type Repositories } from "../server/repositories/index.ts";
 import { TelemetryStore } from "../server/telemetry-store.ts";
-import { endpointsOf, FakeAgent } from "./helpers/fake-agent.ts";
 
 const TOKEN = "hub-test-token";
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trellis-hub-"));

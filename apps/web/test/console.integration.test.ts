@@ -8,14 +8,13 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { emptyHistogram, observe } from "@trellis/protocol";
+import { adminCookie, type ConsoleHandle, endpointsOf, eventually, FakeAgent, startConsole, trpcQuery } from "@trellis/testkit";
 import WebSocket from "ws";
 import type { LiveGraph } from "../shared/live-types.ts";
-import { adminCookie, eventually, type RunningConsole, startConsole, trpcQuery } from "./helpers/console.ts";
-import { endpointsOf, FakeAgent } from "./helpers/fake-agent.ts";
 
 const TOKEN = "integration-token-7f3a9c";
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trellis-web-it-"));
-let consoleProc: RunningConsole;
+let consoleProc: ConsoleHandle;
 const agents: FakeAgent[] = [];
 
 function agent(service: string, version: string, address: string, extra: Partial<ConstructorParameters<typeof FakeAgent>[1]> = {}) {
@@ -30,7 +29,7 @@ before(async () => {
 
 after(async () => {
   for (const a of agents) a.close();
-  await consoleProc?.stop("SIGKILL");
+  await consoleProc?.proc.stop("SIGKILL");
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -45,8 +44,8 @@ describe("console", { concurrency: false }, () => {
     assert.equal(err.code, "unauthorized");
     assert.equal(err.fatal, true);
     assert.equal(await bad.closed(), 4001);
-    await eventually(async () => consoleProc.lines.some((l) => l.includes("invalid join token")), 3_000, "rejection log");
-    assert.ok(!consoleProc.lines.some((l) => l.includes("wrong-token-value") || l.includes(TOKEN)), "a token was logged");
+    await eventually(async () => consoleProc.proc.output.some((l) => l.includes("invalid join token")), 3_000, "rejection log");
+    assert.ok(!consoleProc.proc.output.some((l) => l.includes("wrong-token-value") || l.includes(TOKEN)), "a token was logged");
   });
 
   test("a valid hello gets a snapshot with itself; the ack marks it SYNCED", async () => {
@@ -85,7 +84,7 @@ describe("console", { concurrency: false }, () => {
     catalog.send("{ this is not json");
     const e1 = await catalog.next((f) => f.type === "error", 3_000, "error frame");
     assert.equal(e1.fatal, false);
-    catalog.send({ type: "telemetry", window: { windowStart: "yesterday" } });
+    catalog.send(JSON.stringify({ type: "telemetry", window: { windowStart: "yesterday" } }));
     const e2 = await catalog.next((f) => f.type === "error", 3_000, "error frame");
     assert.equal(e2.code, "invalid-frame");
     assert.match(String(e2.message), /window/);
@@ -209,10 +208,10 @@ describe("console", { concurrency: false }, () => {
   });
 
   test("a restart with the same data dir keeps services; known endpoints survive the restart grace", async () => {
-    const { code } = await consoleProc.stop("SIGTERM", 2_500);
+    const { code } = await consoleProc.proc.stop("SIGTERM", 2_500);
     assert.equal(code, 0, "graceful shutdown within 2.5 s");
     assert.ok(
-      consoleProc.lines.some((l) => l.includes('"console stopped"')),
+      consoleProc.proc.output.some((l) => l.includes('"console stopped"')),
       "graceful shutdown completed",
     );
     await catalog.closed(3_000);

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { adminCookie, type RunningConsole, startConsole, trpcQuery } from "./helpers/console.ts";
+import { adminCookie, type ConsoleHandle, startConsole, trpcQuery } from "@trellis/testkit";
 
 const TOKEN = "history-test-token";
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trellis-history-"));
-let consoleProc: RunningConsole;
+let consoleProc: ConsoleHandle;
 
 interface Revision {
   id: number;
@@ -51,7 +51,7 @@ describe("sampling policy history", () => {
     consoleProc = await startConsole({ dataDir, token: TOKEN });
   });
   after(async () => {
-    await consoleProc?.stop();
+    await consoleProc?.proc.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -19,13 +19,18 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Backoff, Child, describeExit } from "./supervisor.ts";
+import { describeExit, type ProcessGroup, spawnNode } from "@trellis/testkit/process";
+import { Backoff } from "./supervisor.ts";
 import { type InstanceSpec, SHOP_INSTANCES } from "./topology.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** examples/shop/{src,dist} -> repo root */
 export const REPO_ROOT = path.resolve(HERE, "../../..");
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
+/** Output lines kept per child, to say why it died. */
+const TAIL = 15;
+/** A child's grace between SIGTERM and SIGKILL when the shop stops. */
+const STOP_GRACE_MS = 2000;
 
 export interface LaunchOptions {
   console?: string;
@@ -112,8 +117,8 @@ export function formatTable(rows: InstanceRow[]): string {
 
 /** One shop instance: an app and its agent, supervised together. */
 class Instance {
-  app?: Child;
-  agent?: Child;
+  app?: ProcessGroup;
+  agent?: ProcessGroup;
   appPort?: number;
   ports?: AgentPorts;
   ready = false;
@@ -146,12 +151,8 @@ class Instance {
 
   private async startApp(): Promise<void> {
     const port = this.appPortFailed ? 0 : (this.appPort ?? 0);
-    const app = new Child({
-      name: `${this.spec.id}/app`,
-      command: process.execPath,
-      args: script("app"),
+    const app = spawnNode(`${this.spec.id}/app`, script("app"), {
       env: {
-        ...process.env,
         SERVICE: this.spec.service,
         VERSION: this.spec.version,
         PORT: String(port),
@@ -159,20 +160,20 @@ class Instance {
         TRELLIS_CONTROL: "stdin",
         OUTBOUND_PORT: "",
       },
+      stdin: true,
       logFile: path.join(this.dir, "app.log"),
-      readyWhen: (o) => o.msg === "app listening" && typeof o.port === "number",
-      readyTimeoutMs: 10_000,
+      keepLines: TAIL,
     });
     this.app = app;
     void app.exited.then((e) => this.onExit("app", app, describeExit(e)));
     try {
-      const line = await app.ready;
+      const line = await app.waitFor((o) => o.msg === "app listening" && typeof o.port === "number", 10_000, "app listening");
       this.appPortFailed = false;
       this.appPort = line.port as number;
       if (this.ports) app.send(JSON.stringify({ type: "outbound", port: this.ports.outbound }));
     } catch (err) {
       this.appPortFailed = true;
-      void app.stop(500);
+      void app.stop("SIGTERM", 500);
       throw err;
     }
   }
@@ -200,19 +201,12 @@ class Instance {
     ];
     if (this.l.opts.console) args.push("--console", this.l.opts.console);
     if (this.l.opts.tokenFile) args.push("--token-file", this.l.opts.tokenFile);
-    const agent = new Child({
-      name: `${this.spec.id}/agent`,
-      command: process.execPath,
-      args,
-      logFile: path.join(this.dir, "agent.log"),
-      readyWhen: (o) => o.msg === "agent listening" && typeof o.outbound === "number",
-      readyTimeoutMs: 15_000,
-    });
+    const agent = spawnNode(`${this.spec.id}/agent`, args, { logFile: path.join(this.dir, "agent.log"), keepLines: TAIL });
     this.agent = agent;
     this.ready = false;
     void agent.exited.then((e) => this.onExit("agent", agent, describeExit(e)));
     try {
-      const line = await agent.ready;
+      const line = await agent.waitFor((o) => o.msg === "agent listening" && typeof o.outbound === "number", 15_000, "agent listening");
       this.agentPortsFailed = false;
       const ports = { inbound: line.inbound as number, outbound: line.outbound as number, admin: line.admin as number };
       const changed = JSON.stringify(ports) !== JSON.stringify(this.ports);
@@ -222,13 +216,13 @@ class Instance {
       if (changed) this.l.portsChanged(this);
     } catch (err) {
       this.agentPortsFailed = true;
-      void agent.stop(500);
+      void agent.stop("SIGTERM", 500);
       throw err;
     }
   }
 
   /** Polls the agent's /ready (ready = it applied a config snapshot), bounded. */
-  async watchReady(agent: Child): Promise<boolean> {
+  async watchReady(agent: ProcessGroup): Promise<boolean> {
     const deadline = Date.now() + this.l.opts.readyTimeoutMs;
     while (agent.alive && !this.l.stopping && Date.now() < deadline) {
       if (this.ports && (await httpStatus(this.ports.admin, "/ready")) === 200) {
@@ -251,7 +245,7 @@ class Instance {
     this.timers.add(t);
   }
 
-  private onExit(which: "app" | "agent", child: Child, why: string): void {
+  private onExit(which: "app" | "agent", child: ProcessGroup, why: string): void {
     if (this.l.stopping) return;
     if (which === "agent" && this.replacingAgent) return;
     if ((which === "app" ? this.app : this.agent) !== child) return; // an old child
@@ -270,7 +264,7 @@ class Instance {
         if (this.appPort !== before && this.agent?.alive) {
           // The agent forwards to the old app port: replace it (it asks for its previous listener ports).
           this.replacingAgent = true;
-          await this.agent.stop(1000);
+          await this.agent.stop("SIGTERM", 1000);
           this.replacingAgent = false;
           await this.startAgent();
         }
@@ -289,7 +283,7 @@ class Instance {
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.all([this.agent?.stop(), this.app?.stop()]);
+    await Promise.all([this.agent?.stop("SIGTERM", STOP_GRACE_MS), this.app?.stop("SIGTERM", STOP_GRACE_MS)]);
   }
 }
 
@@ -307,7 +301,7 @@ function httpStatus(port: number, p: string): Promise<number> {
 export class Launcher {
   readonly instances: Instance[];
   stopping = false;
-  private loadgen?: Child;
+  private loadgen?: ProcessGroup;
   private loadgenTarget?: number;
   private loadgenBackoff = new Backoff();
   private loadgenTimer?: NodeJS.Timeout;
@@ -383,7 +377,7 @@ export class Launcher {
     if (!this.started) return;
     this.writePorts();
     process.stdout.write(`\nports changed:\n${this.describe()}\n\n`);
-    if (inst === this.web && this.loadgen && this.loadgenTarget !== inst.ports?.inbound) void this.loadgen.stop(); // its exit handler restarts it on the new port
+    if (inst === this.web && this.loadgen && this.loadgenTarget !== inst.ports?.inbound) void this.loadgen.stop("SIGTERM", STOP_GRACE_MS); // its exit handler restarts it on the new port
   }
 
   restarted(_inst: Instance): void {
@@ -398,13 +392,11 @@ export class Launcher {
     const target = this.web?.ports?.inbound;
     if (this.stopping || !target) return;
     this.loadgenTarget = target;
-    const lg = new Child({
-      name: "loadgen",
-      command: process.execPath,
-      args: [...script("loadgen"), "--port", String(target), "--rps", String(this.opts.rps)],
+    const lg = spawnNode("loadgen", [...script("loadgen"), "--port", String(target), "--rps", String(this.opts.rps)], {
       logFile: path.join(this.opts.stateRoot, "loadgen.log"),
-      onLine: (line) => {
-        if (line.includes('"loadgen summary"')) process.stdout.write(`${line}\n`);
+      keepLines: TAIL,
+      onLine: (line, stream) => {
+        if (stream === "stdout" && line.includes('"loadgen summary"')) process.stdout.write(`${line}\n`);
       },
     });
     this.loadgen = lg;
@@ -422,7 +414,7 @@ export class Launcher {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.loadgenTimer);
-    await this.loadgen?.stop(1000);
+    await this.loadgen?.stop("SIGTERM", 1000);
     await Promise.all(this.instances.map((i) => i.stop()));
     if (this.started) {
       try {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { liveEdges, type ProcessGroup, spawnNode, startConsole } from "@trellis/testkit";
 import { SHOP_INSTANCES } from "../src/topology.ts";
 import {
   agentCli,
@@ -16,9 +17,7 @@ import {
   eventually,
   isAlive,
   type PortsFile,
-  Proc,
   readPorts,
-  repoRoot,
   request,
   shopDir,
   tempDir,
@@ -27,51 +26,22 @@ import {
 
 const TOKEN = "shop-integration-token-0123456789";
 
-interface Edge {
-  source: string;
-  destination: string;
-  rps: number;
-}
-
-const ADMIN_PASSWORD = "shop-test-admin-password";
-let cookie: Promise<string> | null = null;
-async function liveEdges(consoleUrl: string): Promise<Edge[]> {
-  cookie ??= fetch(`${consoleUrl}/api/auth/signin`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
-  }).then((r) => (r.headers.get("set-cookie") ?? "").split(";")[0]);
-  const res = await fetch(`${consoleUrl}/api/trpc/graph.live`, { headers: { cookie: await cookie } });
-  const body = (await res.json()) as { result?: { data?: { json?: { edges: Edge[] }; edges?: Edge[] } } };
-  const data = body.result?.data;
-  return (data?.json?.edges ?? data?.edges ?? []) as Edge[];
-}
-
 describe("demo shop with the real console and agents", () => {
   let consoleUrl: string;
   let stateRoot: string;
-  let launcher: Proc;
+  let launcher: ProcessGroup;
   let ports: PortsFile;
   const web = () => ports.instances.find((i) => i.service === "web")!;
 
   before(async () => {
     assert.ok(fs.existsSync(agentCli), `the agent is not built (${agentCli}); run npm run build -w @trellis/agent`);
     buildShop();
-    const dataDir = tempDir("console");
-    const consoleProc = new Proc("console", ["--import", "tsx", path.join(repoRoot, "apps/web/server/main.ts")], {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      TRELLIS_DATA_DIR: dataDir,
-      TRELLIS_JOIN_TOKEN: TOKEN,
-      TRELLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      NODE_ENV: "production",
-    });
-    consoleUrl = String((await consoleProc.waitFor((l) => l.msg === "console listening", 90_000, "console listening")).url);
+    consoleUrl = (await startConsole({ token: TOKEN, timeoutMs: 90_000 })).url;
     // The launcher passes the token to its agents by file, as `npm start` does.
     stateRoot = tempDir("shop");
     const tokenFile = path.join(stateRoot, "token");
     fs.writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-    launcher = new Proc(
+    launcher = spawnNode(
       "launch",
       [
         path.join(shopDir, "dist/launch.js"),
@@ -85,7 +55,7 @@ describe("demo shop with the real console and agents", () => {
         "--ready-timeout",
         "30000",
       ],
-      { TRELLIS_JOIN_TOKEN: "" },
+      { env: { TRELLIS_JOIN_TOKEN: "" } },
     );
     await launcher.waitFor((l) => l.msg === "shop ready", 90_000, "shop ready");
     ports = readPorts(stateRoot);
@@ -120,7 +90,7 @@ describe("demo shop with the real console and agents", () => {
   });
 
   test("the load generator's requests succeed (≥ 95%) and the edges show up in the console's graph", async () => {
-    const lg = new Proc("loadgen", [
+    const lg = spawnNode("loadgen", [
       path.join(shopDir, "dist/loadgen.js"),
       "--port",
       String(web().inbound),

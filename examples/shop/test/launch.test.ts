@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { type ProcessGroup, spawnNode } from "@trellis/testkit";
 import { formatTable } from "../src/launch.ts";
 import { SHOP_INSTANCES } from "../src/topology.ts";
 import {
@@ -15,7 +16,6 @@ import {
   fakeAgent,
   isAlive,
   type PortsFile,
-  Proc,
   readPorts,
   request,
   shopDir,
@@ -25,14 +25,14 @@ import {
 
 describe("launch (with a stand-in agent)", () => {
   let stateRoot: string;
-  let launcher: Proc;
+  let launcher: ProcessGroup;
   let ports: PortsFile;
   const inst = (id: string) => ports.instances.find((i) => i.id === id)!;
 
   before(async () => {
     buildShop();
     stateRoot = tempDir("launch");
-    launcher = new Proc("launch", [
+    launcher = spawnNode("launch", [
       `${shopDir}/dist/launch.js`,
       "--agent",
       fakeAgent,

@@ -1,5 +1,5 @@
 /**
- * `npm start` (scripts/start.mjs) as a user runs it: console + shop come up, the loadgen succeeds, SIGTERM stops
+ * `npm start` (scripts/start.mts) as a user runs it: console + shop come up, the loadgen succeeds, SIGTERM stops
  * everything within ~3 s with exit 0 and no process left, and a second start on the same data dir works.
  * Runs with --no-build: `npm test` has just built everything.
  */
@@ -7,18 +7,17 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { agentCli, allPids, cleanup, isAlive, Proc, readPorts, repoRoot, tempDir, track } from "./support.ts";
+import { spawnNode } from "@trellis/testkit";
+import { agentCli, allPids, cleanup, isAlive, readPorts, repoRoot, tempDir, track } from "./support.ts";
 
-describe("npm start (scripts/start.mjs)", () => {
+describe("npm start (scripts/start.mts)", () => {
   const dataDir = tempDir("start");
   after(cleanup);
 
   async function startOnce(round: number) {
-    const p = new Proc(`start#${round}`, [path.join(repoRoot, "scripts/start.mjs"), "--no-build"], {
-      PORT: "0",
-      TRELLIS_DATA_DIR: dataDir,
-      SHOP_RPS: "50",
-      TRELLIS_JOIN_TOKEN: "",
+    const p = spawnNode(`start#${round}`, ["--import", "tsx", path.join(repoRoot, "scripts/start.mts"), "--no-build"], {
+      cwd: repoRoot,
+      env: { PORT: "0", TRELLIS_DATA_DIR: dataDir, SHOP_RPS: "50", TRELLIS_JOIN_TOKEN: "" },
     });
     await p.waitFor((l) => l.msg === "shop ready", 120_000, "shop ready");
     const ports = readPorts(path.join(dataDir, "shop"));

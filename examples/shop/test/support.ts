@@ -1,15 +1,13 @@
-/** Helpers for the shop's process tests: spawn, wait for a JSON line (bounded), HTTP calls, cleanup. */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+/** Helpers for the shop's process tests: building the shop, HTTP calls, the ports table, cleanup (processes: @trellis/testkit). */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
-import { fileURLToPath } from "node:url";
+import { killGroupOf, repoRoot, runningGroups, stopAll } from "@trellis/testkit";
 
-export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+export { agentCli, eventually, isAlive, repoRoot, tempDir } from "@trellis/testkit";
 export const shopDir = path.join(repoRoot, "examples/shop");
-export const agentCli = path.join(repoRoot, "apps/agent/dist/cli.js");
+/** A stand-in for the agent's CLI (the launcher's own tests), not a protocol fake. */
 export const fakeAgent = path.join(shopDir, "test/fixtures/fake-agent.mjs");
 
 /** Builds examples/shop/dist (esbuild, about a second) so the tests run what `launch` ships. */
@@ -18,123 +16,19 @@ export function buildShop(): void {
   if (r.status !== 0) throw new Error(`shop build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-export type Line = Record<string, unknown>;
-
-export class Proc {
-  readonly child: ChildProcess;
-  readonly lines: Line[] = [];
-  readonly output: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private waiters: Array<{ match: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
-
-  constructor(
-    readonly name: string,
-    args: string[],
-    env: NodeJS.ProcessEnv = {},
-  ) {
-    // Its own process group, so `kill()` reaches everything it started even if it misbehaves.
-    this.child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    this.exited = new Promise((r) => this.child.once("exit", (code, signal) => r({ code, signal })));
-    const onLine = (text: string) => {
-      this.output.push(text);
-      if (this.output.length > 300) this.output.shift();
-      if (!text.startsWith("{")) return;
-      try {
-        const l = JSON.parse(text) as Line;
-        this.lines.push(l);
-        this.waiters = this.waiters.filter((w) => (w.match(l) ? (w.resolve(l), false) : true));
-      } catch {
-        /* not JSON */
-      }
-    };
-    readline.createInterface({ input: this.child.stdout! }).on("line", onLine);
-    readline.createInterface({ input: this.child.stderr! }).on("line", onLine);
-    procs.add(this);
-  }
-
-  waitFor(match: (l: Line) => boolean, timeoutMs: number, what: string): Promise<Line> {
-    const seen = this.lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const fail = (why: string) =>
-        reject(new Error(`${this.name}: ${why} waiting for ${what}\n--- last output ---\n${this.output.slice(-30).join("\n")}`));
-      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
-      void this.exited.then((e) => {
-        clearTimeout(timer);
-        fail(`exited (${e.code ?? e.signal})`);
-      });
-      this.waiters.push({
-        match,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.alive) {
-      try {
-        process.kill(-this.child.pid!, signal);
-      } catch {
-        /* gone */
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-this.child.pid!, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }, graceMs);
-      await this.exited;
-      clearTimeout(t);
-    }
-    return this.exited;
-  }
-}
-
-const procs = new Set<Proc>();
-const dirs: string[] = [];
 const strayPids = new Set<number>();
-
-export function tempDir(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `trellis-shop-${prefix}-`));
-  dirs.push(d);
-  return d;
-}
 
 /** Pids (e.g. from ports.json) to make sure of in `cleanup()`. */
 export function track(pids: number[]): void {
   for (const p of pids) strayPids.add(p);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+/** Stops every process group (the launcher stops its children), kills tracked strays, removes temp dirs. */
 export async function cleanup(): Promise<void> {
-  await Promise.all([...procs].map((p) => p.stop("SIGTERM", 3000)));
-  for (const pid of strayPids) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  await Promise.all(runningGroups().map((p) => p.stop("SIGTERM", 3000)));
+  for (const pid of strayPids) killGroupOf(pid);
+  await stopAll();
 }
-
-export { eventually } from "../../../tests/support/processes.ts";
 
 export interface Res {
   status: number;

@@ -45,7 +45,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
       username: "admin",
       password: admin.generated ? "generated (printed once, not logged)" : "from TRELLIS_ADMIN_PASSWORD",
     });
-    // Printed once, on stdout, outside the JSON log (scripts/start.mjs shows it to whoever ran npm start).
+    // Printed once, on stdout, outside the JSON log (scripts/start.mts shows it to whoever ran npm start).
     if (admin.generated) process.stdout.write(`TRELLIS FIRST ADMIN: username admin password ${admin.generated}\n`);
   }
   await repos.users.pruneSessions(new Date());

@@ -1,7 +1,11 @@
 /**
- * A client of the console's public API, the way any program would use it: plain HTTP to tRPC. Tests go through
- * `ConsoleSession` so that authentication lives in one place.
+ * A client of the console's public API, the way any program would use it: plain HTTP to tRPC, signed in with a session
+ * cookie, mutations with the CSRF header. Tests and the bench go through `ConsoleSession` so that authentication
+ * lives in one place.
  */
+
+/** The admin password every console started by `startConsole` has (TRELLIS_ADMIN_PASSWORD). */
+export const TEST_ADMIN_PASSWORD = "test-admin-password-0123";
 
 export interface GraphEdgeView {
   source: string;
@@ -29,11 +33,8 @@ function unwrap<T>(data: unknown): T {
   return (data && typeof data === "object" && "json" in (data as object) ? (data as { json: T }).json : data) as T;
 }
 
-/** The admin password every test console is started with (TRELLIS_ADMIN_PASSWORD). */
-export const TEST_ADMIN_PASSWORD = "test-admin-password-0123";
-
 export class ConsoleSession {
-  /** Headers sent with every call (a session cookie once signed in; the CSRF header mutations need). */
+  /** Headers sent with every call (the session cookie once signed in). */
   readonly headers: Record<string, string> = {};
 
   constructor(readonly baseUrl: string) {}
@@ -51,6 +52,11 @@ export class ConsoleSession {
     const s = new ConsoleSession(baseUrl);
     s.headers.cookie = cookie;
     return s;
+  }
+
+  /** The session cookie (`name=value`), for requests made outside this class (pages, websockets). */
+  get cookie(): string {
+    return this.headers.cookie ?? "";
   }
 
   async query<T>(path: string, input?: unknown): Promise<T> {
@@ -90,7 +96,12 @@ export function adminSession(baseUrl: string): Promise<ConsoleSession> {
   return s;
 }
 
-/** GET a tRPC query as the test admin. */
+/** The admin's session cookie for a console. */
+export async function adminCookie(baseUrl: string): Promise<string> {
+  return (await adminSession(baseUrl)).cookie;
+}
+
+/** GET a tRPC query as the admin. */
 export async function trpcQuery<T>(baseUrl: string, path: string, input?: unknown): Promise<T> {
   return (await adminSession(baseUrl)).query<T>(path, input);
 }

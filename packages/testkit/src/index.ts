@@ -1,0 +1,16 @@
+/**
+ * @trellis/testkit — one kit for every test, the bench and `npm start`:
+ * - process groups: spawn detached, capture lines, wait for a JSON log line, stop the whole group (process.ts,
+ *   also importable alone as `@trellis/testkit/process`, Node builtins only);
+ * - the real built console and agent on port 0 with temp data dirs (mesh.ts);
+ * - a signed-in console API session (console-session.ts);
+ * - one fake agent speaking the control protocol through @trellis/protocol (fake-agent.ts);
+ * - bounded polling and ports (wait.ts);
+ * - how chromium is launched (browser.ts).
+ */
+export * from "./browser.ts";
+export * from "./console-session.ts";
+export * from "./fake-agent.ts";
+export * from "./mesh.ts";
+export * from "./process.ts";
+export * from "./wait.ts";
