@@ -8,6 +8,8 @@
  * Sync state: SYNCED (acked the newest it was sent), STALE (sent, not acked, or a newer one pending), NACKED (refused
  * the last one it was sent), UNKNOWN (nothing sent on this connection yet).
  */
+
+import type { VersionSync } from "../../shared/version-sync.ts";
 import type { SyncState, SyncStateRow } from "../repositories/index.ts";
 
 export interface InFlight {
@@ -103,15 +105,6 @@ export function syncRow(instanceId: string, d: Delivery): { row: SyncStateRow; n
   return { row, next: d.ackedSinceWrite ? { ...d, ackedSinceWrite: false } : d };
 }
 
-export interface VersionSync {
-  version: number;
-  total: number;
-  applied: number;
-  nacked: number;
-  pending: number;
-  errors: string[];
-}
-
 /** How far the given agents got with `version`: acked it (or newer), NACKed it, or not yet. */
 export function syncOf(version: number, agents: Iterable<{ instanceId: string; delivery: Delivery }>): VersionSync {
   let total = 0;
@@ -128,3 +121,5 @@ export function syncOf(version: number, agents: Iterable<{ instanceId: string; d
   }
   return { version, total, applied, nacked: nackedCount, pending: total - applied - nackedCount, errors };
 }
+
+export type { VersionSync };

@@ -9,21 +9,14 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { rebalance, splitFor, type Weighted } from "../../shared/split.ts";
+import type { VersionSync } from "../../shared/version-sync.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
 const COMMIT_DEBOUNCE_MS = 250;
 const RESILIENCE_KEYS = ["timeoutMs", "loadBalancer", "retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const;
 
-interface Sync {
-  version: number;
-  total: number;
-  applied: number;
-  nacked: number;
-  pending: number;
-  errors: string[];
-}
 
-function SyncState({ sync, revision }: { sync: Sync | null; revision: number | null }) {
+function SyncState({ sync, revision }: { sync: VersionSync | null; revision: number | null }) {
   if (!sync || revision === null)
     return (
       <span className="muted small" data-testid="split-sync" data-state="none">
