@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-// @ts-expect-error plain ESM module without types
-import { evaluateTargets, mmm, renderMarkdown } from "../lib/render.mjs";
+import { evaluateTargets, mmm, renderMarkdown } from "../lib/render.ts";
 
 const r1 = (v: number) => ({ median: v, min: v, max: v, n: 1 });
 const result = {

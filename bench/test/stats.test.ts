@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-// @ts-expect-error plain ESM module without types
 import {
   cpuSecondsFromStat,
   Dispatcher,
@@ -11,7 +10,7 @@ import {
   memFromStatus,
   percentile,
   summarize,
-} from "../lib/stats.mjs";
+} from "../lib/stats.ts";
 
 test("percentile is nearest-rank on sorted input", () => {
   const v = Array.from({ length: 100 }, (_, i) => i + 1);

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ProcessGroup, run } from "@trellis/testkit";
-import { freePort, waitPort } from "./procs.mjs";
+import { freePort, waitPort } from "./procs.ts";
 
 export async function makeCerts(dir) {
   const o = (...a) => run("openssl", a, { timeoutMs: 30_000 });

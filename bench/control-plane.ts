@@ -1,6 +1,6 @@
 /**
  * Part 2 — control plane, and part 3 — console graph, against ONE real console process:
- *   simulated agents (bench/lib/sim-agents.mjs, in a few worker processes) speak the real protocol over real
+ *   simulated agents (bench/lib/sim-agents.ts, in a few worker processes) speak the real protocol over real
  *   websockets; config push = committed change → every agent's ACK, at 10 / 100 / 1,000 agents; console CPU while
  *   1,000 agents send one 20-edge telemetry frame a second; the graph page in headless chromium at 200 and 1,000
  *   services (≈3 edges each) fed by the same agents' telemetry through the console.
@@ -11,12 +11,12 @@ import { fork } from "node:child_process";
 import { join } from "node:path";
 import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
 import { repoRoot, startConsole } from "@trellis/testkit";
-import { measureGraph } from "./console-graph.mjs";
-import { openSession, triggerSplitChange } from "./lib/mesh-api.mjs";
-import { procStats } from "./lib/procs.mjs";
-import { medianMinMax, percentile } from "./lib/stats.mjs";
+import { measureGraph } from "./console-graph.ts";
+import { openSession, triggerSplitChange } from "./lib/mesh-api.ts";
+import { procStats } from "./lib/procs.ts";
+import { medianMinMax, percentile } from "./lib/stats.ts";
 
-const SIM = join(repoRoot, "bench/lib/sim-agents.mjs");
+const SIM = join(repoRoot, "bench/lib/sim-agents.ts");
 const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

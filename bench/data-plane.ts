@@ -10,17 +10,17 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, repoRoot, run, spawnNode, startAgent, startConsole, tempDir } from "@trellis/testkit";
-import { enableMtls, openSession } from "./lib/mesh-api.mjs";
-import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.mjs";
-import { procStats } from "./lib/procs.mjs";
-import { summarizeProfile } from "./lib/profile.mjs";
-import { medianMinMax } from "./lib/stats.mjs";
+import { enableMtls, openSession } from "./lib/mesh-api.ts";
+import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.ts";
+import { procStats } from "./lib/procs.ts";
+import { summarizeProfile } from "./lib/profile.ts";
+import { medianMinMax } from "./lib/stats.ts";
 
-const LOADGEN = join(repoRoot, "bench/lib/loadgen.mjs");
-const UPSTREAM = join(repoRoot, "bench/lib/upstream.mjs");
+const LOADGEN = join(repoRoot, "bench/lib/loadgen.ts");
+const UPSTREAM = join(repoRoot, "bench/lib/upstream.ts");
 
 async function startUpstream() {
-  const proc = spawnNode("upstream", [UPSTREAM]);
+  const proc = spawnNode("upstream", ["--import", "tsx", UPSTREAM]);
   const line = await proc.waitFor((l) => l.msg === "upstream listening", 10_000, "upstream listening");
   return { proc, port: Number(line.port) };
 }
@@ -43,6 +43,8 @@ async function loadgen({ port, host, rate, requests, warmup, connections = 16 })
   const out = await run(
     process.execPath,
     [
+      "--import",
+      "tsx",
       LOADGEN,
       "--port",
       String(port),

@@ -2,9 +2,9 @@
 /**
  * Open-loop HTTP/1.1 load generator (a small wrk2 stand-in): a fixed request rate spread evenly over keep-alive
  * connections, latency measured from each request's INTENDED send time (coordinated omission corrected, see
- * Dispatcher in stats.mjs), µs resolution. Runs in its own process, apart from the servers it measures.
+ * Dispatcher in stats.ts), µs resolution. Runs in its own process, apart from the servers it measures.
  *
- *   node bench/lib/loadgen.mjs --port 8080 [--host name] [--path /] [--rate 1000] [--connections 16]
+ *   node bench/lib/loadgen.ts --port 8080 [--host name] [--path /] [--rate 1000] [--connections 16]
  *                              [--requests 10000] [--warmup 1000] [--timeout-s 60]
  * Prints one JSON line: { requests, errors, non2xx, achievedRps, latencyUs: {p50,p90,p99,p999,max,mean},
  *                         serviceUs: {...}, lateUs: {...}, maxQueue }.
@@ -17,7 +17,7 @@
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { Dispatcher, dueCount, intendedOffsetMs, latencyUs, summarize } from "./stats.mjs";
+import { Dispatcher, dueCount, intendedOffsetMs, latencyUs, summarize } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {

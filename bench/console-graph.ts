@@ -5,7 +5,7 @@
  */
 import { CHROMIUM, TEST_ADMIN_PASSWORD } from "@trellis/testkit";
 import { chromium } from "playwright";
-import { LiveFeeder } from "./lib/live-feeder.mjs";
+import { LiveFeeder } from "./lib/live-feeder.ts";
 
 /** Signs the page in (the test admin: startConsole sets TRELLIS_ADMIN_PASSWORD) before opening the graph, the one place. */
 async function signIn(page, baseUrl) {

@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
-import { cpuSecondsFromStat, memFromStatus } from "./stats.mjs";
+import { cpuSecondsFromStat, memFromStatus } from "./stats.ts";
 
 export const HZ = 100; // USER_HZ on Linux
 

@@ -11,10 +11,10 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot, stopAll } from "@trellis/testkit";
-import { controlPlaneAndConsole } from "./control-plane.mjs";
-import { dataPlane } from "./data-plane.mjs";
-import { ensureTools, versionOf } from "./lib/procs.mjs";
-import { evaluateTargets, renderMarkdown } from "./lib/render.mjs";
+import { controlPlaneAndConsole } from "./control-plane.ts";
+import { dataPlane } from "./data-plane.ts";
+import { ensureTools, versionOf } from "./lib/procs.ts";
+import { evaluateTargets, renderMarkdown } from "./lib/render.ts";
 
 const { values } = parseArgs({
   options: {

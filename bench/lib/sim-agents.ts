@@ -2,7 +2,7 @@
 /**
  * A worker process hosting many simulated agents (the kit's FakeAgent), each on its own real websocket to the console's
  * /ws/agents, speaking the real protocol: hello with the join token, ack of every snapshot (recording when), telemetry
- * frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.mjs.
+ * frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.ts.
  */
 import { agentFrameSchema } from "@trellis/protocol";
 import { FakeAgent } from "@trellis/testkit";
