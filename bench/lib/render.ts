@@ -1,21 +1,22 @@
 /** Pure: results JSON → target verdicts and the BENCHMARKS.md text. Unit-tested in bench/test. */
+import type { BenchResults, MedianMinMax, TargetVerdict } from "./results.ts";
 
-const f = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toFixed(d));
+const f = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toFixed(d));
 /** "median (min–max)" of a medianMinMax record, scaled. */
-export function mmm(r, d = 2, scale = 1) {
+export function mmm(r: MedianMinMax | null | undefined, d = 2, scale = 1): string {
   if (!r || r.median === null || r.median === undefined) return "—";
   if (r.n > 1) return `${f(r.median * scale, d)} (${f(r.min * scale, d)}–${f(r.max * scale, d)})`;
   return f(r.median * scale, d);
 }
 
-function verdict(value, limit, cmp = "<=") {
+function verdict(value: number | null | undefined, limit: number, cmp: "<=" | ">=" = "<="): boolean | null {
   if (value === null || value === undefined || Number.isNaN(value)) return null;
   return cmp === "<=" ? value <= limit : value >= limit;
 }
 
 /** Each target: what it asks, the measured figure, met (true/false/null = not measured), and a note. */
-export function evaluateTargets(r) {
-  const t = [];
+export function evaluateTargets(r: BenchResults): TargetVerdict[] {
+  const t: TargetVerdict[] = [];
   const dp = r.dataPlane;
   const mtlsNote = dp && !dp.mtls?.enabled ? "mTLS: not yet available — measured over plaintext agent hops" : "";
   if (dp) {
@@ -47,7 +48,7 @@ export function evaluateTargets(r) {
     t.push({
       id: "throughput",
       target: "one agent's max throughput ≥ 35% of one nginx worker",
-      measured: `${f(dp.throughput.ratio.median * 100, 0)}% (${f(dp.throughput.agentRps.median, 0)} vs ${f(dp.throughput.nginxRps.median, 0)} rps)`,
+      measured: `${f((dp.throughput.ratio.median ?? 0) * 100, 0)}% (${f(dp.throughput.agentRps.median, 0)} vs ${f(dp.throughput.nginxRps.median, 0)} rps)`,
       met: verdict(dp.throughput.ratio.median, 0.35, ">="),
       note: "",
     });
@@ -88,7 +89,7 @@ export function evaluateTargets(r) {
           ? `${tel.framesPerSecond} frames/s from ${tel.telemetryAgents} sockets (${tel.framesPerSocketPerSecond} per socket)`
           : "",
     });
-    const g = (n) => cp.graph.filter((x) => x.services === n).at(-1);
+    const g = (n: number) => cp.graph.filter((x) => x.services === n).at(-1);
     const g1k = g(1000);
     const g200 = g(200);
     t.push({
@@ -116,10 +117,10 @@ export function evaluateTargets(r) {
   return t;
 }
 
-const mark = (m) => (m === true ? "**met**" : m === false ? "**not met**" : "not measured");
+const mark = (m: boolean | null) => (m === true ? "**met**" : m === false ? "**not met**" : "not measured");
 
-export function renderMarkdown(r, notes = "") {
-  const L = [];
+export function renderMarkdown(r: BenchResults, notes = ""): string {
+  const L: string[] = [];
   const m = r.machine;
   L.push("# Benchmarks");
   L.push("");
@@ -177,15 +178,16 @@ export function renderMarkdown(r, notes = "") {
     L.push(
       `Agents at 1,000 rps: CPU per 1,000 rps client ${mmm(dp.agentCpu.client, 3)} / server ${mmm(dp.agentCpu.server, 3)} vCPU (from /proc/<pid>/stat utime+stime); RSS at rest ${dp.agentAtRest.map((a) => f(a.rssMb, 0)).join(" / ")} MB, peak (VmHWM) ${f(dp.agentPeakRssMb.client, 0)} / ${f(dp.agentPeakRssMb.server, 0)} MB.`,
     );
-    if (dp.profile?.top) {
+    const profile = dp.profile && "top" in dp.profile ? dp.profile : null;
+    if (profile?.top) {
       L.push(
         "",
-        `### Agent profile at 1,000 rps (\`node --cpu-prof\`, outbound → upstream, ${f(dp.profile.busySeconds, 2)} s busy of ${f(dp.profile.sampledSeconds, 1)} s sampled after start-up)`,
+        `### Agent profile at 1,000 rps (\`node --cpu-prof\`, outbound → upstream, ${f(profile.busySeconds, 2)} s busy of ${f(profile.sampledSeconds, 1)} s sampled after start-up)`,
         "",
       );
-      L.push(`By area: ${dp.profile.areas.map((a) => `${a.area} ${a.pct}%`).join(", ")}.`, "");
+      L.push(`By area: ${profile.areas.map((a) => `${a.area} ${a.pct}%`).join(", ")}.`, "");
       L.push("| self time | function |", "|---|---|");
-      for (const x of dp.profile.top.slice(0, 12)) L.push(`| ${x.pct}% | \`${x.fn.trim()}\` |`);
+      for (const x of profile.top.slice(0, 12)) L.push(`| ${x.pct}% | \`${x.fn.trim()}\` |`);
     }
   }
   const cp = r.controlPlane;
