@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `npm run bench [-- --quick] [-- --only data,control] [-- --render <results.json>]`: runs the data-plane, control-plane and console benchmarks
  * against references started in this run, writes bench/results/<date>.json and regenerates BENCHMARKS.md

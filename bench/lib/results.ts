@@ -99,8 +99,8 @@ export interface MeshAgentSample {
 export interface LatencyRun {
   direct: LoadgenResult;
   mesh: LoadgenResult;
-  nginx: LoadgenResult;
   meshAgents: MeshAgentSample[];
+  nginx: LoadgenResult;
   meshAdded: Quantiles<number>;
   nginxAdded: Quantiles<number>;
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * A worker process hosting many simulated agents (the kit's FakeAgent), each on its own real websocket to the console's
  * /ws/agents, speaking the real protocol: hello with the join token, ack of every snapshot (recording when), telemetry
