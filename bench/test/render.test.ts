@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-// @ts-expect-error plain ESM module without types
-import { evaluateTargets, mmm, renderMarkdown } from "../lib/render.mjs";
+import { evaluateTargets, mmm, renderMarkdown } from "../lib/render.ts";
+import type { BenchResults } from "../lib/results.ts";
 
 const r1 = (v: number) => ({ median: v, min: v, max: v, n: 1 });
-const result = {
+const result: BenchResults = {
   quick: true,
   date: "2026-11-21T12:00:00.000Z",
   file: "2026-11-21-quick.json",
@@ -52,7 +52,7 @@ test("mmm prints median with min–max only for repeated runs", () => {
 });
 
 test("targets are judged met / not met with the measured figure", () => {
-  const t = Object.fromEntries(evaluateTargets(result).map((x: { id: string }) => [x.id, x]));
+  const t = Object.fromEntries(evaluateTargets(result).map((x) => [x.id, x]));
   assert.equal(t["lat-p50"].met, true);
   assert.equal(t["lat-p99"].met, false);
   assert.equal(t["lat-vs-nginx"].met, false);

@@ -5,7 +5,7 @@ import { parseAgentArgs, USAGE, UsageError } from "./args.ts";
 import { createLogger } from "./log.ts";
 
 async function main(): Promise<void> {
-  let opts;
+  let opts: ReturnType<typeof parseAgentArgs>;
   try {
     opts = parseAgentArgs(process.argv.slice(2));
   } catch (err) {
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     log.error("uncaught exception", { error: err.message, stack: err.stack });
     process.exit(1);
   });
-  let agent;
+  let agent: Awaited<ReturnType<typeof startAgent>>;
   try {
     agent = await startAgent(opts, log);
   } catch (err) {

@@ -64,7 +64,8 @@ function connectionTokens(value: string): Set<string> | null {
   for (const part of value.split(",")) {
     const t = part.trim().toLowerCase();
     if (t === "" || t === "close" || t === "keep-alive") continue;
-    (set ??= new Set()).add(t);
+    set ??= new Set();
+    set.add(t);
   }
   return set;
 }

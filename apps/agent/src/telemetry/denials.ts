@@ -7,14 +7,18 @@ export class DenialCounter {
   count(destination: string, principal: string): void {
     const key = `${destination}\u0000${principal}`;
     let w = this.window.get(key);
-    if (w === undefined) this.window.set(key, (w = { destination, principal, count: 0 }));
+    if (w === undefined) {
+      w = { destination, principal, count: 0 };
+      this.window.set(key, w);
+    }
     w.count++;
     let t = this.totals.get(key);
     if (t === undefined) {
       // Bounded: callers are few, but an attacker could present many identities.
       if (this.distinct >= 256) return;
       this.distinct++;
-      this.totals.set(key, (t = { destination, principal, count: 0 }));
+      t = { destination, principal, count: 0 };
+      this.totals.set(key, t);
     }
     t.count++;
   }

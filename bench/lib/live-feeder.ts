@@ -3,12 +3,12 @@
  * LiveView + TelemetryStore (the classes the console process runs) from synthetic telemetry of N services with
  * ≈3 edges each. Used when joining N simulated agents to the real console would take too long (see BENCHMARKS.md).
  */
-import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
+import { compactHistogram, type EdgeStats, emptyHistogram, observe, type TelemetryWindow } from "@trellis/protocol";
 import { LiveView } from "../../apps/web/server/live-view.ts";
 import { TelemetryStore } from "../../apps/web/server/telemetry-store.ts";
 
-function windowFor(n, sec, seed) {
-  const edges = [];
+function windowFor(n: number, sec: number, seed: number): Pick<TelemetryWindow, "windowStart" | "edges"> & { windowMs: number } {
+  const edges: EdgeStats[] = [];
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < 3; k++) {
       let dst = (i * 7 + k * 13 + 1) % n;
@@ -37,17 +37,19 @@ function windowFor(n, sec, seed) {
 }
 
 export class LiveFeeder {
-  constructor(n) {
-    this.n = n;
-    this.store = new TelemetryStore();
-    this.view = new LiveView(this.store);
+  readonly store = new TelemetryStore();
+  readonly view = new LiveView(this.store);
+  private lastSec: number;
+
+  /** `n` services, ≈3 edges each. */
+  constructor(readonly n: number) {
     this.view.setRegistry(Array.from({ length: n }, (_, i) => ({ name: `svc-${i}`, versions: [{ version: "v1", instances: 1, connected: 1 }] })));
     const nowSec = Math.floor(Date.now() / 1000);
     for (let s = nowSec - 14; s < nowSec; s++) this.store.ingest(windowFor(n, s, (s * 7919) % 97), s * 1000 + 500);
     this.lastSec = nowSec - 1;
   }
   /** The frame for now: the second that just ended is ingested first, as agents' windows would have been. */
-  frame() {
+  frame(): string {
     const nowSec = Math.floor(Date.now() / 1000);
     for (let s = this.lastSec + 1; s < nowSec; s++) this.store.ingest(windowFor(this.n, s, s % 5), s * 1000 + 500);
     this.lastSec = Math.max(this.lastSec, nowSec - 1);

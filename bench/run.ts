@@ -1,20 +1,22 @@
-#!/usr/bin/env node
 /**
  * `npm run bench [-- --quick] [-- --only data,control] [-- --render <results.json>]`: runs the data-plane, control-plane and console benchmarks
  * against references started in this run, writes bench/results/<date>.json and regenerates BENCHMARKS.md
  * (with bench/notes.md appended: the analysis of what limits each figure).
- * Installs nginx / wrk / nghttp2-client from Debian when missing. Every process it starts is stopped at the end.
+ * Installs nginx / wrk / nghttp2-client from Debian when missing (scripts/system-packages.mjs: as root or via sudo -n,
+ * else it stops with the command to run). Every process it starts is stopped at the end.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { repoRoot, stopAll } from "@trellis/testkit";
-import { controlPlaneAndConsole } from "./control-plane.mjs";
-import { dataPlane } from "./data-plane.mjs";
-import { ensureTools, versionOf } from "./lib/procs.mjs";
-import { evaluateTargets, renderMarkdown } from "./lib/render.mjs";
+import { CHROMIUM, repoRoot, stopAll } from "@trellis/testkit";
+import { ensureSystemPackages } from "../scripts/system-packages.mjs";
+import { controlPlaneAndConsole } from "./control-plane.ts";
+import { dataPlane } from "./data-plane.ts";
+import { versionOf } from "./lib/procs.ts";
+import { evaluateTargets, renderMarkdown } from "./lib/render.ts";
+import { type BenchConfig, type BenchResults, type Log, type Machine, messageOf, stackOf } from "./lib/results.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,21 +25,31 @@ const { values } = parseArgs({
     "no-write": { type: "boolean", default: false },
     /** Re-renders BENCHMARKS.md from a results file (e.g. after editing bench/notes.md) without measuring. */
     render: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (values.help) {
+  console.log(`npm run bench [-- options]   (node --import tsx bench/run.ts [options])
+  --quick              a short run (indicative figures): fewer requests, repeats and agents
+  --only data,control  which parts to run (default both; control includes the console graph)
+  --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
+  --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
+  --help, -h           this text`);
+  process.exit(0);
+}
 const notesFile = join(repoRoot, "bench/notes.md");
 const notes = () => (existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "");
 if (values.render) {
-  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(JSON.parse(readFileSync(values.render, "utf8")), notes()));
+  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(JSON.parse(readFileSync(values.render, "utf8")) as BenchResults, notes()));
   console.log(`BENCHMARKS.md rendered from ${values.render}`);
   process.exit(0);
 }
 const quick = values.quick;
 const only = new Set(values.only.split(","));
 const t0 = Date.now();
-const log = (m) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+const log: Log = (m) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`);
 
-const cfg = quick
+const cfg: BenchConfig = quick
   ? {
       data: { rate: 1000, requests: 10_000, warmup: 1000, repeats: 1, wrkSeconds: 4, profileRequests: 3000 },
       control: {
@@ -70,7 +82,7 @@ const cfg = quick
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1" };
 Object.assign(process.env, env);
 
-function machine() {
+function machine(): Machine {
   const git = (() => {
     try {
       return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
@@ -87,16 +99,19 @@ function machine() {
     node: process.versions.node,
     nginx: versionOf("nginx", ["-v"], /nginx\/(\S+)/),
     wrk: versionOf("wrk", ["-v"], /wrk (\S+)/),
-    chromium: versionOf("/usr/bin/chromium", ["--version"], /Chromium (\S+)/),
+    chromium: versionOf(CHROMIUM.executablePath, ["--version"], /Chromium (\S+)/),
     openssl: versionOf("openssl", ["version"], /OpenSSL (\S+)/),
     git,
   };
 }
 
 let exitCode = 0;
-const results = { quick, date: new Date().toISOString(), params: cfg };
+/** The results as they are gathered; `machine` is set once the build is done. */
+const results: Omit<BenchResults, "machine"> & { machine?: Machine } = { quick, date: new Date().toISOString(), params: cfg };
 try {
-  ensureTools(log);
+  // The reference tools are the data plane's (nginx, wrk, openssl for its certificates).
+  if (only.has("data"))
+    ensureSystemPackages({ nginx: "nginx", wrk: "wrk", h2load: "nghttp2-client", openssl: "openssl" }, { why: "npm run bench", log });
   log("building (turbo, cached when up to date)");
   execFileSync("npx", ["turbo", "run", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env, timeout: 600_000 });
   results.machine = machine();
@@ -105,8 +120,8 @@ try {
     try {
       results.dataPlane = await dataPlane(cfg.data, log);
     } catch (e) {
-      results.dataPlaneError = String(e?.stack ?? e);
-      log(`data plane FAILED: ${e?.message ?? e}`);
+      results.dataPlaneError = stackOf(e);
+      log(`data plane FAILED: ${messageOf(e)}`);
       exitCode = 1;
     }
     await stopAll();
@@ -116,8 +131,8 @@ try {
     try {
       results.controlPlane = await controlPlaneAndConsole(cfg.control, log);
     } catch (e) {
-      results.controlPlaneError = String(e?.stack ?? e);
-      log(`control plane FAILED: ${e?.message ?? e}`);
+      results.controlPlaneError = stackOf(e);
+      log(`control plane FAILED: ${messageOf(e)}`);
       exitCode = 1;
     }
     await stopAll();
@@ -127,12 +142,15 @@ try {
 }
 results.seconds = (Date.now() - t0) / 1000;
 const day = results.date.slice(0, 10);
-results.file = `${day}${quick ? "-quick" : ""}.json`;
+const file = `${day}${quick ? "-quick" : ""}.json`;
+results.file = file;
+if (!results.machine) throw new Error("bench: no machine description (the run stopped before the build)");
+const done: BenchResults = { ...results, machine: results.machine };
 if (!values["no-write"]) {
   mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
-  writeFileSync(join(repoRoot, "bench/results", results.file), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(results, notes()));
+  writeFileSync(join(repoRoot, "bench/results", file), `${JSON.stringify(done, null, 2)}\n`);
+  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(done, notes()));
 }
-for (const t of evaluateTargets(results)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
-log(`done in ${results.seconds.toFixed(0)} s → bench/results/${results.file}, BENCHMARKS.md`);
+for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
+log(`done in ${done.seconds?.toFixed(0)} s → bench/results/${file}, BENCHMARKS.md`);
 process.exit(exitCode);

@@ -1,21 +1,59 @@
-#!/usr/bin/env node
 /**
  * A worker process hosting many simulated agents (the kit's FakeAgent), each on its own real websocket to the console's
  * /ws/agents, speaking the real protocol: hello with the join token, ack of every snapshot (recording when), telemetry
- * frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.mjs.
+ * frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.ts.
  */
 import { agentFrameSchema } from "@trellis/protocol";
 import { FakeAgent } from "@trellis/testkit";
 
-const agents = [];
+/** Who a simulated agent is. */
+export interface SimAgentSpec {
+  service: string;
+  version: string;
+  instanceId: string;
+  address: string;
+}
+
+/** Telemetry to send: per instanceId, prebuilt edge-array JSON variants (one picked at random per frame). */
+export type TelemetryPlan = { perSecond?: number } & { [instanceId: string]: string[] | number | undefined };
+
+/** The parent's commands over IPC, each answered by a {@link SimReply} with the same id. */
+export type SimCommand =
+  | { cmd: "join"; url: string; token: string; list: SimAgentSpec[]; concurrency?: number }
+  | { cmd: "ackTimes"; version: number }
+  | { cmd: "maxAcked" }
+  | { cmd: "telemetry"; edges: TelemetryPlan }
+  | { cmd: "close" };
+
+/** What each command answers (besides id and ok). */
+export interface SimResults {
+  join: { agents: number };
+  ackTimes: { times: (number | null)[] };
+  maxAcked: { versions: number[] };
+  telemetry: { on: number };
+  close: object;
+}
+
+/** The answer to a command: its result, or why it failed. */
+export type SimReply = ({ id: number; ok: true } & SimResults[keyof SimResults]) | { id: number; ok: false; error: string };
+
+interface SimAgent extends SimAgentSpec {
+  fake: FakeAgent;
+  /** [version, epoch ms] of the recent acks, oldest first. */
+  acks: [number, number][];
+  telemetry: string[] | null;
+  timer: NodeJS.Timeout | null;
+  snapshots: number;
+}
+
+const agents: SimAgent[] = [];
 const now = () => performance.timeOrigin + performance.now();
 
 /** One simulated agent: the kit's FakeAgent (frames parsed with the protocol's schemas, snapshots acked), recording when it acked what. */
-function connectOne(baseUrl, token, a) {
+function connectOne(baseUrl: string, token: string, a: SimAgentSpec): Promise<SimAgent> {
   return new Promise((resolve, reject) => {
-    const agent = { ...a, fake: null, acks: [], telemetry: null, timer: null, snapshots: 0 };
     const t = setTimeout(() => reject(new Error(`${a.instanceId}: no snapshot within 60 s`)), 60_000);
-    agent.fake = new FakeAgent(baseUrl, {
+    const fake = new FakeAgent(baseUrl, {
       service: a.service,
       version: a.version,
       instanceId: a.instanceId,
@@ -27,7 +65,7 @@ function connectOne(baseUrl, token, a) {
       checkSnapshots: false,
       onFrame: (f) => {
         if (f.type !== "snapshot") return;
-        if (f.snapshotError) {
+        if (typeof f.snapshotError === "string") {
           clearTimeout(t);
           reject(new Error(`${a.instanceId}: snapshot v${f.version} does not parse: ${f.snapshotError}`));
           return;
@@ -40,7 +78,8 @@ function connectOne(baseUrl, token, a) {
         }
       },
     });
-    agent.fake.connect().catch((e) => {
+    const agent: SimAgent = { ...a, fake, acks: [], telemetry: null, timer: null, snapshots: 0 };
+    agent.fake.connect().catch((e: unknown) => {
       clearTimeout(t);
       reject(e);
     });
@@ -48,7 +87,7 @@ function connectOne(baseUrl, token, a) {
   });
 }
 
-async function join({ url, token, list, concurrency = 50 }) {
+async function join({ url, token, list, concurrency = 50 }: Extract<SimCommand, { cmd: "join" }>): Promise<void> {
   let next = 0;
   const work = async () => {
     while (next < list.length) await connectOne(url, token, list[next++]);
@@ -56,25 +95,25 @@ async function join({ url, token, list, concurrency = 50 }) {
   await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, work));
 }
 
-const telemetryFrame = (windowStart, edges) =>
+const telemetryFrame = (windowStart: number, edges: string) =>
   `{"type":"telemetry","window":{"windowStart":${windowStart},"windowMs":1000,"edges":${edges},"spans":[]}}`;
 
 /** The edge variants are prebuilt JSON (a thousand frames a second): each is validated with the protocol's schema once, here. */
-function checkTelemetry(variants) {
+function checkTelemetry(variants: string[]): void {
   for (const edges of variants) {
     const r = agentFrameSchema.safeParse(JSON.parse(telemetryFrame(0, edges)));
     if (!r.success) throw new Error(`simulated telemetry is not a valid frame: ${r.error.message.slice(0, 300)}`);
   }
 }
 
-function sendTelemetry(agent) {
+function sendTelemetry(agent: SimAgent): void {
   if (!agent.telemetry || !agent.fake.isOpen) return;
   const variants = agent.telemetry;
   const edges = variants[Math.floor(Math.random() * variants.length)];
   agent.fake.send(telemetryFrame(Math.floor(Date.now() / 1000) * 1000 - 1000, edges));
 }
 
-const handlers = {
+const handlers: { [K in SimCommand["cmd"]]: (m: Extract<SimCommand, { cmd: K }>) => SimResults[K] | Promise<SimResults[K]> } = {
   join: async (m) => {
     await join(m);
     return { agents: agents.length };
@@ -87,7 +126,8 @@ const handlers = {
     for (const a of agents) {
       if (a.timer) clearInterval(a.timer);
       a.timer = null;
-      a.telemetry = m.edges?.[a.instanceId] ?? null;
+      const variants = m.edges[a.instanceId];
+      a.telemetry = Array.isArray(variants) ? variants : null;
       if (!a.telemetry) continue;
       checkTelemetry(a.telemetry);
       const agent = a;
@@ -101,8 +141,10 @@ const handlers = {
   },
   close: async () => {
     for (const a of agents) {
-      clearInterval(a.timer);
-      clearTimeout(a.timer);
+      if (a.timer) {
+        clearInterval(a.timer);
+        clearTimeout(a.timer);
+      }
       a.fake.close();
     }
     setTimeout(() => process.exit(0), 200);
@@ -110,12 +152,18 @@ const handlers = {
   },
 };
 
-process.on("message", async (m) => {
+/** Runs one command with its own handler. */
+function handle<K extends SimCommand["cmd"]>(m: Extract<SimCommand, { cmd: K }>): SimResults[K] | Promise<SimResults[K]> {
+  return (handlers[m.cmd] as (c: typeof m) => SimResults[K] | Promise<SimResults[K]>)(m);
+}
+
+const reply = (r: SimReply) => process.send?.(r);
+process.on("message", async (raw) => {
+  const m = raw as SimCommand & { id: number };
   try {
-    const r = await handlers[m.cmd](m);
-    process.send({ id: m.id, ok: true, ...r });
+    reply({ id: m.id, ok: true, ...(await handle(m)) });
   } catch (e) {
-    process.send({ id: m.id, ok: false, error: String(e?.message ?? e) });
+    reply({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
   }
 });
 process.on("disconnect", () => process.exit(0));

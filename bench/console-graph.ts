@@ -3,12 +3,14 @@
  * applied and painted, measured inside the page) and the cost of applying each following one-second frame
  * (window.__trellisGraph.applies, recorded by ServiceGraph.tsx around the diff application).
  */
-import { CHROMIUM, TEST_ADMIN_PASSWORD } from "@trellis/testkit";
-import { chromium } from "playwright";
-import { LiveFeeder } from "./lib/live-feeder.mjs";
+import { TEST_ADMIN_PASSWORD } from "@trellis/testkit";
+import { CHROMIUM } from "@trellis/testkit/browser";
+import { chromium, type Page } from "playwright";
+import { LiveFeeder } from "./lib/live-feeder.ts";
+import type { ControlPlaneConfig, GraphResult, GraphSource, Log } from "./lib/results.ts";
 
 /** Signs the page in (the test admin: startConsole sets TRELLIS_ADMIN_PASSWORD) before opening the graph, the one place. */
-async function signIn(page, baseUrl) {
+async function signIn(page: Page, baseUrl: string): Promise<void> {
   const res = await page.request.post(`${baseUrl}/api/auth/signin`, { data: { username: "admin", password: TEST_ADMIN_PASSWORD } });
   if (res.status() !== 200) throw new Error(`console sign-in failed: ${res.status()} ${await res.text()}`);
 }
@@ -18,9 +20,15 @@ async function signIn(page, baseUrl) {
  * is served by the real console, its /ws/live socket is answered by a LiveFeeder with frames computed by the
  * console's own LiveView, one a second).
  */
-export async function measureGraph(baseUrl, services, cfg, log, source = "console") {
+export async function measureGraph(
+  baseUrl: string,
+  services: number,
+  cfg: Pick<ControlPlaneConfig, "graphUpdates">,
+  log: Log,
+  source: GraphSource = "console",
+): Promise<GraphResult> {
   const browser = await chromium.launch(CHROMIUM);
-  const timers = [];
+  const timers: NodeJS.Timeout[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     await signIn(page, baseUrl);
@@ -51,13 +59,14 @@ export async function measureGraph(baseUrl, services, cfg, log, source = "consol
       () => {
         const g = window.__trellisGraph;
         const a = g?.applies?.[0];
-        if (!a || a.toFrameMs === undefined) return false;
+        if (!g || !a || a.toFrameMs === undefined) return false;
         return { at: performance.now(), elements: g.elementCount(), nodes: g.cy.nodes().length, edges: g.cy.edges().length, firstApply: a };
       },
       undefined,
       { polling: "raf", timeout: 120_000 },
     );
     const f = await first.jsonValue();
+    if (!f) throw new Error("graph: waitForFunction resolved without a first frame"); // it resolves on a truthy value only
     // performance.now() counts from navigation start; the first frame's paint ended toFrameMs after its apply began.
     const firstRenderMs = f.at;
     log(
@@ -69,12 +78,12 @@ export async function measureGraph(baseUrl, services, cfg, log, source = "consol
       polling: 200,
       timeout: want * 4000 + 20_000,
     });
-    const applies = (await page.evaluate(() => window.__trellisGraph.applies)).slice(1).filter((a) => a.toFrameMs !== undefined);
+    const applies = (await page.evaluate(() => window.__trellisGraph?.applies ?? [])).slice(1).filter((a) => a.toFrameMs !== undefined);
     const updates = applies.filter((a) => !a.layout);
     const ms = updates.map((a) => a.ms).sort((a, b) => a - b);
-    const toFrame = updates.map((a) => a.toFrameMs).sort((a, b) => a - b);
-    const med = (v) => (v.length ? v[(v.length - 1) >> 1] : null);
-    const res = {
+    const toFrame = updates.map((a) => a.toFrameMs ?? Number.NaN).sort((a, b) => a - b);
+    const med = (v: number[]) => (v.length ? v[(v.length - 1) >> 1] : null);
+    const res: GraphResult = {
       services,
       source,
       nodes: f.nodes,

@@ -9,24 +9,38 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, repoRoot, run, spawnNode, startAgent, startConsole, tempDir } from "@trellis/testkit";
-import { enableMtls, openSession } from "./lib/mesh-api.mjs";
-import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.mjs";
-import { procStats } from "./lib/procs.mjs";
-import { summarizeProfile } from "./lib/profile.mjs";
-import { medianMinMax } from "./lib/stats.mjs";
+import { type AgentHandle, eventually, type ProcessGroup, repoRoot, run, spawnNode, startAgent, startConsole, tempDir } from "@trellis/testkit";
+import { enableMtls, openSession } from "./lib/mesh-api.ts";
+import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.ts";
+import { procStats } from "./lib/procs.ts";
+import { type CpuProfile, summarizeProfile } from "./lib/profile.ts";
+import type {
+  DataPlaneConfig,
+  DataPlaneResult,
+  LatencyRun,
+  LoadgenResult,
+  Log,
+  MedianMinMax,
+  MeshAgentSample,
+  MeshEdgeSample,
+  ProcStats,
+  Quantile,
+  Quantiles,
+  ThroughputRun,
+} from "./lib/results.ts";
+import { medianMinMax } from "./lib/stats.ts";
 
-const LOADGEN = join(repoRoot, "bench/lib/loadgen.mjs");
-const UPSTREAM = join(repoRoot, "bench/lib/upstream.mjs");
+const LOADGEN = join(repoRoot, "bench/lib/loadgen.ts");
+const UPSTREAM = join(repoRoot, "bench/lib/upstream.ts");
 
-async function startUpstream() {
-  const proc = spawnNode("upstream", [UPSTREAM]);
+async function startUpstream(): Promise<{ proc: ProcessGroup; port: number }> {
+  const proc = spawnNode("upstream", ["--import", "tsx", UPSTREAM]);
   const line = await proc.waitFor((l) => l.msg === "upstream listening", 10_000, "upstream listening");
   return { proc, port: Number(line.port) };
 }
 
 /** A standalone agent (no console) whose persisted snapshot routes service `bench-upstream` straight to the upstream. */
-async function startStandaloneAgent(upstreamPort, nodeArgs = []) {
+async function startStandaloneAgent(upstreamPort: number, nodeArgs: string[] = []): Promise<AgentHandle> {
   const services = [
     { name: "bench-upstream", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${upstreamPort}`, version: "v1", instanceId: "up-1" }] },
   ];
@@ -39,10 +53,27 @@ async function startStandaloneAgent(upstreamPort, nodeArgs = []) {
   });
 }
 
-async function loadgen({ port, host, rate, requests, warmup, connections = 16 }) {
+/** One load generator run (bench/lib/loadgen.ts in its own process). */
+async function loadgen({
+  port,
+  host,
+  rate,
+  requests,
+  warmup,
+  connections = 16,
+}: {
+  port: number;
+  host: string;
+  rate: number;
+  requests: number;
+  warmup: number;
+  connections?: number;
+}): Promise<LoadgenResult> {
   const out = await run(
     process.execPath,
     [
+      "--import",
+      "tsx",
       LOADGEN,
       "--port",
       String(port),
@@ -61,10 +92,26 @@ async function loadgen({ port, host, rate, requests, warmup, connections = 16 })
     ],
     { timeoutMs: ((requests + warmup) / rate) * 1000 + 60_000 },
   );
-  return JSON.parse(out.trim().split("\n").pop());
+  return JSON.parse(out.trim().split("\n").pop() ?? "") as LoadgenResult;
 }
 
-async function wrk({ port, host, seconds, connections = 16 }) {
+interface WrkResult {
+  rps: number;
+  non2xx: number;
+  errors: string | null;
+}
+
+async function wrk({
+  port,
+  host,
+  seconds,
+  connections = 16,
+}: {
+  port: number;
+  host: string;
+  seconds: number;
+  connections?: number;
+}): Promise<WrkResult> {
   const out = await run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-H", `Host: ${host}`, `http://127.0.0.1:${port}/`], {
     timeoutMs: seconds * 1000 + 30_000,
   });
@@ -75,7 +122,7 @@ async function wrk({ port, host, seconds, connections = 16 }) {
 }
 
 /** Measures a function while sampling the CPU and memory of `pids`. */
-async function withCpu(pids, fn) {
+async function withCpu<T>(pids: number[], fn: () => Promise<T>): Promise<{ result: T; seconds: number; cpu: number[]; mem: ProcStats[] }> {
   const before = pids.map(procStats);
   const t0 = performance.now();
   const result = await fn();
@@ -84,17 +131,29 @@ async function withCpu(pids, fn) {
   return { result, seconds, cpu: pids.map((_, i) => (after[i].cpuS - before[i].cpuS) / seconds), mem: after };
 }
 
-export async function dataPlane(cfg, log) {
-  const out = {
-    params: {
-      rate: cfg.rate,
-      connections: 16,
-      requests: cfg.requests,
-      warmup: cfg.warmup,
-      repeats: cfg.repeats,
-      wrkSeconds: cfg.wrkSeconds,
-      responseBytes: 1024,
-    },
+/** The pid of a started process (it was spawned: a process group always has one once it logged a line). */
+function pidOf(proc: ProcessGroup): number {
+  const pid = proc.child.pid;
+  if (pid === undefined) throw new Error(`${proc.name} has no pid`);
+  return pid;
+}
+
+interface AgentConfigView {
+  snapshot?: { services?: { name: string; mtls?: string; endpoints?: { address: string }[] }[] };
+}
+const agentConfig = async (adminPort: number) => (await (await fetch(`http://127.0.0.1:${adminPort}/config`)).json()) as AgentConfigView;
+
+const perQuantile = <T>(f: (q: Quantile) => T): Quantiles<T> => ({ p50: f("p50"), p90: f("p90"), p99: f("p99") });
+
+export async function dataPlane(cfg: DataPlaneConfig, log: Log): Promise<DataPlaneResult> {
+  const params = {
+    rate: cfg.rate,
+    connections: 16,
+    requests: cfg.requests,
+    warmup: cfg.warmup,
+    repeats: cfg.repeats,
+    wrkSeconds: cfg.wrkSeconds,
+    responseBytes: 1024,
   };
   const upstream = await startUpstream();
   log(`upstream on ${upstream.port}`);
@@ -105,7 +164,7 @@ export async function dataPlane(cfg, log) {
   const client = await startAgent({ service: "bench-client", version: "v1", appPort: upstream.port, console: cons.wsAgents, token: cons.token });
   await eventually(
     async () => {
-      const cfgRes = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+      const cfgRes = await agentConfig(client.admin);
       const svc = cfgRes.snapshot?.services?.find((s) => s.name === "bench-upstream");
       return svc?.endpoints?.some((e) => e.address.endsWith(`:${server.inbound}`));
     },
@@ -113,19 +172,19 @@ export async function dataPlane(cfg, log) {
     "client agent knows the server agent's endpoint",
   );
   const session = await openSession(cons.url);
-  const mtls = await enableMtls(session, "bench-upstream");
-  out.mtls = { enabled: true, procedure: mtls.procedure };
+  const mtlsChange = await enableMtls(session, "bench-upstream");
+  const mtls = { enabled: true, procedure: mtlsChange.procedure };
   await eventually(
     async () => {
-      const c = await (await fetch(`http://127.0.0.1:${client.admin}/config`)).json();
+      const c = await agentConfig(client.admin);
       return c.snapshot?.services?.find((s) => s.name === "bench-upstream")?.mtls === "STRICT";
     },
     20_000,
     "client agent has bench-upstream STRICT",
   );
   log(`mesh up: client outbound ${client.outbound} → server inbound ${server.inbound}; mTLS STRICT`);
-  const agentPids = [client.proc.child.pid, server.proc.child.pid];
-  out.agentAtRest = agentPids.map(procStats).map((s) => ({ rssMb: s.rssMb, hwmMb: s.hwmMb }));
+  const agentPids = [pidOf(client.proc), pidOf(server.proc)];
+  const agentAtRest = agentPids.map(procStats).map((s) => ({ rssMb: s.rssMb, hwmMb: s.hwmMb }));
 
   const ngDir = tempDir("nginx");
   const two = await startNginxTwoHop(ngDir, upstream.port);
@@ -136,47 +195,49 @@ export async function dataPlane(cfg, log) {
     mesh: { port: client.outbound, host: "bench-upstream" },
     nginx: { port: two.port, host: "bench-upstream" },
   };
-  const reps = [];
+  const reps: LatencyRun[] = [];
   for (let r = 0; r < cfg.repeats; r++) {
-    const rep = {};
-    for (const [name, p] of Object.entries(paths)) {
+    const rep: Partial<Record<keyof typeof paths, LoadgenResult>> = {};
+    let meshAgents: MeshAgentSample[] = [];
+    for (const name of ["direct", "mesh", "nginx"] as const) {
+      const p = paths[name];
       const m = await withCpu(name === "mesh" ? agentPids : [], () => loadgen({ ...p, rate: cfg.rate, requests: cfg.requests, warmup: cfg.warmup }));
       rep[name] = m.result;
       if (name === "mesh") {
         const krps = m.result.achievedRps / 1000;
-        rep.meshAgents = agentPids.map((_, i) => ({ cpuPer1kRps: m.cpu[i] / krps, cpu: m.cpu[i], rssMb: m.mem[i].rssMb, hwmMb: m.mem[i].hwmMb }));
+        meshAgents = agentPids.map((_, i) => ({ cpuPer1kRps: m.cpu[i] / krps, cpu: m.cpu[i], rssMb: m.mem[i].rssMb, hwmMb: m.mem[i].hwmMb }));
       }
       const l = m.result.latencyUs;
       log(
         `rep ${r + 1} ${name}: p50 ${l.p50} µs p90 ${l.p90} p99 ${l.p99} (${m.result.requests} req, ${m.result.errors} err, ${m.result.non2xx} non-2xx, late p50 ${m.result.lateUs.p50} µs)`,
       );
     }
-    for (const name of ["mesh", "nginx"]) {
-      rep[`${name}Added`] = Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, (rep[name].latencyUs[q] - rep.direct.latencyUs[q]) / 1000]));
-    }
-    reps.push(rep);
+    const { direct, mesh, nginx } = rep;
+    if (!direct || !mesh || !nginx) throw new Error("a latency path was not measured");
+    const added = (path: LoadgenResult) => perQuantile((q) => (path.latencyUs[q] - direct.latencyUs[q]) / 1000);
+    reps.push({ direct, mesh, meshAgents, nginx, meshAdded: added(mesh), nginxAdded: added(nginx) });
   }
-  out.latencyRuns = reps;
-  const agg = (f) => medianMinMax(reps.map(f));
-  out.latency = {
-    directMs: Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, agg((r) => r.direct.latencyUs[q] / 1000)])),
-    meshAddedMs: Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, agg((r) => r.meshAdded[q])])),
-    nginxAddedMs: Object.fromEntries(["p50", "p90", "p99"].map((q) => [q, agg((r) => r.nginxAdded[q])])),
+  const agg = (f: (r: LatencyRun) => number | null): MedianMinMax => medianMinMax(reps.map(f));
+  const latency = {
+    directMs: perQuantile((q) => agg((r) => r.direct.latencyUs[q] / 1000)),
+    meshAddedMs: perQuantile((q) => agg((r) => r.meshAdded[q])),
+    nginxAddedMs: perQuantile((q) => agg((r) => r.nginxAdded[q])),
     p99RatioToNginx: agg((r) => (r.nginxAdded.p99 > 0 ? r.meshAdded.p99 / r.nginxAdded.p99 : null)),
     errors: reps.reduce((s, r) => s + r.mesh.errors + r.mesh.non2xx + r.nginx.errors + r.nginx.non2xx + r.direct.errors + r.direct.non2xx, 0),
   };
-  out.agentCpu = {
+  const agentCpu = {
     client: agg((r) => r.meshAgents[0].cpuPer1kRps),
     server: agg((r) => r.meshAgents[1].cpuPer1kRps),
   };
   const hwm = agentPids.map((pid) => procStats(pid).hwmMb);
-  out.agentPeakRssMb = { client: hwm[0], server: hwm[1] };
+  const agentPeakRssMb = { client: hwm[0], server: hwm[1] };
+  let meshEdge: MeshEdgeSample | null;
   try {
     const edges = await session.liveEdges();
     const e = edges.find((x) => x.source === "bench-client" && x.destination === "bench-upstream");
-    out.meshEdge = e ? { rps: e.rps, p99Ms: e.p99Ms, mtlsShare: e.mtlsShare } : null;
+    meshEdge = e ? { rps: e.rps, p99Ms: e.p99Ms, mtlsShare: e.mtlsShare } : null;
   } catch (err) {
-    out.meshEdge = { error: String(err) };
+    meshEdge = { error: String(err) };
   }
   for (const p of two.procs) await p.stop();
   await client.proc.stop();
@@ -185,14 +246,14 @@ export async function dataPlane(cfg, log) {
 
   // Max throughput: one agent (outbound → upstream) vs one nginx worker, same upstream, wrk -c16.
   const single = await startNginxSingle(ngDir, upstream.port);
-  const ngWorker = await nginxWorkerPid(single.proc.child.pid);
+  const ngWorker = await nginxWorkerPid(pidOf(single.proc));
   const standalone = await startStandaloneAgent(upstream.port);
-  const tp = [];
+  const tp: ThroughputRun[] = [];
   for (let r = 0; r < cfg.repeats; r++) {
     const direct = await wrk({ port: upstream.port, host: "bench-upstream", seconds: cfg.wrkSeconds });
-    const a = await withCpu([standalone.proc.child.pid], () => wrk({ port: standalone.outbound, host: "bench-upstream", seconds: cfg.wrkSeconds }));
+    const a = await withCpu([pidOf(standalone.proc)], () => wrk({ port: standalone.outbound, host: "bench-upstream", seconds: cfg.wrkSeconds }));
     const n = await withCpu([ngWorker], () => wrk({ port: single.port, host: "bench-upstream", seconds: cfg.wrkSeconds }));
-    const row = {
+    const row: ThroughputRun = {
       directRps: direct.rps,
       agentRps: a.result.rps,
       nginxRps: n.result.rps,
@@ -208,8 +269,7 @@ export async function dataPlane(cfg, log) {
     );
     tp.push(row);
   }
-  out.throughputRuns = tp;
-  out.throughput = {
+  const throughput = {
     directRps: medianMinMax(tp.map((t) => t.directRps)),
     agentRps: medianMinMax(tp.map((t) => t.agentRps)),
     nginxRps: medianMinMax(tp.map((t) => t.nginxRps)),
@@ -226,11 +286,25 @@ export async function dataPlane(cfg, log) {
   await loadgen({ port: prof.outbound, host: "bench-upstream", rate: cfg.rate, requests: cfg.profileRequests, warmup: 500 });
   await prof.proc.stop("SIGINT");
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-  out.profile = file ? summarizeProfile(JSON.parse(readFileSync(join(profDir, file), "utf8")), 15, profFromUs) : { error: "no profile written" };
+  const profile = file
+    ? summarizeProfile(JSON.parse(readFileSync(join(profDir, file), "utf8")) as CpuProfile, 15, profFromUs)
+    : { error: "no profile written" };
   if (file && cfg.keepProfile) {
     mkdirSync(cfg.keepProfile, { recursive: true });
     writeFileSync(join(cfg.keepProfile, "agent-1000rps.cpuprofile"), readFileSync(join(profDir, file)));
   }
   await upstream.proc.stop();
-  return out;
+  return {
+    params,
+    mtls,
+    agentAtRest,
+    latencyRuns: reps,
+    latency,
+    agentCpu,
+    agentPeakRssMb,
+    meshEdge,
+    throughputRuns: tp,
+    throughput,
+    profile,
+  };
 }

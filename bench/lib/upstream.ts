@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 /** The benchmark upstream: a small keep-alive node:http server answering every request with 1 KB. Prints {"port":n}. */
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 
 const body = Buffer.alloc(1024, "x");
 const server = http.createServer((req, res) => {
@@ -12,6 +12,6 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 120_000;
 server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () =>
-  console.log(JSON.stringify({ msg: "upstream listening", port: server.address().port })),
+  console.log(JSON.stringify({ msg: "upstream listening", port: (server.address() as AddressInfo).port })),
 );
 process.on("SIGTERM", () => process.exit(0));

@@ -6,11 +6,20 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ProcessGroup, run } from "@trellis/testkit";
-import { freePort, waitPort } from "./procs.mjs";
+import { freePort, waitPort } from "./procs.ts";
 
-export async function makeCerts(dir) {
-  const o = (...a) => run("openssl", a, { timeoutMs: 30_000 });
-  const f = (n) => join(dir, n);
+/** Paths of the throwaway CA and the two leaf certificates (and keys) made in `dir`. */
+export interface BenchCerts {
+  ca: string;
+  serverCrt: string;
+  serverKey: string;
+  clientCrt: string;
+  clientKey: string;
+}
+
+export async function makeCerts(dir: string): Promise<BenchCerts> {
+  const o = (...a: string[]) => run("openssl", a, { timeoutMs: 30_000 });
+  const f = (n: string) => join(dir, n);
   await o(
     "req",
     "-x509",
@@ -68,7 +77,7 @@ export async function makeCerts(dir) {
   return { ca: f("ca.crt"), serverCrt: f("server.crt"), serverKey: f("server.key"), clientCrt: f("client.crt"), clientKey: f("client.key") };
 }
 
-function conf(prefix, server, upstreamBlock) {
+function conf(prefix: string, server: string, upstreamBlock: string): string {
   for (const d of ["tmp", "logs"]) mkdirSync(join(prefix, d), { recursive: true });
   return `worker_processes 1;
 user root;
@@ -88,7 +97,7 @@ http {
 `;
 }
 
-async function startNginx(name, prefix, text, port) {
+async function startNginx(name: string, prefix: string, text: string, port: number): Promise<ProcessGroup> {
   mkdirSync(prefix, { recursive: true });
   const file = join(prefix, "nginx.conf");
   writeFileSync(file, text);
@@ -98,7 +107,7 @@ async function startNginx(name, prefix, text, port) {
 }
 
 /** nginx A (plain, app-facing) → mutual TLS → nginx B → upstream. Returns the port the client calls. */
-export async function startNginxTwoHop(dir, upstreamPort) {
+export async function startNginxTwoHop(dir: string, upstreamPort: number): Promise<{ port: number; procs: ProcessGroup[] }> {
   const certs = await makeCerts(dir);
   const [pa, pb] = [await freePort(), await freePort()];
   const b = await startNginx(
@@ -139,7 +148,7 @@ export async function startNginxTwoHop(dir, upstreamPort) {
 }
 
 /** One nginx worker proxying the upstream over keep-alive (the throughput reference). */
-export async function startNginxSingle(dir, upstreamPort) {
+export async function startNginxSingle(dir: string, upstreamPort: number): Promise<{ port: number; proc: ProcessGroup }> {
   const p = await freePort();
   const proc = await startNginx(
     "nginx-single",
@@ -158,7 +167,7 @@ export async function startNginxSingle(dir, upstreamPort) {
 }
 
 /** PID of the (single) worker process of an nginx master. */
-export async function nginxWorkerPid(masterPid) {
+export async function nginxWorkerPid(masterPid: number): Promise<number> {
   const out = await run("ps", ["-o", "pid=", "--ppid", String(masterPid)], { timeoutMs: 5000 });
   return Number(out.trim().split(/\s+/)[0]);
 }

@@ -1,31 +1,46 @@
 /**
  * Part 2 — control plane, and part 3 — console graph, against ONE real console process:
- *   simulated agents (bench/lib/sim-agents.mjs, in a few worker processes) speak the real protocol over real
+ *   simulated agents (bench/lib/sim-agents.ts, in a few worker processes) speak the real protocol over real
  *   websockets; config push = committed change → every agent's ACK, at 10 / 100 / 1,000 agents; console CPU while
  *   1,000 agents send one 20-edge telemetry frame a second; the graph page in headless chromium at 200 and 1,000
  *   services (≈3 edges each) fed by the same agents' telemetry through the console.
  * The change that is pushed: a traffic split through the console API once issue 3 lands (triggerSplitChange), until
  * then a topology change (a new agent joins, which cuts a new config version pushed to every agent).
  */
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
-import { repoRoot, startConsole } from "@trellis/testkit";
-import { measureGraph } from "./console-graph.mjs";
-import { openSession, triggerSplitChange } from "./lib/mesh-api.mjs";
-import { procStats } from "./lib/procs.mjs";
-import { medianMinMax, percentile } from "./lib/stats.mjs";
+import { type ConsoleSession, repoRoot, startConsole } from "@trellis/testkit";
+import { measureGraph } from "./console-graph.ts";
+import { openSession, triggerSplitChange } from "./lib/mesh-api.ts";
+import { procStats } from "./lib/procs.ts";
+import { type ControlPlaneConfig, type ControlPlaneResult, type Log, messageOf, type PushResult, type PushRound } from "./lib/results.ts";
+import type { SimAgentSpec, SimCommand, SimReply, SimResults, TelemetryPlan } from "./lib/sim-agents.ts";
+import { medianMinMax, percentile } from "./lib/stats.ts";
 
-const SIM = join(repoRoot, "bench/lib/sim-agents.mjs");
+const SIM = join(repoRoot, "bench/lib/sim-agents.ts");
 const nowMs = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type Ok = Extract<SimReply, { ok: true }>;
+interface SimWorker {
+  child: ChildProcess;
+  pending: Map<number, { resolve: (m: Ok) => void; reject: (e: Error) => void }>;
+}
+
+/** The simulated fleet: worker processes (bench/lib/sim-agents.ts, forked with this process's --import tsx). */
 class SimFleet {
-  constructor(workers) {
+  readonly workers: SimWorker[];
+  private seq = 0;
+  /** [workerIndex, agent], in join order. */
+  readonly list: [number, SimAgentSpec][] = [];
+
+  constructor(workers: number) {
     this.workers = Array.from({ length: workers }, () => {
       const child = fork(SIM, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-      const w = { child, pending: new Map(), count: 0 };
-      child.on("message", (m) => {
+      const w: SimWorker = { child, pending: new Map() };
+      child.on("message", (raw) => {
+        const m = raw as SimReply;
         const p = w.pending.get(m.id);
         w.pending.delete(m.id);
         if (m.ok) p?.resolve(m);
@@ -33,20 +48,28 @@ class SimFleet {
       });
       return w;
     });
-    this.seq = 0;
-    this.list = []; // [workerIndex, agent]
   }
-  call(w, msg, timeoutMs = 300_000) {
+  call<K extends SimCommand["cmd"]>(w: SimWorker, msg: Extract<SimCommand, { cmd: K }>, timeoutMs = 300_000): Promise<SimResults[K]> {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`sim worker: ${msg.cmd} timed out`)), timeoutMs);
-      w.pending.set(id, { resolve: (m) => (clearTimeout(t), resolve(m)), reject: (e) => (clearTimeout(t), reject(e)) });
+      w.pending.set(id, {
+        // The worker answers `msg.cmd` with that command's result (sim-agents.ts, `handlers`).
+        resolve: (m) => {
+          clearTimeout(t);
+          resolve(m as unknown as SimResults[K]);
+        },
+        reject: (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      });
       w.child.send({ id, ...msg });
     });
   }
   /** Adds agents, spread over the workers; resolves when each has acked its first snapshot. */
-  async join(url, token, agents) {
-    const per = this.workers.map(() => []);
+  async join(url: string, token: string, agents: SimAgentSpec[]): Promise<void> {
+    const per: SimAgentSpec[][] = this.workers.map(() => []);
     for (const a of agents) {
       const wi = this.list.length % this.workers.length;
       per[wi].push(a);
@@ -55,31 +78,44 @@ class SimFleet {
     await Promise.all(this.workers.map((w, i) => (per[i].length ? this.call(w, { cmd: "join", url, token, list: per[i] }) : null)));
   }
   /** Ack time of a version ≥ v for every agent (in join order; null where not yet acked). */
-  async ackTimes(version) {
+  async ackTimes(version: number): Promise<(number | null)[]> {
     const parts = await Promise.all(this.workers.map((w) => this.call(w, { cmd: "ackTimes", version })));
     return parts.flatMap((p) => p.times);
   }
-  async telemetry(edges) {
+  async telemetry(edges: TelemetryPlan): Promise<void> {
     await Promise.all(this.workers.map((w) => this.call(w, { cmd: "telemetry", edges })));
   }
-  async close() {
+  async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => this.call(w, { cmd: "close" }, 5000).catch(() => undefined)));
     for (const w of this.workers) if (w.child.exitCode === null) w.child.kill("SIGTERM");
   }
 }
 
-const agentSpec = (i) => ({ service: `svc-${i}`, version: "v1", instanceId: `sim-${i}`, address: `127.0.0.1:${10000 + i}` });
+/** What the steps share: the console, the fleet, the signed-in session, and how long each growth took. */
+interface Ctx {
+  url: string;
+  wsUrl: string;
+  token: string;
+  fleet: SimFleet;
+  log: Log;
+  session: ConsoleSession;
+  joinSeconds: Record<string, number>;
+}
 
-async function consoleVersion(url) {
-  return (await (await fetch(`${url}/healthz`)).json()).configVersion;
+type StatusClass = "2xx" | "5xx";
+
+const agentSpec = (i: number): SimAgentSpec => ({ service: `svc-${i}`, version: "v1", instanceId: `sim-${i}`, address: `127.0.0.1:${10000 + i}` });
+
+async function consoleVersion(url: string): Promise<number> {
+  return ((await (await fetch(`${url}/healthz`)).json()) as { configVersion: number }).configVersion;
 }
 
 /** Waits until every simulated agent acked a version ≥ v; returns their ack times (bounded). */
-async function waitAllAcked(fleet, version, timeoutMs) {
+async function waitAllAcked(fleet: SimFleet, version: number, timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const times = await fleet.ackTimes(version);
-    if (times.every((t) => t !== null)) return times;
+    if (times.every((t) => t !== null)) return times as number[];
     if (Date.now() > deadline)
       throw new Error(`only ${times.filter((t) => t !== null).length}/${times.length} agents acked v${version} in ${timeoutMs} ms`);
     await sleep(25);
@@ -87,15 +123,15 @@ async function waitAllAcked(fleet, version, timeoutMs) {
 }
 
 /** The change whose push is timed: a traffic split change on bench-split (two versions, both simulated agents). */
-async function triggerChange(ctx) {
+async function triggerChange(ctx: Ctx): Promise<{ t0: number; kind: string }> {
   const t0 = nowMs();
   await triggerSplitChange(ctx.session, "bench-split", ["v1", "v2"]);
   return { t0, kind: "split change" };
 }
 
-async function pushRounds(ctx, n, rounds) {
-  const rows = [];
-  let kind = null;
+async function pushRounds(ctx: Ctx, n: number, rounds: number): Promise<PushResult> {
+  const rows: PushRound[] = [];
+  let kind: string | null = null;
   for (let r = 0; r < rounds; r++) {
     // Settle: every agent holds the console's current version.
     const before = await consoleVersion(ctx.url);
@@ -105,10 +141,9 @@ async function pushRounds(ctx, n, rounds) {
     kind = change.kind;
     const times = await waitAllAcked(ctx.fleet, before + 1, 60_000);
     const lat = times.map((t) => t - change.t0).sort((a, b) => a - b);
-    rows.push({ p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), last: lat[lat.length - 1] });
-    ctx.log(
-      `push @${n} agents round ${r + 1}: p50 ${rows.at(-1).p50.toFixed(1)} ms, p99 ${rows.at(-1).p99.toFixed(1)} ms, last ACK ${rows.at(-1).last.toFixed(1)} ms`,
-    );
+    const row = { p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), last: lat[lat.length - 1] };
+    rows.push(row);
+    ctx.log(`push @${n} agents round ${r + 1}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, last ACK ${row.last.toFixed(1)} ms`);
   }
   return {
     agents: n,
@@ -121,8 +156,8 @@ async function pushRounds(ctx, n, rounds) {
 }
 
 /** Telemetry edges for agent i of n: `fanout` destinations × the given status classes, 3 variants (so rates move). */
-function edgesFor(i, n, fanout, classes) {
-  const variants = [];
+function edgesFor(i: number, n: number, fanout: number, classes: StatusClass[]): string[] {
+  const variants: string[] = [];
   for (let v = 0; v < 3; v++) {
     const edges = [];
     for (let k = 0; k < fanout; k++) {
@@ -152,28 +187,28 @@ function edgesFor(i, n, fanout, classes) {
   return variants;
 }
 
-function telemetryPlan(n, fanout, classes, perSecond) {
-  const plan = { perSecond };
+function telemetryPlan(n: number, fanout: number, classes: StatusClass[], perSecond: number): TelemetryPlan {
+  const plan: TelemetryPlan = { perSecond };
   for (let i = 0; i < n; i++) plan[`sim-${i}`] = edgesFor(i, n, fanout, classes);
   return plan;
 }
 
-async function growTo(ctx, n) {
+async function growTo(ctx: Ctx, n: number): Promise<void> {
   const have = ctx.fleet.list.length;
   if (n <= have) return;
   const t0 = Date.now();
-  const list = [];
+  const list: SimAgentSpec[] = [];
   for (let i = have; i < n; i++) list.push(agentSpec(i));
   await ctx.fleet.join(ctx.wsUrl, ctx.token, list);
   ctx.log(`${n} simulated agents joined (+${n - have} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   ctx.joinSeconds[n] = (Date.now() - t0) / 1000;
 }
 
-export async function controlPlaneAndConsole(cfg, log) {
+export async function controlPlaneAndConsole(cfg: ControlPlaneConfig, log: Log): Promise<ControlPlaneResult> {
   const cons = await startConsole({});
   const fleet = new SimFleet(cfg.simWorkers);
-  const ctx = { url: cons.url, wsUrl: cons.wsUrl, token: cons.token, fleet, log, session: await openSession(cons.url), joinSeconds: {} };
-  const out = {
+  const ctx: Ctx = { url: cons.url, wsUrl: cons.wsUrl, token: cons.token, fleet, log, session: await openSession(cons.url), joinSeconds: {} };
+  const out: ControlPlaneResult = {
     params: {
       agentCounts: cfg.agentCounts,
       pushRounds: cfg.pushRounds,
@@ -186,6 +221,7 @@ export async function controlPlaneAndConsole(cfg, log) {
     graph: [],
   };
   const pid = cons.proc.child.pid;
+  if (pid === undefined) throw new Error("the console process has no pid");
   try {
     // The service the split change targets (two versions), then the fleet.
     await fleet.join(cons.wsUrl, cons.token, [
@@ -193,7 +229,6 @@ export async function controlPlaneAndConsole(cfg, log) {
       { service: "bench-split", version: "v2", instanceId: "split-v2", address: "127.0.0.1:9002" },
     ]);
     fleet.list.splice(0, 2); // not part of the svc-i numbering
-    ctx.fleetOffset = 2;
     const sizes = cfg.agentCounts;
     const steps = [...new Set([...sizes, ...cfg.graphViaConsole])].sort((a, b) => a - b);
     for (const n of steps) {
@@ -203,8 +238,8 @@ export async function controlPlaneAndConsole(cfg, log) {
         await growTo(ctx, n - 2 > 0 ? n - 2 : n); // the two bench-split agents count toward n
         if (sizes.includes(n)) out.push.push(await pushRounds(ctx, n, cfg.pushRounds));
       } catch (e) {
-        log(`push @${n} agents FAILED: ${e?.message ?? e}`);
-        out.pushErrors = [...(out.pushErrors ?? []), { agents: n, error: String(e?.message ?? e).slice(0, 300) }];
+        log(`push @${n} agents FAILED: ${messageOf(e)}`);
+        out.pushErrors = [...(out.pushErrors ?? []), { agents: n, error: messageOf(e).slice(0, 300) }];
         break;
       }
       if (cfg.graphViaConsole.includes(n)) {
@@ -218,8 +253,8 @@ export async function controlPlaneAndConsole(cfg, log) {
       try {
         out.graph.push(await measureGraph(cons.url, n, cfg, log, "feeder"));
       } catch (e) {
-        log(`graph ${n} FAILED: ${e?.message ?? e}`);
-        out.graphErrors = [...(out.graphErrors ?? []), { services: n, error: String(e?.message ?? e).slice(0, 300) }];
+        log(`graph ${n} FAILED: ${messageOf(e)}`);
+        out.graphErrors = [...(out.graphErrors ?? []), { services: n, error: messageOf(e).slice(0, 300) }];
       }
     }
     // Console CPU: idle with every agent connected, then with 20-edge telemetry from each, one frame a second.

@@ -1,6 +1,16 @@
 /** Summarizes a V8 .cpuprofile (node --cpu-prof): top self-time functions and self time by area, idle excluded. */
+import type { ProfileSummary } from "./results.ts";
 
-export function areaOf(url, functionName) {
+/** The parts of a V8 .cpuprofile read here. */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas?: number[];
+}
+
+export function areaOf(url: string, functionName: string): string {
   if (!url) {
     if (functionName === "(garbage collector)") return "GC";
     if (functionName === "(program)") return "V8/native (program)";
@@ -19,9 +29,9 @@ export function areaOf(url, functionName) {
  * `fromUs` (monotonic µs, the clock of process.hrtime on Linux, as the profile's own timestamps) skips samples taken
  * before it (start-up: module compilation, snapshot load) when it falls inside the profile.
  */
-export function summarizeProfile(profile, top = 15, fromUs = null) {
+export function summarizeProfile(profile: CpuProfile, top = 15, fromUs: number | null = null): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
+  const self = new Map<number, number>();
   const deltas = profile.timeDeltas ?? [];
   const skipBefore = fromUs !== null && fromUs > profile.startTime && fromUs < profile.endTime ? fromUs : Number.NEGATIVE_INFINITY;
   let t = profile.startTime;
@@ -31,12 +41,14 @@ export function summarizeProfile(profile, top = 15, fromUs = null) {
     const id = profile.samples[i];
     self.set(id, (self.get(id) ?? 0) + (deltas[i] ?? 0));
   }
-  const fns = new Map();
-  const areas = new Map();
+  const fns = new Map<string, number>();
+  const areas = new Map<string, number>();
   let busy = 0;
   let idle = 0;
   for (const [id, us] of self) {
-    const cf = byId.get(id).callFrame;
+    const node = byId.get(id);
+    if (!node) throw new Error(`cpuprofile: sample of unknown node ${id}`);
+    const cf = node.callFrame;
     const area = areaOf(cf.url, cf.functionName);
     if (area === "idle") {
       idle += us;
@@ -48,7 +60,7 @@ export function summarizeProfile(profile, top = 15, fromUs = null) {
     fns.set(key, (fns.get(key) ?? 0) + us);
     areas.set(area, (areas.get(area) ?? 0) + us);
   }
-  const pct = (us) => Math.round((us / busy) * 1000) / 10;
+  const pct = (us: number) => Math.round((us / busy) * 1000) / 10;
   return {
     sampledSeconds: (busy + idle) / 1e6,
     busySeconds: busy / 1e6,

@@ -1,15 +1,15 @@
-#!/usr/bin/env node
 /**
  * Quick data-plane probe: client → agent A outbound → agent B inbound → app, against client → app directly.
  * Evenly spread arrivals at a fixed rate (1 ms scheduler ticks), keep-alive client, 100-byte responses.
  * Reports p50/p90/p99 latency per phase, the added latency, and the agents' RSS / CPU.
- *   node --import tsx apps/agent/scripts/bench.mjs [--seconds 10] [--rates 100,1000]
+ *   node --import tsx apps/agent/scripts/bench.ts [--seconds 10] [--rates 100,1000]
  * Needs the built agent (npm run build -w @trellis/agent; AGENT_CLI=<cli.js> to measure another build). Processes come
  * from @trellis/testkit.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { spawnNode, startAgent, stopAll } from "@trellis/testkit";
+import type { MeshSnapshotInput } from "@trellis/protocol";
+import { type AgentHandle, spawnNode, startAgent, stopAll } from "@trellis/testkit";
 import { Pool } from "undici";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, rates: { type: "string", default: "100,1000" } } });
@@ -25,25 +25,41 @@ s.keepAliveTimeout = 65000;
 s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: s.address().port })));`;
 
 /** An agent with a persisted snapshot (no console). */
-function agent(service, appPort, services) {
+function agent(service: string, appPort: number, services: MeshSnapshotInput["services"]): Promise<AgentHandle> {
   return startAgent({ service, appPort, cli: CLI, snapshot: { version: 1, service, services, issuedAt: new Date().toISOString() } });
 }
 
-function procStats(pid) {
+interface ProcSample {
+  rssMb: number;
+  cpuS: number;
+}
+
+function procStats(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   const ticks = Number(stat[11]) + Number(stat[12]);
   return { rssMb: rssKb / 1024, cpuS: ticks / 100 };
 }
 
-function pct(sorted, q) {
+function pct(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-async function phase(name, port, host, rate, pids) {
+interface PhaseResult {
+  name: string;
+  rate: number;
+  achievedRps: number;
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  agents: { rssMb: number; peakRssMb: number; cpuPct: number }[];
+}
+
+async function phase(name: string, port: number, host: string, rate: number, pids: number[]): Promise<PhaseResult> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, keepAliveTimeout: 60_000 });
-  const lat = [];
+  const lat: number[] = [];
   let errors = 0;
   let inflight = 0;
   const fire = () => {
@@ -72,7 +88,7 @@ async function phase(name, port, host, rate, pids) {
   let sent = 0;
   let ticks = 0;
   const total = rate * SECONDS;
-  await new Promise((resolve) => {
+  await new Promise<void>((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
       while (sent < due) {
@@ -90,7 +106,7 @@ async function phase(name, port, host, rate, pids) {
   const after = pids.map(procStats);
   await pool.close();
   lat.sort((a, b) => a - b);
-  const res = {
+  const res: PhaseResult = {
     name,
     rate,
     achievedRps: Math.round(lat.length / elapsed),
@@ -114,7 +130,10 @@ try {
     { name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${b.inbound}`, version: "v1", instanceId: "c1" }] },
   ]);
   await new Promise((r) => setTimeout(r, 1000));
-  const pids = [a.proc.pid, b.proc.pid];
+  const pids = [a.proc.pid, b.proc.pid].map((pid) => {
+    if (pid === undefined) throw new Error("an agent has no pid");
+    return pid;
+  });
   const rest = pids.map(procStats);
   console.log(`agents at rest (snapshot applied): A ${rest[0].rssMb.toFixed(1)} MB, B ${rest[1].rssMb.toFixed(1)} MB RSS`);
   for (const rate of RATES) {

@@ -1,10 +1,9 @@
-#!/usr/bin/env node
 /**
  * Open-loop HTTP/1.1 load generator (a small wrk2 stand-in): a fixed request rate spread evenly over keep-alive
  * connections, latency measured from each request's INTENDED send time (coordinated omission corrected, see
- * Dispatcher in stats.mjs), µs resolution. Runs in its own process, apart from the servers it measures.
+ * Dispatcher in stats.ts), µs resolution. Runs in its own process, apart from the servers it measures.
  *
- *   node bench/lib/loadgen.mjs --port 8080 [--host name] [--path /] [--rate 1000] [--connections 16]
+ *   node --import tsx bench/lib/loadgen.ts --port 8080 [--host name] [--path /] [--rate 1000] [--connections 16]
  *                              [--requests 10000] [--warmup 1000] [--timeout-s 60]
  * Prints one JSON line: { requests, errors, non2xx, achievedRps, latencyUs: {p50,p90,p99,p999,max,mean},
  *                         serviceUs: {...}, lateUs: {...}, maxQueue }.
@@ -17,7 +16,8 @@
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { Dispatcher, dueCount, intendedOffsetMs, latencyUs, summarize } from "./stats.mjs";
+import type { LoadgenResult } from "./results.ts";
+import { Dispatcher, dueCount, intendedOffsetMs, latencyUs, summarize } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {
@@ -48,40 +48,55 @@ let errors = 0;
 let non2xx = 0;
 let sent = 0;
 let start = 0;
-const dispatcher = new Dispatcher(CONNS);
+/** A request: its index and when it was meant to be sent (ms, performance.now() clock). */
+interface Due {
+  index: number;
+  intended: number;
+}
+/** A request on the wire. */
+interface InFlight extends Due {
+  sentAt: number;
+}
+
+const dispatcher = new Dispatcher<Due>(CONNS);
 
 /** Minimal keep-alive HTTP/1.1 response reader: status line, Content-Length or chunked body. */
 class Conn {
-  constructor(id) {
-    this.id = id;
-    this.buf = Buffer.alloc(0);
-    this.req = null; // { index, intended, sentAt }
-    this.open();
+  buf: Buffer = Buffer.alloc(0);
+  req: InFlight | null = null;
+  sock: net.Socket;
+  ready: Promise<void>;
+
+  constructor(readonly id: number) {
+    [this.sock, this.ready] = this.open();
   }
-  open() {
-    this.ready = new Promise((resolve, reject) => {
-      this.sock = net.connect(PORT, "127.0.0.1", resolve);
-      this.sock.setNoDelay(true);
-      this.sock.once("error", reject);
+  /** A new connection (also after the server closed one), and when it is established. */
+  open(): [net.Socket, Promise<void>] {
+    const sock = net.connect(PORT, "127.0.0.1");
+    const ready = new Promise<void>((resolve, reject) => {
+      sock.once("connect", () => resolve());
+      sock.once("error", reject);
     });
-    this.ready.catch(() => undefined);
-    this.sock.on("error", () => undefined);
-    this.sock.on("data", (d) => this.onData(d));
-    this.sock.on("close", () => {
+    sock.setNoDelay(true);
+    ready.catch(() => undefined);
+    sock.on("error", () => undefined);
+    sock.on("data", (d: Buffer) => this.onData(d));
+    sock.on("close", () => {
       if (this.req) {
         errors++;
         finish(this, false);
       }
-      if (!closing) this.open();
+      if (!closing) [this.sock, this.ready] = this.open();
     });
+    return [sock, ready];
   }
-  send(index, intended) {
+  send(index: number, intended: number): void {
     const now = performance.now();
     this.req = { index, intended, sentAt: now };
     this.buf = Buffer.alloc(0);
     this.sock.write(REQ);
   }
-  onData(d) {
+  onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     if (!this.req) return;
     const end = responseEnd(this.buf);
@@ -94,7 +109,7 @@ class Conn {
 }
 
 /** Index just past a complete response in `b`, or -1. */
-function responseEnd(b) {
+function responseEnd(b: Buffer): number {
   const head = b.indexOf("\r\n\r\n");
   if (head < 0) return -1;
   const headers = b.toString("latin1", 0, head).toLowerCase();
@@ -120,10 +135,11 @@ function responseEnd(b) {
   return head + 4; // no body (e.g. 204)
 }
 
-function finish(conn, ok) {
+function finish(conn: Conn, ok: boolean): void {
   const now = performance.now();
   const r = conn.req;
   conn.req = null;
+  if (!r) return;
   completed++;
   if (ok && r.index >= WARMUP) {
     const i = recorded++;
@@ -175,7 +191,7 @@ function done(timedOut = false) {
   clearTimeout(deadline);
   tick.terminate();
   const elapsedS = (performance.now() - start) / 1000;
-  const out = {
+  const out: LoadgenResult = {
     requests: recorded,
     sent,
     completed,
