@@ -138,7 +138,10 @@ test("telemetry: window per status class, valid frame, reset after each flush; c
   g.record(201, false, 7, 100, 10, false);
   g.record(503, true, 1, 5, 0, false);
   const sent: unknown[] = [];
-  const reporter = new TelemetryReporter(edges, (f) => (sent.push(f), true));
+  const reporter = new TelemetryReporter(edges, (f) => {
+    sent.push(f);
+    return true;
+  });
   reporter.flush();
   const frame = telemetryFrameSchema.parse(sent[0]);
   const byClass = Object.fromEntries(frame.window.edges.map((e) => [e.statusClass, e]));

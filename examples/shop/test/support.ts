@@ -33,6 +33,7 @@ export async function cleanup(): Promise<void> {
 export interface Res {
   status: number;
   headers: http.IncomingHttpHeaders;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of the shop's own API, asserted field by field
   body: any;
 }
 

@@ -21,7 +21,7 @@ export class ObserveLayer implements Layer {
   onComplete(ex: Exchange): void {
     const latency = performance.now() - ex.start;
     // The hop ran over mTLS when the endpoint it went to (last attempt) is reached through an mTLS pool.
-    ex.mtls = ex.target !== null && ex.target.ep.tls;
+    ex.mtls = ex.target?.ep.tls === true;
     if (ex.error !== null) this.proxyErrors.count(this.listener, ex.error.proxyError);
     if (this.tracer !== null) this.tracer.end(ex, "client", latency);
     const edge = ex.edge;

@@ -15,7 +15,6 @@ import { useTRPC } from "../lib/trpc.ts";
 const COMMIT_DEBOUNCE_MS = 250;
 const RESILIENCE_KEYS = ["timeoutMs", "loadBalancer", "retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const;
 
-
 function SyncState({ sync, revision }: { sync: VersionSync | null; revision: number | null }) {
   if (!sync || revision === null)
     return (
