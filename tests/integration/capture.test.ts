@@ -128,7 +128,7 @@ describe("capture mode: three pods in network namespaces, apps unchanged", { con
       );
   });
 
-  test("STRICT refuses a call that skips the caller's agent; an unknown host and a non-HTTP connection get a clear refusal", async () => {
+  test("STRICT refuses a call that skips the caller's agent; unknown hosts and non-HTTP get a clear refusal; admin is not redirected", async () => {
     const web = net!.pod("web");
     // As the proxy UID, web's rules let the call out unproxied; catalog's rules still send it to catalog's agent,
     // which is STRICT: plaintext is refused and the app never sees it.
@@ -139,6 +139,9 @@ describe("capture mode: three pods in network namespaces, apps unchanged", { con
     // An ordinary app call to a name the mesh does not know: web's agent answers 503 unknown-service.
     const unknown = await podGet(web, `http://${net!.pod("catalog").ip}:8080/x`, { host: "nosuch:8080" });
     assert.deepEqual([unknown.status, unknown.error], [503, "unknown-service"]);
+    // The admin port is left unredirected: probes from outside the pod reach the agent's admin, not STRICT inbound.
+    const probe = await fetch(`http://${net!.pod("catalog").ip}:${PORTS.admin}/ready`, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(probe.status, 200);
     // A non-HTTP client (a PostgreSQL SSLRequest): closed at once by web's agent, counted.
     const raw = await net!.node(
       web,

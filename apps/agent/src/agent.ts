@@ -187,7 +187,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     ports = {
       inbound: await listen(inbound, opts.inboundPort, opts.inboundHost),
       outbound: await listen(outboundDoor, opts.outboundPort, "127.0.0.1"),
-      admin: await listen(admin, opts.adminPort, "127.0.0.1"),
+      admin: await listen(admin, opts.adminPort, opts.adminHost),
       app: opts.appPort,
     };
     // The inbound HTTP server never listens itself (the front door hands it connections): start its

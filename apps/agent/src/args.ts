@@ -15,6 +15,7 @@ export interface AgentOptions {
   outboundPort: number;
   adminPort: number;
   inboundHost: string;
+  adminHost: string;
   advertiseHost: string;
   consoleUrl: string | null;
   token: string;
@@ -28,7 +29,7 @@ export interface AgentOptions {
 }
 
 export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
-       [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1]
+       [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1] [--admin-host 127.0.0.1]
        [--console ws://127.0.0.1:3000/ws/agents] [--token-file <path> | TRELLIS_JOIN_TOKEN env]
        [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
        [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
@@ -66,6 +67,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "outbound-port": { type: "string" },
       "admin-port": { type: "string" },
       "inbound-host": { type: "string" },
+      "admin-host": { type: "string" },
       console: { type: "string" },
       "token-file": { type: "string" },
       "state-dir": { type: "string" },
@@ -135,6 +137,8 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     outboundPort: port("outbound-port", values["outbound-port"], 0),
     adminPort: port("admin-port", values["admin-port"], 0),
     inboundHost: values["inbound-host"] ?? (capture ? "0.0.0.0" : "127.0.0.1"),
+    // Capture mode leaves the admin port unredirected so probes from outside the pod reach it: listen for them.
+    adminHost: values["admin-host"] ?? (capture ? "0.0.0.0" : "127.0.0.1"),
     advertiseHost: values["advertise-host"] ?? "127.0.0.1",
     consoleUrl,
     token,
