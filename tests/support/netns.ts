@@ -55,7 +55,35 @@ export class PodNetwork {
     for (const [i, name] of names.entries()) this.pods.push({ name, ns: `${this.id}-${name}`, ip: `${this.subnet}.${10 + i}` });
   }
 
+  /** Removes what an earlier run killed before its cleanup left behind (names carry the dead run's pid). */
+  static sweepStale(): void {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const line of sh(["ip", "netns", "list"]).split("\n")) {
+      const m = /^(tr(\d+))-\S+/.exec(line);
+      if (!m || alive(Number(m[2]))) continue;
+      const ns = m[0];
+      for (const args of [
+        ["ip", "netns", "del", ns],
+        ["ip", "link", "del", `${m[1]}h`],
+      ])
+        try {
+          sh(args);
+        } catch {
+          /* already gone */
+        }
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    }
+  }
+
   create(): void {
+    PodNetwork.sweepStale();
     const hub = this.hub;
     sh(["ip", "netns", "add", hub]);
     sh(["ip", "-n", hub, "link", "add", "br0", "type", "bridge"]);

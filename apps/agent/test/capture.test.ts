@@ -78,11 +78,19 @@ test("init-capture flags: ports and UID required and checked, lists parsed, --re
   assert.throws(() => parseCaptureArgs("--outbound-port 1 --inbound-port 2 --proxy-uid 1 --exclude-outbound-ports 22,x".split(" ")), /not a port/);
 });
 
-test("capture sniff: HTTP/1 request lines and the HTTP/2 preface pass; TLS, binary and lower-case text do not", () => {
-  for (const ok of ["GET / HTTP/1.1\r\n", "POST /x HTTP/1.1\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "OPT"])
-    assert.ok(looksLikeHttp(Buffer.from(ok)), ok);
-  for (const no of ["\x16\x03\x01\x02\x00", "SSH-2.0-OpenSSH\r\n", "get / HTTP/1.1", " GET /", "\x00\x00\x00\x08\x04\xd2\x16\x2f"])
-    assert.ok(!looksLikeHttp(Buffer.from(no, "latin1")), JSON.stringify(no));
+test("capture sniff: HTTP/1 request lines pass; TLS, the HTTP/2 preface, binary and lower-case text do not", () => {
+  for (const ok of ["GET / HTTP/1.1\r\n", "POST /x HTTP/1.1\r\n", "PRIVATE / HTTP/1.1", "OPT"]) assert.ok(looksLikeHttp(Buffer.from(ok)), ok);
+  const nos = [
+    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    "PRI * HT",
+    "\x16\x03\x01\x02\x00",
+    "SSH-2.0-OpenSSH\r\n",
+    "get / HTTP/1.1",
+    " GET /",
+    "\x00\x00\x00\x08\x04\xd2\x16\x2f",
+  ];
+  for (const no of nos) assert.ok(!looksLikeHttp(Buffer.from(no, "latin1")), JSON.stringify(no));
   assert.match(whyNotHttp(Buffer.from([0x16, 3, 1])), /TLS/);
+  assert.match(whyNotHttp(Buffer.from("PRI * HTTP/2.0\r\n")), /HTTP\/2/);
   assert.match(whyNotHttp(null), /server-speaks-first/);
 });
