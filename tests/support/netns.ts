@@ -23,15 +23,40 @@ function sh(args: string[]): string {
   return execFileSync(args[0], args.slice(1), { encoding: "utf8", timeout: 15_000, stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** Fails at once, with what to do, when this process cannot create namespaces and capture rules. */
-export function requireNamespaces(): void {
-  if (process.getuid?.() !== 0) throw new Error("the capture test needs root (network namespaces, iptables): run `sudo npm test -- capture`");
+/**
+ * Why this machine cannot run pods as network namespaces with capture rules, with what to do about it; null when it
+ * can. Checks for real: Linux, root, the programs, and that a namespace can be created (containers often forbid it).
+ */
+export function namespaceSupport(): string | null {
+  if (process.platform !== "linux") return "capture mode needs Linux (network namespaces and iptables)";
+  if (process.getuid?.() !== 0) return "capture mode needs root to create network namespaces and iptables rules: run it with sudo";
   for (const bin of ["ip", "iptables", "iptables-restore", "setpriv"])
     try {
       sh(["sh", "-c", `command -v ${bin}`]);
     } catch {
-      throw new Error(`${bin} is missing: apt-get install -y iproute2 iptables util-linux`);
+      return `${bin} is missing: apt-get install -y iproute2 iptables util-linux`;
     }
+  const probe = `trprobe${process.pid}`;
+  try {
+    sh(["ip", "netns", "add", probe]);
+    sh(["ip", "netns", "exec", probe, "iptables", "-t", "nat", "-S"]);
+  } catch (err) {
+    const why = String((err as { stderr?: string }).stderr ?? err).trim();
+    return `this machine does not allow network namespaces with iptables (${why}); in a container, give it CAP_SYS_ADMIN and CAP_NET_ADMIN (e.g. --privileged)`;
+  } finally {
+    try {
+      sh(["ip", "netns", "del", probe]);
+    } catch {
+      /* never created */
+    }
+  }
+  return null;
+}
+
+/** Fails at once, with what to do, when this process cannot create namespaces and capture rules. */
+export function requireNamespaces(): void {
+  const why = namespaceSupport();
+  if (why !== null) throw new Error(`the capture test cannot run: ${why}`);
 }
 
 export class PodNetwork {
