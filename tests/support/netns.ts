@@ -17,6 +17,8 @@ export interface Pod {
   name: string;
   ns: string;
   ip: string;
+  /** More names for this pod's address in every pod's /etc/hosts (e.g. its service's name). */
+  aliases: string[];
 }
 
 function sh(args: string[]): string {
@@ -68,8 +70,9 @@ export class PodNetwork {
   private readonly hostLink: string;
   private destroyed = false;
 
-  constructor(names: string[]) {
-    this.id = `tr${process.pid % 100000}`;
+  /** Pods by name (also their host name), optionally with aliases: `["web", { name: "catalog-1", aliases: ["catalog"] }]`. */
+  constructor(specs: (string | { name: string; aliases?: string[] })[]) {
+    this.id = `tr${process.pid}`; // interface names stay within 15 characters: tr<pid ≤ 7 digits>p<i>
     const used = sh(["ip", "-4", "-o", "addr"]) + sh(["ip", "-4", "route"]);
     let k = 100 + (process.pid % 150);
     while (used.includes(`10.250.${k}.`)) k = k === 254 ? 1 : k + 1;
@@ -77,7 +80,11 @@ export class PodNetwork {
     this.hostIp = `${this.subnet}.1`;
     this.hub = `${this.id}-hub`;
     this.hostLink = `${this.id}h`;
-    for (const [i, name] of names.entries()) this.pods.push({ name, ns: `${this.id}-${name}`, ip: `${this.subnet}.${10 + i}` });
+    if (specs.length > 200) throw new Error("at most 200 pods");
+    for (const [i, spec] of specs.entries()) {
+      const { name, aliases = [] } = typeof spec === "string" ? { name: spec } : spec;
+      this.pods.push({ name, ns: `${this.id}-${name}`, ip: `${this.subnet}.${10 + i}`, aliases });
+    }
   }
 
   /** Removes what an earlier run killed before its cleanup left behind (names carry the dead run's pid). */
@@ -118,7 +125,7 @@ export class PodNetwork {
     sh(["ip", "-n", hub, "link", "set", `${this.id}hp`, "master", "br0", "up"]);
     sh(["ip", "addr", "add", `${this.hostIp}/24`, "dev", this.hostLink]);
     sh(["ip", "link", "set", this.hostLink, "up"]);
-    const hosts = ["127.0.0.1 localhost", ...this.pods.map((p) => `${p.ip} ${p.name}`), ""].join("\n");
+    const hosts = ["127.0.0.1 localhost", ...this.pods.map((p) => [p.ip, p.name, ...p.aliases].join(" ")), ""].join("\n");
     for (const [i, pod] of this.pods.entries()) {
       const a = `${this.id}p${i}`;
       const b = `${this.id}q${i}`;
