@@ -135,7 +135,14 @@ describe("capture mode: three pods in network namespaces, apps unchanged", { con
     const skip = await podGet(web, "http://catalog:8080/skip-the-agent", { uid: PROXY_UID });
     assert.equal(skip.status, 0, `refused, got ${JSON.stringify(skip)}`);
     assert.match(String(skip.error), /ECONNRESET|socket hang up|EPIPE/, "closed by catalog's agent, not unreachable");
-    assert.ok(!apps.get("catalog")!.output.some((l) => l.includes("skip-the-agent")));
+    // A raw call from outside the mesh (the host) to catalog's app port is redirected to the STRICT inbound too.
+    await assert.rejects(fetch(`http://${net!.pod("catalog").ip}:${APP_PORT}/skip-from-outside`, { signal: AbortSignal.timeout(5_000) }));
+    const catalogSaw = apps
+      .get("catalog")!
+      .lines.filter((l) => l.msg === "request")
+      .map((l) => String(l.url));
+    assert.ok(catalogSaw.includes("/chain"), "the app logs what it serves");
+    assert.ok(!catalogSaw.some((u) => u.startsWith("/skip-")), "the app saw neither skip attempt");
     // An ordinary app call to a name the mesh does not know: web's agent answers 503 unknown-service.
     const unknown = await podGet(web, `http://${net!.pod("catalog").ip}:8080/x`, { host: "nosuch:8080" });
     assert.deepEqual([unknown.status, unknown.error], [503, "unknown-service"]);

@@ -14,6 +14,7 @@ const seen = (req) => ({
 });
 http
   .createServer((req, res) => {
+    console.log(JSON.stringify({ msg: "request", url: req.url, peer: req.headers["x-trellis-peer-identity"] ?? null }));
     /** @param {number} status @param {unknown} body */
     const reply = (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (!req.url?.startsWith("/chain") || !next) return reply(200, seen(req));
