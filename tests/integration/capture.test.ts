@@ -12,9 +12,22 @@ import { execFileSync } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { adminSession, type ConsoleSession } from "../support/console-api.ts";
-import { type Pod, PodNetwork, requireNamespaces } from "../support/netns.ts";
-import { agentCli, eventually, Proc, repoRoot, startConsole, stopAll, tempDir } from "../support/processes.ts";
+import {
+  type AgentHandle,
+  adminSession,
+  agentCli,
+  type ConsoleSession,
+  eventually,
+  type Pod,
+  PodNetwork,
+  ProcessGroup,
+  repoRoot,
+  requireNamespaces,
+  startAgent,
+  startConsole,
+  stopAll,
+  tempDir,
+} from "@trellis/testkit";
 
 const PROXY_UID = 1337;
 const APP_PORT = 8080;
@@ -26,8 +39,8 @@ const spiffe = (s: string) => `spiffe://trellis.local/service/${s}`;
 describe("capture mode: three pods in network namespaces, apps unchanged", { concurrency: false }, () => {
   let net: PodNetwork | null = null;
   let admin: ConsoleSession;
-  const agents = new Map<string, Proc>();
-  const apps = new Map<string, Proc>();
+  const agents = new Map<string, AgentHandle>();
+  const apps = new Map<string, ProcessGroup>();
 
   const initCapture = (pod: Pod, ...flags: string[]) =>
     execFileSync(...split(net!.exec(pod, [process.execPath, agentCli, "init-capture", ...flags])), { encoding: "utf8", timeout: 15_000 });
@@ -61,7 +74,7 @@ describe("capture mode: three pods in network namespaces, apps unchanged", { con
     const consoleProc = await startConsole({ env: { HOST: net.hostIp } });
     admin = await adminSession(consoleProc.url);
     for (const pod of net.pods) {
-      const app = new Proc(
+      const app = new ProcessGroup(
         `app ${pod.name}`,
         ...split(net.exec(pod, [process.execPath, appScript, pod.name, String(APP_PORT), CHAIN[pod.name] ?? ""])),
       );
@@ -70,12 +83,19 @@ describe("capture mode: three pods in network namespaces, apps unchanged", { con
       install(pod);
       const stateDir = tempDir(`capture-${pod.name}`);
       chmodSync(stateDir, 0o777);
-      const argv = [process.execPath, agentCli, "--capture", "--service", pod.name, "--version", "v1", "--app-port", String(APP_PORT)];
-      argv.push("--outbound-port", String(PORTS.outbound), "--inbound-port", String(PORTS.inbound), "--admin-port", String(PORTS.admin));
-      argv.push("--advertise-host", pod.ip, "--console", consoleProc.wsAgents, "--state-dir", stateDir, "--instance-id", `${pod.name}-v1-capture`);
-      const agent = new Proc(`agent ${pod.name}`, ...split(net.exec(pod, argv, PROXY_UID)), { TRELLIS_JOIN_TOKEN: consoleProc.token });
+      const args = ["--capture", "--advertise-host", pod.ip];
+      args.push("--outbound-port", String(PORTS.outbound), "--inbound-port", String(PORTS.inbound), "--admin-port", String(PORTS.admin));
+      const agent = await startAgent({
+        service: pod.name,
+        appPort: APP_PORT,
+        console: consoleProc.wsAgents,
+        token: consoleProc.token,
+        stateDir,
+        instanceId: `${pod.name}-v1-capture`,
+        args,
+        prefix: net.exec(pod, [], PROXY_UID), // in the pod, as the proxy UID
+      });
       agents.set(pod.name, agent);
-      await agent.waitFor((l) => l.msg === "agent listening", 20_000, "agent listening");
     }
     for (const pod of net.pods) await eventually(async () => (await adminJson(pod, "/identity"))?.spiffeId, 20_000, `${pod.name} certificate`);
     for (const s of ["catalog", "payments"]) await admin.mutate("security.setMtls", { name: s, mode: "STRICT" });

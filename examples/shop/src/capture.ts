@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { namespaceSupport, type Pod, PodNetwork } from "../../../tests/support/netns.ts";
+import { namespaceSupport, type Pod, PodNetwork } from "@trellis/testkit/netns";
 import type { InstanceSpec } from "./topology.ts";
 
 export const CAPTURE = { appPort: 8080, outbound: 15001, inbound: 15006, admin: 15020, proxyUid: 1337 } as const;

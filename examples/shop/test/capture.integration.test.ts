@@ -10,10 +10,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { namespaceSupport } from "../../../tests/support/netns.ts";
-import { cleanup, eventually, Proc, repoRoot, tempDir } from "./support.ts";
+import { ConsoleSession, spawnNode } from "@trellis/testkit";
+import { namespaceSupport } from "@trellis/testkit/netns";
+import { cleanup, eventually, repoRoot, tempDir } from "./support.ts";
 
-const startScript = path.join(repoRoot, "scripts/start.mjs");
+const startArgs = ["--import", "tsx", path.join(repoRoot, "scripts/start.mts"), "--capture", "--no-build"];
 const ADMIN_PASSWORD = "shop-capture-admin-password";
 
 describe("npm start -- --capture", { concurrency: false }, () => {
@@ -23,8 +24,13 @@ describe("npm start -- --capture", { concurrency: false }, () => {
     const dataDir = tempDir("capture-denied");
     chmodSync(dataDir, 0o777);
     const asNobody = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
-    const argv = [...asNobody, process.execPath, startScript, "--capture", "--no-build"];
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 30_000, env: { ...process.env, TRELLIS_DATA_DIR: dataDir, PORT: "0" } });
+    const argv = [...asNobody, process.execPath, ...startArgs];
+    const r = spawnSync(argv[0], argv.slice(1), {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, TRELLIS_DATA_DIR: dataDir, PORT: "0" },
+    });
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /--capture: capture mode needs root .*sudo.*Without --capture the shop runs in explicit mode/);
     assert.doesNotMatch(r.stdout, /console listening/, "nothing was started");
@@ -35,12 +41,9 @@ describe("npm start -- --capture", { concurrency: false }, () => {
     assert.equal(why, null, `the capture shop needs what this machine lacks: ${why}`);
     const dataDir = tempDir("capture-start");
     chmodSync(dataDir, 0o755); // the agents run as UID 1337 and need to reach their state dirs
-    const p = new Proc("start --capture", [startScript, "--capture", "--no-build"], {
-      PORT: "0",
-      TRELLIS_DATA_DIR: dataDir,
-      SHOP_RPS: "30",
-      TRELLIS_JOIN_TOKEN: "",
-      TRELLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    const p = spawnNode("start --capture", startArgs, {
+      cwd: repoRoot,
+      env: { PORT: "0", TRELLIS_DATA_DIR: dataDir, SHOP_RPS: "30", TRELLIS_JOIN_TOKEN: "", TRELLIS_ADMIN_PASSWORD: ADMIN_PASSWORD },
     });
     const ready = await p.waitFor((l) => l.msg === "shop ready", 120_000, "shop ready");
     const id = /ip netns exec (tr\d+)-web-v1-1/.exec(p.output.join("\n"))?.[1];
@@ -60,19 +63,11 @@ describe("npm start -- --capture", { concurrency: false }, () => {
 
     const url = /console listening at (http:\/\/\S+)/.exec(p.output.join("\n"))?.[1];
     assert.ok(url, "console URL printed");
-    const signin = await fetch(`${url}/api/auth/signin`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
-    });
-    const cookie = (signin.headers.get("set-cookie") ?? "").split(";")[0];
+    const admin = await ConsoleSession.signIn(url, "admin", ADMIN_PASSWORD);
     await eventually(
       async () => {
-        const res = await fetch(`${url}/api/trpc/graph.live`, { headers: { cookie } });
-        type Edges = { edges: { source: string; destination: string; rps: number }[] };
-        const data = ((await res.json()) as { result?: { data?: Edges | { json: Edges } } }).result?.data;
-        const edges = data && "json" in data ? data.json.edges : data?.edges;
-        const has = (s: string, d: string) => edges?.some((e) => e.source === s && e.destination === d && e.rps > 0);
+        const edges = await admin.liveEdges();
+        const has = (s: string, d: string) => edges.some((e) => e.source === s && e.destination === d && e.rps > 0);
         return has("web", "catalog") && has("catalog", "inventory") && has("cart", "inventory");
       },
       20_000,

@@ -1,5 +1,6 @@
 /**
- * "Pods" as Linux network namespaces on this machine, for capture-mode tests (root only). Topology:
+ * "Pods" as Linux network namespaces on this machine, for capture mode (the capture test, the shop's --capture; root
+ * only). Topology:
  *
  *   host ns: veth <id>h 10.250.<k>.1/24 ──┐
  *   <id>-hub ns: bridge br0 ──────────────┼── pod veths (eth0 10.250.<k>.<10+i>/24 inside each pod namespace)
