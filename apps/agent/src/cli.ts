@@ -2,7 +2,8 @@
 
 import { startAgent } from "./agent.ts";
 import { parseAgentArgs, USAGE, UsageError } from "./args.ts";
-import { INIT_USAGE, initCapture } from "./capture/init.ts";
+import { INIT_USAGE } from "./capture/flags.ts";
+import { initCapture } from "./capture/init.ts";
 import { createLogger } from "./log.ts";
 
 /** `trellis-agent init-capture …`: install/remove the capture rules, then exit (no agent is started). */

@@ -1,8 +1,8 @@
 /** Capture mode's pure parts: the iptables rules, their removal, the init step's flags, the HTTP sniff. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parseCaptureArgs } from "../src/capture/flags.ts";
 import { looksLikeHttp, whyNotHttp } from "../src/capture/front.ts";
-import { parseCaptureArgs } from "../src/capture/init.ts";
 import { captureRestoreInput, captureRuleArgs, removalArgs } from "../src/capture/rules.ts";
 
 const spec = {
