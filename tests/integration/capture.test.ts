@@ -1,6 +1,6 @@
 /**
  * Capture mode in real Linux network namespaces (issue 12, "Done when": the namespace test). Three "pods" (web,
- * catalog, payments), each a network namespace with its own address on a private bridge (tests/support/netns.ts),
+ * catalog, payments), each a network namespace with its own address on a private bridge (PodNetwork, @trellis/testkit/netns),
  * each with a plain app on port 8080 that calls the next one by name (`http://catalog:8080/chain`, no proxy
  * environment) and an agent in capture mode running as UID 1337, its rules installed by `trellis-agent init-capture`.
  * The console runs on the host on the bridge's host address (10.250.<k>.1), which the agents reach over the veth.
