@@ -6,7 +6,9 @@
 // SHOP_RPS (load generator rate, default 40), TRELLIS_JOIN_TOKEN (optional; otherwise the console's <data>/join-token),
 // TRELLIS_ADMIN_PASSWORD (the first admin's password; otherwise generated at first start and shown here once),
 // TRELLIS_SEED_FILE (initial traffic policies for a fresh data dir; default examples/shop/mesh-seed.json with the shop).
-// Flags: --no-shop (console only), --no-build (skip the turbo build).
+// Flags: --no-shop (console only), --no-build (skip the turbo build), --capture (the shop in capture mode: each
+// instance in a network namespace of its own, apps calling each other by name with no proxy; Linux + root only —
+// elsewhere it says why and stops before starting anything).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,13 +17,14 @@ import { describeExit, type Exit, killGroupOf, ProcessGroup, type ProcessGroupOp
 const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
 for (const a of args) {
-  if (!["--no-shop", "--no-build"].includes(a)) {
-    console.error(`unknown option ${a} (known: --no-shop, --no-build)`);
+  if (!["--no-shop", "--no-build", "--capture"].includes(a)) {
+    console.error(`unknown option ${a} (known: --no-shop, --no-build, --capture)`);
     process.exit(2);
   }
 }
 const withShop = !args.includes("--no-shop");
 const build = !args.includes("--no-build");
+const capture = args.includes("--capture");
 const port = process.env.PORT ?? "3000";
 const host = process.env.HOST ?? "127.0.0.1";
 const dataDir = resolve(root, process.env.TRELLIS_DATA_DIR ?? "data");
@@ -132,6 +135,19 @@ async function main() {
     }
   }
 
+  // Capture mode needs namespaces and iptables: ask the shop launcher first, and stop here (exit 2) if it cannot.
+  if (capture && withShop) {
+    const why: string[] = [];
+    const check = new ProcessGroup("capture check", process.execPath, [join(root, "examples/shop/dist/launch.js"), "--capture", "--check"], {
+      onLine: (line) => why.push(line),
+    });
+    const exit = await check.finished;
+    if (exit.code !== 0) {
+      process.stderr.write(`[start] ${why.join("\n") || `capture check failed (${describeExit(exit)})`}\n`);
+      process.exit(2);
+    }
+  }
+
   // 2. The console.
   say(`starting the console (data: ${dataDir})`);
   const consoleChild = start("console", process.execPath, ["--import", "tsx", join(root, "apps/web/server/main.ts")], {
@@ -178,6 +194,7 @@ async function main() {
     rps,
     "--exit-with-parent",
   ];
+  if (capture) shopArgs.push("--capture");
   // A TRELLIS_JOIN_TOKEN in the environment is what the console uses, and the agents inherit it; otherwise the
   // console keeps its token in <data>/join-token.
   if (!process.env.TRELLIS_JOIN_TOKEN) {

@@ -16,7 +16,15 @@ const filters = args.filter((a) => !a.startsWith("--"));
 const browser = !noBrowser && filters.length === 0;
 
 /** Programs a test may run for real, with the distribution package that has them. */
-const SYSTEM_PROGRAMS = { promtool: "prometheus", prometheus: "prometheus", openssl: "openssl", curl: "curl" };
+const SYSTEM_PROGRAMS = {
+  promtool: "prometheus",
+  prometheus: "prometheus",
+  openssl: "openssl",
+  curl: "curl",
+  ip: "iproute2",
+  iptables: "iptables",
+  setpriv: "util-linux",
+};
 
 /** @param {string} dir @returns {string[]} */
 function testFiles(dir) {

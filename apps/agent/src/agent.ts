@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type HelloFrame, INGRESS_SOURCE, PROTOCOL_VERSION, UNKNOWN_VERSION } from "@trellis/protocol";
 import { createAdminListener } from "./admin/listener.ts";
 import type { AgentOptions } from "./args.ts";
+import { createCaptureFront } from "./capture/front.ts";
 import { persistSnapshot, readPersistedSnapshot } from "./config/persist.ts";
 import { ConfigState } from "./config/state.ts";
 import { ControlLink } from "./control/link.ts";
@@ -127,6 +128,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     opts.limits,
     rateLog,
   );
+  // Capture mode: redirected connections are sniffed first (non-HTTP is refused, see capture/front.ts).
+  const outboundFront = opts.capture ? createCaptureFront(outbound, opts.limits.headersTimeoutMs, proxyErrors, rateLog) : null;
   const inboundHttp = createInboundListener(
     inboundStack({
       config,
@@ -177,18 +180,20 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       },
   });
 
-  const servers = [outbound, inbound, admin];
+  const outboundDoor = (outboundFront ?? outbound) as unknown as Server;
+  const servers = [outboundDoor, inbound, admin];
   let ports: Ports;
   try {
     ports = {
       inbound: await listen(inbound, opts.inboundPort, opts.inboundHost),
-      outbound: await listen(outbound, opts.outboundPort, "127.0.0.1"),
-      admin: await listen(admin, opts.adminPort, "127.0.0.1"),
+      outbound: await listen(outboundDoor, opts.outboundPort, "127.0.0.1"),
+      admin: await listen(admin, opts.adminPort, opts.adminHost),
       app: opts.appPort,
     };
     // The inbound HTTP server never listens itself (the front door hands it connections): start its
     // headers/request timeout checks (408 for slow clients) the way listening would.
     inboundHttp.emit("listening");
+    if (outboundFront) outbound.emit("listening");
   } catch (err) {
     for (const s of servers) if (s.listening) s.close();
     await appPool.destroy();
@@ -250,7 +255,13 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       identity.stop();
       await Promise.all([
         link?.stop(),
-        ...servers.map((s) => (s === inbound ? closeFront(front.server, inboundHttp, graceMs) : closeServer(s, graceMs))),
+        ...servers.map((s) =>
+          s === inbound
+            ? closeFront(front.server, inboundHttp, graceMs)
+            : s === outboundDoor && outboundFront
+              ? closeFront(outboundFront, outbound, graceMs)
+              : closeServer(s, graceMs),
+        ),
       ]);
       await Promise.allSettled([appPool.destroy(), endpoints.closeAll()]);
     },

@@ -15,6 +15,7 @@ export interface AgentOptions {
   outboundPort: number;
   adminPort: number;
   inboundHost: string;
+  adminHost: string;
   advertiseHost: string;
   consoleUrl: string | null;
   token: string;
@@ -23,14 +24,17 @@ export interface AgentOptions {
   heartbeatMs: number;
   limits: HttpLimits;
   logLevel: Level;
+  /** Capture mode: iptables (init-capture) sends the workload's TCP here; ports are fixed, inbound binds 0.0.0.0. */
+  capture: boolean;
 }
 
 export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
-       [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1]
+       [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1] [--admin-host 127.0.0.1]
        [--console ws://127.0.0.1:3000/ws/agents] [--token-file <path> | TRELLIS_JOIN_TOKEN env]
        [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
        [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
-       [--request-timeout-ms 300000] [--log-level info]`;
+       [--request-timeout-ms 300000] [--log-level info] [--capture]
+       trellis-agent init-capture --help   (capture mode's iptables init step)`;
 
 export class UsageError extends Error {}
 
@@ -63,6 +67,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "outbound-port": { type: "string" },
       "admin-port": { type: "string" },
       "inbound-host": { type: "string" },
+      "admin-host": { type: "string" },
       console: { type: "string" },
       "token-file": { type: "string" },
       "state-dir": { type: "string" },
@@ -73,6 +78,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "headers-timeout-ms": { type: "string" },
       "request-timeout-ms": { type: "string" },
       "log-level": { type: "string" },
+      capture: { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -119,6 +125,10 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const logLevel = (values["log-level"] ?? "info") as Level;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError("--log-level must be debug|info|warn|error");
 
+  const capture = values.capture ?? false;
+  if (capture && (!Number(values["inbound-port"]) || !Number(values["outbound-port"])))
+    throw new UsageError("--capture needs fixed --inbound-port and --outbound-port (the capture rules redirect to them)");
+
   return {
     service: service.data,
     version: version.data,
@@ -126,7 +136,9 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     inboundPort: port("inbound-port", values["inbound-port"], 0),
     outboundPort: port("outbound-port", values["outbound-port"], 0),
     adminPort: port("admin-port", values["admin-port"], 0),
-    inboundHost: values["inbound-host"] ?? "127.0.0.1",
+    inboundHost: values["inbound-host"] ?? (capture ? "0.0.0.0" : "127.0.0.1"),
+    // Capture mode leaves the admin port unredirected so probes from outside the pod reach it: listen for them.
+    adminHost: values["admin-host"] ?? (capture ? "0.0.0.0" : "127.0.0.1"),
     advertiseHost: values["advertise-host"] ?? "127.0.0.1",
     consoleUrl,
     token,
@@ -140,5 +152,6 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       keepAliveTimeoutMs: DEFAULT_LIMITS.keepAliveTimeoutMs,
     },
     logLevel,
+    capture,
   };
 }

@@ -2,9 +2,26 @@
 
 import { startAgent } from "./agent.ts";
 import { parseAgentArgs, USAGE, UsageError } from "./args.ts";
+import { INIT_USAGE } from "./capture/flags.ts";
+import { initCapture } from "./capture/init.ts";
 import { createLogger } from "./log.ts";
 
+/** `trellis-agent init-capture …`: install/remove the capture rules, then exit (no agent is started). */
+function initStep(argv: string[]): never {
+  try {
+    process.exit(initCapture(argv));
+  } catch (err) {
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+      const m = (err as Error).message;
+      process.stderr.write(`${m === INIT_USAGE ? m : `trellis-agent init-capture: ${m}\n${INIT_USAGE}`}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "init-capture") initStep(process.argv.slice(3));
   let opts: ReturnType<typeof parseAgentArgs>;
   try {
     opts = parseAgentArgs(process.argv.slice(2));

@@ -31,6 +31,10 @@ export const ProxyErrorKind = {
   circuitOpen: "circuit-open",
   perTryTimeout: "per-try-timeout",
   faultAbort: "fault-injected",
+  /** Capture mode: a redirected connection that does not speak HTTP (or says nothing); closed, never forwarded. */
+  nonHttp: "non-http",
+  /** The init step could not install or remove the capture rules. */
+  captureSetup: "capture-setup-failed",
   /** Internal: an upstream answer the retry layer swallowed to try again (never sent to a client as such). */
   retriableStatus: "upstream-retriable-status",
 } as const;
@@ -88,6 +92,8 @@ export const errors = {
     new TrellisError("TRELLIS_OUTBOUND_FAULT_INJECTED", K.faultAbort, status, `fault injected by the policy of "${name}"`),
   retriableStatus: (name: string, status: number) =>
     new TrellisError("TRELLIS_OUTBOUND_RETRIABLE_STATUS", K.retriableStatus, 502, `"${name}" answered ${status}; retrying`),
+  captureFailed: (what: string, cause: unknown) =>
+    new TrellisError("TRELLIS_CAPTURE_IPTABLES_FAILED", K.captureSetup, 500, `capture rules: ${what}`, { cause }),
   /** The client went away before the response was complete; nothing is sent, the edge records 499. */
   clientClosed: () => new TrellisError("TRELLIS_HTTP_CLIENT_CLOSED", K.clientClosed, 499, "client closed the connection"),
 };

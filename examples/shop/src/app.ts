@@ -1,7 +1,9 @@
 /**
  * One shop service process. Environment: SERVICE (web|catalog|cart|inventory|payments|recommendations|reviews),
  * VERSION (v1, v2 …), PORT (0 = OS-chosen), OUTBOUND_PORT (the agent's outbound listener; may instead arrive later
- * on stdin when TRELLIS_CONTROL=stdin, see runtime/control.ts).
+ * on stdin when TRELLIS_CONTROL=stdin, see runtime/control.ts). Capture mode: DIRECT_PORT=P makes the app call other
+ * services at `http://<service>:P/…` with no proxy (the pod's iptables rules take the calls to its agent) and
+ * LISTEN_HOST=0.0.0.0 lets it listen like an ordinary app in a pod.
  * Prints {"msg":"app listening","port":P} once bound.
  */
 import http from "node:http";
@@ -23,6 +25,8 @@ const service = process.env.SERVICE ?? "";
 const version = process.env.VERSION ?? "v1";
 const port = Number(process.env.PORT ?? 0);
 const outbound = process.env.OUTBOUND_PORT ? Number(process.env.OUTBOUND_PORT) : undefined;
+const directPort = process.env.DIRECT_PORT ? Number(process.env.DIRECT_PORT) : undefined;
+const listenHost = process.env.LISTEN_HOST ?? "127.0.0.1";
 
 if (!(SERVICES as readonly string[]).includes(service)) {
   log("error", `SERVICE must be one of ${SERVICES.join(", ")}`, { service });
@@ -33,7 +37,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const client = new MeshClient({ outboundPort: outbound });
+const client = new MeshClient({ outboundPort: outbound, directPort });
 const timers: NodeJS.Timeout[] = [];
 
 function routerFor(name: string): Router {
@@ -62,7 +66,7 @@ function routerFor(name: string): Router {
 const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, routerFor(service).listener());
 server.on("clientError", (_err, socket) => socket.destroy());
 
-server.listen(port, "127.0.0.1", () => {
+server.listen(port, listenHost, () => {
   const addr = server.address();
   const bound = typeof addr === "object" && addr ? addr.port : port;
   process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), level: "info", msg: "app listening", port: bound, service, version })}\n`);

@@ -3,6 +3,10 @@
  *
  *   node examples/shop/dist/launch.js --console ws://127.0.0.1:3000/ws/agents --token-file data/join-token
  *        [--state-root data/shop] [--rps 40] [--no-load] [--agent apps/agent/dist/cli.js] [--exit-with-parent]
+ *        [--capture [--check]]
+ *
+ * --capture: every instance in a network namespace of its own with capture rules, apps calling each other by name
+ * with no proxy (see capture.ts). Linux + root only; elsewhere it says why and exits 2 (--check: only that).
  *
  * Port chicken-and-egg: the agent needs the app's port (--app-port) and the app needs the agent's outbound port.
  * Nothing is pre-allocated (binding port 0, closing and hoping it stays free is a race). Instead, per instance:
@@ -19,7 +23,8 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { describeExit, type ProcessGroup, spawnNode } from "@trellis/testkit/process";
+import { describeExit, ProcessGroup, type ProcessGroupOptions, spawnNode } from "@trellis/testkit/process";
+import { CAPTURE, captureUnsupported, ShopPods } from "./capture.ts";
 import { Backoff } from "./supervisor.ts";
 import { type InstanceSpec, SHOP_INSTANCES } from "./topology.ts";
 
@@ -41,6 +46,9 @@ export interface LaunchOptions {
   agentCli: string;
   exitWithParent: boolean;
   readyTimeoutMs: number;
+  capture: boolean;
+  /** Only check that capture mode can run here (exit 0), or say why not (exit 2). */
+  check: boolean;
 }
 
 export function parseLaunchArgs(argv: string[]): LaunchOptions {
@@ -55,6 +63,8 @@ export function parseLaunchArgs(argv: string[]): LaunchOptions {
       agent: { type: "string" },
       "exit-with-parent": { type: "boolean", default: false },
       "ready-timeout": { type: "string", default: "20000" },
+      capture: { type: "boolean", default: false },
+      check: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -69,6 +79,8 @@ export function parseLaunchArgs(argv: string[]): LaunchOptions {
     agentCli: path.resolve(values.agent ?? path.join(REPO_ROOT, "apps", "agent", "dist", "cli.js")),
     exitWithParent: values["exit-with-parent"],
     readyTimeoutMs: Number(values["ready-timeout"]),
+    capture: values.capture,
+    check: values.check,
   };
 }
 
@@ -151,7 +163,7 @@ class Instance {
 
   private async startApp(): Promise<void> {
     const port = this.appPortFailed ? 0 : (this.appPort ?? 0);
-    const app = spawnNode(`${this.spec.id}/app`, script("app"), {
+    const opts: ProcessGroupOptions = {
       env: {
         SERVICE: this.spec.service,
         VERSION: this.spec.version,
@@ -159,11 +171,17 @@ class Instance {
         INSTANCE_ID: this.spec.id,
         TRELLIS_CONTROL: "stdin",
         OUTBOUND_PORT: "",
+        ...this.l.pods?.appEnv,
       },
       stdin: true,
       logFile: path.join(this.dir, "app.log"),
       keepLines: TAIL,
-    });
+    };
+    const name = `${this.spec.id}/app`;
+    const pods = this.l.pods;
+    const app = pods
+      ? new ProcessGroup(name, ...pods.inPod(this.spec, [process.execPath, ...script("app")]), opts)
+      : spawnNode(name, script("app"), opts);
     this.app = app;
     void app.exited.then((e) => this.onExit("app", app, describeExit(e)));
     try {
@@ -180,28 +198,27 @@ class Instance {
 
   private async startAgent(): Promise<void> {
     const prev = this.agentPortsFailed ? undefined : this.ports;
-    const args = [
-      this.l.opts.agentCli,
-      "--service",
-      this.spec.service,
-      "--version",
-      this.spec.version,
-      "--app-port",
-      String(this.appPort),
-      "--state-dir",
-      this.dir,
-      "--instance-id",
-      this.spec.id,
-      "--inbound-port",
-      String(prev?.inbound ?? 0),
-      "--outbound-port",
-      String(prev?.outbound ?? 0),
-      "--admin-port",
-      String(prev?.admin ?? 0),
-    ];
-    if (this.l.opts.console) args.push("--console", this.l.opts.console);
-    if (this.l.opts.tokenFile) args.push("--token-file", this.l.opts.tokenFile);
-    const agent = spawnNode(`${this.spec.id}/agent`, args, { logFile: path.join(this.dir, "agent.log"), keepLines: TAIL });
+    const flags = ["--service", this.spec.service, "--version", this.spec.version, "--state-dir", this.dir, "--instance-id", this.spec.id];
+    const pods = this.l.pods;
+    if (this.l.opts.console) flags.push("--console", pods?.consoleUrl ?? this.l.opts.console);
+    const opts: ProcessGroupOptions = { logFile: path.join(this.dir, "agent.log"), keepLines: TAIL };
+    let agent: ProcessGroup;
+    if (pods) {
+      // Capture mode: the rules first, then the agent as UID 1337 on the fixed ports they name (token in its env).
+      pods.installRules(this.spec, this.l.opts.agentCli);
+      const { argv, env } = pods.agent(this.spec, this.l.opts.agentCli, flags, this.dir);
+      agent = new ProcessGroup(`${this.spec.id}/agent`, ...argv, { ...opts, env });
+    } else {
+      const ports = {
+        "--app-port": this.appPort,
+        "--inbound-port": prev?.inbound ?? 0,
+        "--outbound-port": prev?.outbound ?? 0,
+        "--admin-port": prev?.admin ?? 0,
+      };
+      for (const [flag, value] of Object.entries(ports)) flags.push(flag, String(value));
+      if (this.l.opts.tokenFile) flags.push("--token-file", this.l.opts.tokenFile);
+      agent = spawnNode(`${this.spec.id}/agent`, [this.l.opts.agentCli, ...flags], opts);
+    }
     this.agent = agent;
     this.ready = false;
     void agent.exited.then((e) => this.onExit("agent", agent, describeExit(e)));
@@ -225,7 +242,8 @@ class Instance {
   async watchReady(agent: ProcessGroup): Promise<boolean> {
     const deadline = Date.now() + this.l.opts.readyTimeoutMs;
     while (agent.alive && !this.l.stopping && Date.now() < deadline) {
-      if (this.ports && (await httpStatus(this.ports.admin, "/ready")) === 200) {
+      const admin = this.l.pods?.admin(this.spec) ?? (this.ports && { host: "127.0.0.1", port: this.ports.admin });
+      if (admin && (await httpStatus(admin.host, admin.port, "/ready")) === 200) {
         if (this.agent === agent && !this.ready) {
           this.ready = true;
           this.l.readyChanged(this);
@@ -287,9 +305,9 @@ class Instance {
   }
 }
 
-function httpStatus(port: number, p: string): Promise<number> {
+function httpStatus(host: string, port: number, p: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: "127.0.0.1", port, path: p, timeout: 1000, agent: false }, (res) => {
+    const req = http.get({ host, port, path: p, timeout: 1000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -306,6 +324,8 @@ export class Launcher {
   private loadgenBackoff = new Backoff();
   private loadgenTimer?: NodeJS.Timeout;
   private started = false;
+  /** Capture mode: the instances' pods. */
+  pods?: ShopPods;
 
   constructor(
     readonly opts: LaunchOptions,
@@ -325,6 +345,10 @@ export class Launcher {
   async start(): Promise<void> {
     if (!fs.existsSync(this.opts.agentCli)) throw new Error(`agent not built: ${this.opts.agentCli} is missing (npm run build -w @trellis/agent)`);
     fs.mkdirSync(this.opts.stateRoot, { recursive: true });
+    if (this.opts.capture) {
+      this.pods = new ShopPods(this.instances.map((i) => i.spec));
+      await this.pods.create(this.opts.console, this.opts.tokenFile);
+    }
     // Three at a time: 18 Node processes starting at once on 2 cores only slow each other down.
     const queue = [...this.instances];
     const worker = async () => {
@@ -348,7 +372,12 @@ export class Launcher {
   describe(): string {
     const web = this.web?.ports;
     const lines = [formatTable(this.instances.map((i) => i.row()))];
-    if (web) {
+    if (this.pods && this.web) {
+      const pod = this.pods.pod(this.web.spec);
+      lines.push("", `capture mode: one network namespace per instance; apps call http://<service>:${CAPTURE.appPort}/ with no proxy setting`);
+      lines.push(`try:  curl http://${pod.ip}:${CAPTURE.appPort}/products                 # into web's pod (captured to web's agent: ingress)`);
+      lines.push(`      ip netns exec ${pod.ns} curl http://catalog:${CAPTURE.appPort}/products   # as web's app would (captured to web's agent)`);
+    } else if (web) {
       lines.push("", `try:  curl -x http://127.0.0.1:${web.outbound} http://catalog/products      # as web, through web's agent outbound`);
       lines.push(`      curl http://127.0.0.1:${web.inbound}/products                          # from outside the mesh (ingress)`);
     }
@@ -390,9 +419,12 @@ export class Launcher {
 
   private startLoadgen(): void {
     const target = this.web?.ports?.inbound;
-    if (this.stopping || !target) return;
+    if (this.stopping || !target || !this.web) return;
     this.loadgenTarget = target;
-    const lg = spawnNode("loadgen", [...script("loadgen"), "--port", String(target), "--rps", String(this.opts.rps)], {
+    const argv = [...script("loadgen"), "--port", String(target), "--rps", String(this.opts.rps)];
+    // In capture mode the load generator runs in web's pod and calls web's agent there, on 127.0.0.1 as always.
+    const inPod = this.pods?.inPod(this.web.spec, [process.execPath, ...argv]);
+    const lg = new ProcessGroup("loadgen", ...(inPod ?? [process.execPath, argv]), {
       logFile: path.join(this.opts.stateRoot, "loadgen.log"),
       keepLines: TAIL,
       onLine: (line, stream) => {
@@ -416,6 +448,7 @@ export class Launcher {
     clearTimeout(this.loadgenTimer);
     await this.loadgen?.stop("SIGTERM", 1000);
     await Promise.all(this.instances.map((i) => i.stop()));
+    this.pods?.destroy();
     if (this.started) {
       try {
         fs.rmSync(this.portsFile, { force: true });
@@ -444,6 +477,12 @@ async function main(): Promise<void> {
   }
   process.stdout.on("error", () => {});
   process.stderr.on("error", () => {});
+  const unsupported = opts.capture ? captureUnsupported() : null;
+  if (unsupported) {
+    process.stderr.write(`${unsupported}\n`);
+    process.exit(2);
+  }
+  if (opts.check) process.exit(0);
   const launcher = new Launcher(opts);
   let exiting = false;
   const shutdown = async (reason: string, code = 0) => {

@@ -6,11 +6,14 @@
  * - a signed-in console API session (console-session.ts);
  * - one fake agent speaking the control protocol through @trellis/protocol (fake-agent.ts);
  * - bounded polling and ports (wait.ts);
- * - how chromium is launched (browser.ts).
+ * - how chromium is launched (browser.ts);
+ * - "pods" as Linux network namespaces with their own addresses, for capture mode (netns.ts, also importable alone as
+ *   `@trellis/testkit/netns`, Node builtins only).
  */
 export * from "./browser.ts";
 export * from "./console-session.ts";
 export * from "./fake-agent.ts";
 export * from "./mesh.ts";
+export * from "./netns.ts";
 export * from "./process.ts";
 export * from "./wait.ts";

@@ -77,6 +77,8 @@ export interface StartAgentOptions {
   cli?: string;
   /** Flags for node itself, before the script (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** A command node runs under, e.g. `ip netns exec <ns> setpriv --reuid=1337 …` (PodNetwork.exec); default none. */
+  prefix?: string[];
   env?: NodeJS.ProcessEnv;
   /** Bound on the wait for "agent listening" (default 20 s). */
   timeoutMs?: number;
@@ -109,7 +111,8 @@ export async function startAgent(o: StartAgentOptions): Promise<AgentHandle> {
   if (instanceId) args.push("--instance-id", instanceId);
   if (o.console) args.push("--console", o.console);
   args.push(...(o.args ?? []));
-  const proc = new ProcessGroup(`agent ${o.service}`, process.execPath, [...(o.nodeArgs ?? []), ...args], {
+  const [command, ...argv] = [...(o.prefix ?? []), process.execPath, ...(o.nodeArgs ?? []), ...args];
+  const proc = new ProcessGroup(`agent ${o.service}`, command, argv, {
     cwd: repoRoot,
     env: { NODE_ENV: "production", TRELLIS_JOIN_TOKEN: o.token ?? "", ...o.env },
   });

@@ -3,6 +3,9 @@
  * go to 127.0.0.1:<outbound> in absolute form (`GET http://catalog/products HTTP/1.1`, `Host: catalog`) over a
  * keep-alive pool, carrying the trace headers of the request being served (see http.ts).
  *
+ * In capture mode (`directPort` set) the app is what an unmeshed app is: it calls `http://<service>:<directPort>/…`
+ * by name, origin-form, with no proxy at all; the pod's iptables rules take the call to the agent.
+ *
  * The outbound port may not be known when the app starts (the launcher learns it from the agent, which itself needs
  * the app's port first): calls made before it is set wait for it, bounded by `portWaitMs`.
  */
@@ -43,6 +46,8 @@ export interface MeshClientOptions {
   timeoutMs?: number;
   /** How long a call waits for the outbound port to become known. */
   portWaitMs?: number;
+  /** Capture mode: call services directly by name on this port (no proxy; iptables sends the call to the agent). */
+  directPort?: number;
 }
 
 export class MeshClient {
@@ -51,10 +56,12 @@ export class MeshClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 32, timeout: 30_000 });
   private readonly timeoutMs: number;
   private readonly portWaitMs: number;
+  private readonly directPort: number | undefined;
 
   constructor(opts: MeshClientOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.portWaitMs = opts.portWaitMs ?? 10_000;
+    this.directPort = opts.directPort;
     if (opts.outboundPort) this.setOutboundPort(opts.outboundPort);
   }
 
@@ -88,8 +95,9 @@ export class MeshClient {
 
   /** Any response from the service; throws only when no HTTP response came back. */
   async request<T = unknown>(service: string, method: string, path: string, body?: unknown): Promise<MeshResponse<T>> {
-    const port = await this.waitForPort();
-    const headers: Record<string, string> = { ...requestContext.getStore()?.trace, host: service, accept: "application/json" };
+    const port = this.directPort ?? (await this.waitForPort());
+    const host = this.directPort === undefined ? service : `${service}:${this.directPort}`;
+    const headers: Record<string, string> = { ...requestContext.getStore()?.trace, host, accept: "application/json" };
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
       headers["content-type"] = "application/json";
@@ -114,11 +122,12 @@ export class MeshClient {
     payload?: string,
   ): Promise<MeshResponse<T>> {
     return new Promise((resolve, reject) => {
+      const direct = this.directPort !== undefined;
       const req = http.request({
-        host: "127.0.0.1",
+        host: direct ? service : "127.0.0.1",
         port,
         method,
-        path: `http://${service}${path}`,
+        path: direct ? path : `http://${service}${path}`,
         headers,
         agent: this.agent,
         timeout: this.timeoutMs,
