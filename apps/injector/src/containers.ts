@@ -14,13 +14,10 @@ const STATE_DIR = "/var/run/trellis/state";
 const TOKEN_DIR = "/var/run/trellis/token";
 
 /**
- * The agent's admin listener binds 127.0.0.1 only, out of the kubelet's reach (it probes the pod IP), so the probes
- * run inside the container with the image's node.
+ * Kubelet HTTP probes on the agent's admin port: the agent listens for them on all addresses (`--admin-host 0.0.0.0`)
+ * and the capture rules leave that port unredirected (`--admin-port` of the init step).
  */
-function adminProbe(cfg: InjectorConfig, path: string): string[] {
-  const url = `http://127.0.0.1:${cfg.ports.admin}${path}`;
-  return ["node", "-e", `fetch(${JSON.stringify(url)}).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))`];
-}
+const adminProbe = (path: string) => ({ httpGet: { path, port: "trellis-admin" } });
 
 const fromField = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
@@ -36,15 +33,18 @@ export function agentSidecar(w: Workload, cfg: InjectorConfig): IContainer {
     args: [
       ...["--service", w.service, "--version", w.version, "--app-port", String(w.appPort)],
       ...["--inbound-port", String(p.inbound), "--outbound-port", String(p.outbound), "--admin-port", String(p.admin)],
-      ...["--capture", "--inbound-host", "0.0.0.0", "--advertise-host", "$(POD_IP)"],
+      ...["--capture", "--inbound-host", "0.0.0.0", "--admin-host", "0.0.0.0", "--advertise-host", "$(POD_IP)"],
       ...["--console", cfg.consoleUrl, "--token-file", `${TOKEN_DIR}/token`],
       ...["--state-dir", STATE_DIR, "--instance-id", "$(POD_NAME).$(POD_NAMESPACE)"],
     ],
     env: [fromField("POD_NAME", "metadata.name"), fromField("POD_NAMESPACE", "metadata.namespace"), fromField("POD_IP", "status.podIP")],
-    ports: [{ name: "trellis-inbound", containerPort: p.inbound, protocol: "TCP" }],
-    startupProbe: { exec: { command: adminProbe(cfg, "/ready") }, periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 120 },
-    readinessProbe: { exec: { command: adminProbe(cfg, "/ready") }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
-    livenessProbe: { exec: { command: adminProbe(cfg, "/healthz") }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+    ports: [
+      { name: "trellis-inbound", containerPort: p.inbound, protocol: "TCP" },
+      { name: "trellis-admin", containerPort: p.admin, protocol: "TCP" },
+    ],
+    startupProbe: { ...adminProbe("/ready"), periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 120 },
+    readinessProbe: { ...adminProbe("/ready"), periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+    livenessProbe: { ...adminProbe("/healthz"), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
     securityContext: {
       runAsUser: cfg.proxyUid,
       runAsGroup: cfg.proxyUid,

@@ -25,6 +25,12 @@ const leave = (skipped: string, warn = false): InjectResult => ({
   warnings: warn ? [`trellis: pod not injected: ${skipped}`] : [],
 });
 
+/** Prometheus' pod-discovery convention, pointing at the agent's /metrics, unless the pod already says what to scrape. */
+function scrapeAnnotations(existing: Record<string, string> | undefined, cfg: InjectorConfig): Record<string, string> {
+  if (existing?.["prometheus.io/scrape"] !== undefined) return {};
+  return { "prometheus.io/scrape": "true", "prometheus.io/port": String(cfg.ports.admin), "prometheus.io/path": "/metrics" };
+}
+
 /** Kubernetes' default terminationGracePeriodSeconds. */
 const DEFAULT_GRACE_SECONDS = 30;
 
@@ -45,7 +51,7 @@ export function inject(pod: IPod, cfg: InjectorConfig): InjectResult {
 
   const ops: PatchOp[] = [];
   if (meta === undefined) ops.push({ op: "add", path: "/metadata", value: {} });
-  setKeys(ops, "/metadata/annotations", meta?.annotations, { [STATUS_ANNOTATION]: "injected" });
+  setKeys(ops, "/metadata/annotations", meta?.annotations, { [STATUS_ANNOTATION]: "injected", ...scrapeAnnotations(meta?.annotations, cfg) });
   // Discovery watches only pods with these labels (meshed pods) and reads their version from them.
   const { service, version } = found.workload;
   setKeys(ops, "/metadata/labels", meta?.labels, { [MESH_SERVICE_LABEL]: service, [MESH_VERSION_LABEL]: version });

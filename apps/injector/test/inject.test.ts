@@ -33,7 +33,8 @@ describe("inject", () => {
     assert.equal(skipped, null);
     const a = args(out);
     assert.deepEqual([a[1], a[3], a[5]], ["cart", "v2", "9000"]);
-    assert.deepEqual(out.metadata?.annotations, { "trellis.io/status": "injected" });
+    assert.equal(out.metadata?.annotations?.["trellis.io/status"], "injected");
+    assert.equal(out.metadata?.annotations?.["prometheus.io/port"], "15020", "Prometheus scrapes the agent's /metrics");
     assert.equal(out.metadata?.labels?.["trellis.io/service"], "cart");
     assert.deepEqual(
       out.spec?.volumes?.map((v) => v.name),

@@ -17,7 +17,8 @@ type Container = {
   name: string;
   args?: string[];
   restartPolicy?: string;
-  startupProbe?: unknown;
+  startupProbe?: { httpGet?: { path: string; port: string } };
+  ports?: { name?: string; containerPort: number }[];
   securityContext?: { capabilities: { add?: string[] } };
 };
 type DeploymentSpec = { replicas: number; template: { metadata: { labels: Record<string, string> } } };
@@ -82,7 +83,9 @@ describe("injected pods of the shop", () => {
       );
       const [capture, agent] = init;
       assert.equal(agent.restartPolicy, "Always", "native sidecar");
-      assert.ok(agent.startupProbe, "the app waits for the agent's startup probe (/ready)");
+      assert.deepEqual(agent.startupProbe?.httpGet, { path: "/ready", port: "trellis-admin" }, "the app waits for the agent's /ready");
+      const adminPort = agent.ports?.find((p) => p.name === "trellis-admin")?.containerPort;
+      assert.equal(capture.args?.[capture.args.indexOf("--admin-port") + 1], String(adminPort), "capture leaves the probed port alone");
       const arg = (name: string) => agent.args?.[agent.args.indexOf(name) + 1];
       assert.equal(arg("--service"), labels["app.kubernetes.io/name"]);
       assert.equal(arg("--version"), labels["app.kubernetes.io/version"]);
