@@ -36,6 +36,14 @@ export class EndpointIndex {
     return [...affected];
   }
 
+  /** Whether `instanceId` is a ready endpoint of some service (`meshedOnly` as for endpoints()). */
+  serves(instanceId: string, meshedOnly = false): boolean {
+    for (const s of this.slices.values())
+      for (const e of s.endpoints)
+        if (e.instanceId === instanceId && (!meshedOnly || (e.pod !== null && this.versions.has(podKey(e.pod))))) return true;
+    return false;
+  }
+
   services(): string[] {
     return [...new Set([...this.slices.values()].map((s) => s.service))].sort();
   }

@@ -28,6 +28,8 @@ export interface DiscoveryOptions {
 export interface KubernetesDiscovery {
   endpoints(service: string): Endpoint[];
   services(): string[];
+  /** Whether the agent registered as `instanceId` (`<pod>.<namespace>`) sits behind a ready endpoint. */
+  serves(instanceId: string): boolean;
   /** Resolves once both informers have listed. */
   synced: Promise<void>;
   stop(): Promise<void>;
@@ -104,6 +106,7 @@ export function startKubernetesDiscovery(kc: KubeConfig, opts: DiscoveryOptions 
   return {
     endpoints: (service) => index.endpoints(service, true),
     services: () => index.services(),
+    serves: (instanceId) => index.serves(instanceId, true),
     synced,
     async stop() {
       stopped = true;

@@ -65,6 +65,8 @@ test("after the LIST: only ready endpoints, ports by name, versions from the mes
   ]);
   assert.deepEqual(addresses("kubernetes"), [], "the API server's own slice has no port named trellis-inbound/http");
   assert.deepEqual(discovery.services(), ["catalog", "kubernetes", "payments"], "a slice without kubernetes.io/service-name is not a Service's");
+  assert.equal(discovery.serves("catalog-v1-6d4b9c7f8-x2v9q.shop"), true);
+  assert.equal(discovery.serves("catalog-v1-6d4b9c7f8-lk4hw.shop"), false, "not ready");
   assert.deepEqual(api.requests.slice(0, 1), [SLICES]);
   assert.ok(api.requests.includes(`${PODS}?labelSelector=trellis.io%2Fversion`), "only meshed pods are listed");
 });
