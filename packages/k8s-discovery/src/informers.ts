@@ -37,19 +37,44 @@ export interface KubernetesDiscovery {
 
 export const DEFAULT_PORT_NAMES = ["trellis-inbound", "http"] as const;
 
-function supervise<T extends { metadata?: object }>(informer: Informer<T>, opts: DiscoveryOptions, stopped: () => boolean): void {
-  let delay = opts.restartDelayMs ?? 1_000;
-  informer.on("connect", () => {
-    delay = opts.restartDelayMs ?? 1_000;
-  });
+/**
+ * Starts `informer` and keeps it running. start() resolves even when its LIST failed (the failure goes to the error
+ * handlers), so "listed" is decided here: a start with no error on the way. Calls onListed after the first one.
+ */
+function supervise<T extends { metadata?: object }>(
+  informer: Informer<T>,
+  opts: DiscoveryOptions,
+  stopped: () => boolean,
+  onListed: () => void,
+): void {
+  const base = opts.restartDelayMs ?? 1_000;
+  let delay = base;
+  let failed = false;
+  let listed = false;
+  const run = () => {
+    failed = false;
+    informer.start().then(
+      () => {
+        if (failed || stopped()) return;
+        delay = base;
+        if (!listed) {
+          listed = true;
+          onListed();
+        }
+      },
+      (e: unknown) => opts.onError?.(e),
+    );
+  };
   informer.on("error", (err: unknown) => {
+    failed = true;
     opts.onError?.(err);
     if (stopped()) return;
     setTimeout(() => {
-      if (!stopped()) informer.start().catch((e: unknown) => opts.onError?.(e));
+      if (!stopped()) run();
     }, delay).unref();
     delay = Math.min(delay * 2, 30_000);
   });
+  run();
 }
 
 export function startKubernetesDiscovery(kc: KubeConfig, opts: DiscoveryOptions = {}): KubernetesDiscovery {
@@ -94,15 +119,12 @@ export function startKubernetesDiscovery(kc: KubeConfig, opts: DiscoveryOptions 
   pods.on("add", putPod);
   pods.on("update", putPod);
   pods.on("delete", (p) => changed(index.putPodVersion(podRef(p), undefined)));
-  supervise(slices, opts, () => stopped);
-  supervise(pods, opts, () => stopped);
-
-  const started = (p: Promise<void>) =>
-    p.then(() => {
-      listed += 1;
-      if (listed === 2) resolveSynced();
-    });
-  void Promise.all([started(slices.start()), started(pods.start())]).catch((e: unknown) => opts.onError?.(e));
+  const onListed = () => {
+    listed += 1;
+    if (listed === 2) resolveSynced();
+  };
+  supervise(slices, opts, () => stopped, onListed);
+  supervise(pods, opts, () => stopped, onListed);
   return {
     endpoints: (service) => index.endpoints(service, true),
     services: () => index.services(),

@@ -16,6 +16,7 @@ export interface WatchScript {
 }
 
 export interface ResourceScript {
+  /** Bodies of successive LISTs; "" answers that LIST with a 500 (an API server that is not there yet). */
   lists: string[];
   watches: WatchScript[];
 }
