@@ -7,7 +7,15 @@ import type { K8sObject } from "./k8s-schema.ts";
 export const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 
 export function render(dir: string): K8sObject[] {
-  const out = execFileSync("kubectl", ["kustomize", dir], { cwd: REPO, encoding: "utf8" });
+  let out: string;
+  try {
+    out = execFileSync("kubectl", ["kustomize", dir], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === "ENOENT")
+      throw new Error("kubectl is not installed: these tests render deploy/ with `kubectl kustomize` (STACK.md: on the machine image)");
+    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
+  }
   return parseYaml(out);
 }
 
