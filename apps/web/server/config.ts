@@ -23,6 +23,11 @@ export interface ConsoleConfig {
   certTtlSeconds: number;
   /** Password for the first admin (TRELLIS_ADMIN_PASSWORD); generated and printed once when absent. */
   adminPassword: string | undefined;
+  /**
+   * TRELLIS_DISCOVERY: `agents` (default) serves every connected agent as an endpoint; `kubernetes` only those whose pod
+   * is a ready EndpointSlice endpoint (TRELLIS_DISCOVERY_NAMESPACE: watch one namespace, default all).
+   */
+  discovery: { mode: "agents" } | { mode: "kubernetes"; namespace: string | undefined };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
@@ -42,7 +47,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     trustDomain: env.TRELLIS_TRUST_DOMAIN || "trellis.local",
     certTtlSeconds: certTtl(env.TRELLIS_CERT_TTL_SECONDS),
     adminPassword: env.TRELLIS_ADMIN_PASSWORD || undefined,
+    discovery: discoveryOf(env),
   };
+}
+
+function discoveryOf(env: NodeJS.ProcessEnv): ConsoleConfig["discovery"] {
+  const mode = env.TRELLIS_DISCOVERY || "agents";
+  if (mode === "agents") return { mode };
+  if (mode === "kubernetes") return { mode, namespace: env.TRELLIS_DISCOVERY_NAMESPACE || undefined };
+  throw new Error(`TRELLIS_DISCOVERY must be agents or kubernetes (got ${mode})`);
 }
 
 /**

@@ -60,6 +60,11 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   const live = new LiveView(store);
   live.setRegistry(await repos.services.summaries());
   const obs = await startObservability(repos, store, log);
+  // Loaded only on Kubernetes: the client library is large and the default console never needs it.
+  const endpointGate =
+    cfg.discovery.mode === "kubernetes"
+      ? await (await import("./kubernetes-gate.ts")).startKubernetesGate(log.child({ component: "k8s-discovery" }), cfg.discovery.namespace)
+      : undefined;
   const controlPlane = new ControlPlane({
     repos,
     store,
@@ -69,6 +74,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     denials,
     log: log.child({ component: "control-plane" }),
     onRegistryChange: (services) => live.setRegistry(services),
+    endpointGate,
   });
   const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }));
   if (cfg.seedFile) {
@@ -94,7 +100,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     liveHub,
     trpc,
     async close() {
-      await Promise.all([controlPlane.close(), liveHub.close()]);
+      await Promise.all([controlPlane.close(), liveHub.close(), endpointGate?.stop()]);
       await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },
   };

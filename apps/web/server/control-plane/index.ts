@@ -24,6 +24,7 @@ import type { TelemetryStore } from "../telemetry-store.ts";
 import { CertificateIssuer } from "./certificates.ts";
 import type { VersionSync } from "./delivery.ts";
 import { FrameDispatcher } from "./dispatch.ts";
+import type { EndpointGate } from "./endpoint-gate.ts";
 import { Handshake } from "./handshake.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type ControlPlaneOptions, defaultControlPlaneOptions } from "./options.ts";
@@ -53,6 +54,8 @@ export interface ControlPlaneDeps {
   log: Logger;
   /** Called after each push round with the registry as it stands (the live graph keeps it). */
   onRegistryChange?: RegistryListener;
+  /** Which connected agents are served as endpoints (default all); a change of its answers schedules a round. */
+  endpointGate?: EndpointGate;
   options?: Partial<ControlPlaneOptions>;
 }
 
@@ -90,7 +93,9 @@ export class ControlPlane implements ConfigPublisher {
       mtlsStageTimeoutMs: o.mtlsStageTimeoutMs,
       onSyncChange: (instanceId) => this.recorder.markDirty(instanceId),
       onRegistryChange: deps.onRegistryChange,
+      gate: deps.endpointGate,
     });
+    deps.endpointGate?.onChange(() => this.publisher.scheduleRound());
     this.handshake = new Handshake({ repos, db, sessions, publisher: this.publisher, log, helloTimeoutMs: o.helloTimeoutMs });
     this.dispatcher = new FrameDispatcher({
       handshake: this.handshake,

@@ -13,6 +13,7 @@ import type { Repositories } from "../repositories/index.ts";
 import { buildTopology, topologyKey } from "../snapshot-builder.ts";
 import { ConfigVersion } from "./config-version.ts";
 import { syncOf, type VersionSync } from "./delivery.ts";
+import { type EndpointGate, gateEndpoints } from "./endpoint-gate.ts";
 import { planMtls, stageComplete } from "./mtls-staging.ts";
 import type { SessionRegistry } from "./registry.ts";
 import type { RestartGrace } from "./restart-grace.ts";
@@ -47,6 +48,8 @@ export interface PublisherDeps {
   onSyncChange: (instanceId: string) => void;
   /** Called after each round with the registry as it stands (the live graph keeps it). */
   onRegistryChange?: RegistryListener;
+  /** Which agents may be served as endpoints (Kubernetes: those whose pod is a ready EndpointSlice endpoint). */
+  gate?: EndpointGate;
 }
 
 export class Publisher implements ConfigPublisher {
@@ -169,7 +172,7 @@ export class Publisher implements ConfigPublisher {
     const [services, connected, policies, telemetry] = await db.run(() =>
       Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints(), repos.policies.all(), repos.telemetryPolicy.get()]),
     );
-    const endpoints = this.deps.grace.endpoints(connected, Date.now());
+    const endpoints = gateEndpoints(this.deps.grace.endpoints(connected, Date.now()), this.deps.gate);
     const [desiredMtls, authz] = await db.run(() => Promise.all([repos.security.mtlsModes(), repos.security.authzByService()]));
     const mtls = planMtls(
       services.map((s) => s.name),
