@@ -32,6 +32,8 @@ export interface Fault {
   name: string;
   /** Which CHAOS.md target applies to its success rate. */
   target: Target;
+  /** Recovery counts from the fault's end (a fault that lasts: the console stalled, the spike) rather than its start. */
+  lasting?: boolean;
   /** Instance whose logs explain a miss. */
   instance?: string;
   run(ctx: FaultContext): Promise<FaultRun>;
@@ -137,6 +139,7 @@ export const FAULTS: Fault[] = [
   {
     name: "console unreachable for 30 s (SIGSTOP)",
     target: "console-down",
+    lasting: true,
     async run(ctx) {
       const start = Date.now();
       // Stopped, not killed: connections stay open and nothing answers, as with a partition on loopback.
@@ -152,6 +155,7 @@ export const FAULTS: Fault[] = [
   {
     name: "10× load spike (10 s)",
     target: "none",
+    lasting: true,
     async run(ctx) {
       const start = Date.now();
       const extra = await runLoad(

@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     }
     await eventually(async () => Date.now() - r.end >= OBSERVE_MS, OBSERVE_MS + 5_000, "observation");
     await settle(`recovery after "${fault.name}"`);
-    const lasting = fault.target === "console-down" || fault.name.includes("spike");
+    const lasting = fault.lasting === true;
     const recoveryFrom = lasting ? r.end : r.start;
     const resync = operator.observations.find((o) => o.at >= r.end && o.ok && o.unhealthy?.length === 0);
     const windowEnd = r.end + TAIL_MS;
