@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { adminSession, eventually, repoRoot, run, stopAll } from "@trellis/testkit";
 import { runLoad } from "../examples/shop/src/loadgen.ts";
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   operator.stop();
   const cpu1 = cpuTimes();
   const dt = cpu1.total - cpu0.total;
-  const out = join(repoRoot, values.out);
+  const out = resolve(repoRoot, values.out);
   const { met, missed } = writeReport(out, outcomes, {
     cores: cpus().length,
     loadBefore,
