@@ -242,8 +242,14 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     pid: process.pid,
   };
   const portsFile = join(opts.stateDir, "ports.json");
-  await writeFile(`${portsFile}.tmp`, `${JSON.stringify(listening)}\n`);
-  await rename(`${portsFile}.tmp`, portsFile);
+  try {
+    await writeFile(`${portsFile}.tmp`, `${JSON.stringify(listening)}\n`);
+    await rename(`${portsFile}.tmp`, portsFile);
+  } catch (err) {
+    // A read-only or full state dir must not keep the agent from serving (the chaos run found it did): the listening
+    // line below carries the same ports; only tools that read the file miss them.
+    log.warn("could not write the ports file", { file: portsFile, error: (err as Error).message });
+  }
   const { msg, ...fields } = listening;
   log.info(msg, fields);
 

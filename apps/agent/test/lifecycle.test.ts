@@ -1,8 +1,10 @@
 /** Start from the persisted snapshot alone, ports.json, clean and quick shutdown. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { tempDir } from "@trellis/testkit";
 import { cleanup, closedPort, getText, request, snapshot, startAgent, startApp } from "./helpers.ts";
 
 after(cleanup);
@@ -47,4 +49,34 @@ test("an invalid persisted snapshot is ignored (not ready), not fatal", async ()
   const agent = await startAgent({ service: "shop", appPort: app.port, snapshot: snapshot("other", [], 1) });
   assert.equal((await getText(agent.admin, "/ready")).status, 503);
   await agent.waitForLine((l) => l.msg === "ignoring persisted snapshot", 1_000);
+});
+
+/** Makes `dir` unwritable even for root (`chattr +i`), else by mode; returns the undo. */
+function readOnly(dir: string): () => void {
+  if (spawnSync("chattr", ["+i", dir], { stdio: "ignore" }).status === 0) return () => spawnSync("chattr", ["-i", dir], { stdio: "ignore" });
+  chmodSync(dir, 0o555);
+  return () => chmodSync(dir, 0o755);
+}
+
+test("regression (chaos run): a read-only state dir does not keep the agent from starting and serving its persisted snapshot", async () => {
+  const catalog = await startApp("catalog");
+  const self = await startApp("self");
+  const stateDir = tempDir("agent-readonly");
+  const snap = snapshot(
+    "shop",
+    [{ name: "catalog", versions: ["v1"], endpoints: [{ address: `127.0.0.1:${catalog.port}`, version: "v1", instanceId: "c" }] }],
+    7,
+  );
+  writeFileSync(join(stateDir, "snapshot.json"), JSON.stringify(snap));
+  const undo = readOnly(stateDir);
+  try {
+    const agent = await startAgent({ service: "shop", appPort: self.port, stateDir, instanceId: "shop-1" });
+    assert.equal((await getText(agent.admin, "/ready")).status, 200);
+    const r = await request({ port: agent.outbound, path: "http://catalog/items" });
+    assert.equal(r.headers["x-app"], "catalog");
+    await agent.waitForLine((l) => l.msg === "could not write the ports file", 2_000);
+    await agent.stop(2_000);
+  } finally {
+    undo();
+  }
 });

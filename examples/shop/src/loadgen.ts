@@ -162,10 +162,22 @@ export class Shoppers {
   }
 }
 
+/** One request's outcome, for callers that need more than the windowed summaries (the chaos run's timeline). */
+export interface LoadResult {
+  kind: Kind;
+  /** When it was sent, unix ms. */
+  sentAt: number;
+  ok: boolean;
+  ms: number;
+  /** The status (with the agent's `x-trellis-error`, if any) or the socket error code. */
+  reason: string;
+}
+
 export async function runLoad(
   opts: LoadgenOptions,
   out: (line: object) => void = (l) => process.stdout.write(`${JSON.stringify(l)}\n`),
   signal?: AbortSignal,
+  onResult?: (r: LoadResult) => void,
 ) {
   const rng = prng(opts.seed);
   const shoppers = new Shoppers(rng);
@@ -200,6 +212,7 @@ export async function runLoad(
 
   function send(p: Planned): void {
     const t0 = performance.now();
+    const sentAt = Date.now();
     inFlight++;
     const payload = p.body === undefined ? undefined : JSON.stringify(p.body);
     const headers: Record<string, string> = { host: "web", accept: "application/json", "user-agent": "trellis-shop-loadgen" };
@@ -217,6 +230,7 @@ export async function runLoad(
       shoppers.done(p, ok);
       total.record(p.kind, ok, ms, reason);
       window.record(p.kind, ok, ms, reason);
+      onResult?.({ kind: p.kind, sentAt, ok, ms, reason: reason ?? "" });
       if (stopping && inFlight === 0) finish();
     };
     const req = http.request({ host: opts.host, port: opts.port, method: p.method, path: p.path, headers, agent, timeout: opts.timeoutMs }, (res) => {

@@ -85,6 +85,7 @@ export const routeRuleSchema = z
     name: z.string().min(1).max(64).optional(),
     match: z
       .object({
+        /** Matched by whole segments: `/api` matches `/api`, `/api/x` and `/api?q`, not `/apikeys`. */
         pathPrefix: z.string().startsWith("/", "must start with /").max(1024).optional(),
         headers: z.array(headerMatchSchema).max(16).optional(),
       })

@@ -17,6 +17,7 @@ import {
 } from "@trellis/protocol";
 import { type CompiledAuthz, compileAuthz } from "../policy/authz.ts";
 import { BreakerState } from "../policy/breaker.ts";
+import { matchesPathPrefix } from "../policy/path-prefix.ts";
 import { RetryRuntime } from "../policy/retry-policy.ts";
 import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
 import { EndpointRegistry, type EndpointState } from "../upstream/endpoints.ts";
@@ -68,8 +69,9 @@ export class RouteRuleMatch {
     readonly split: SplitChoice[],
   ) {}
 
+  /** `path` is the request target (path and query); the prefix matches whole segments (policy/path-prefix.ts). */
   matches(path: string, raw: string[]): boolean {
-    if (this.pathPrefix !== null && !path.startsWith(this.pathPrefix)) return false;
+    if (this.pathPrefix !== null && !matchesPathPrefix(path, this.pathPrefix)) return false;
     const want = this.headers;
     for (let i = 0; i < want.length; i += 2) {
       const name = want[i];

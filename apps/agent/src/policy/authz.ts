@@ -4,6 +4,7 @@
  * a plaintext caller. Headers never count as identity. inbound/authz.ts applies the compiled rules.
  */
 import type { Authorization } from "@trellis/protocol";
+import { matchesPathPrefix } from "./path-prefix.ts";
 
 export interface CompiledRule {
   /** `*`: any authenticated caller. */
@@ -48,10 +49,7 @@ export function canonicalPath(target: string): string | null {
 
 /** A prefix matches whole segments: `/public` matches `/public` and `/public/x`, not `/publicity`. */
 function matchesAnyPrefix(path: string, prefixes: string[]): boolean {
-  for (const p of prefixes) {
-    if (path === p || p === "/") return true;
-    if (path.startsWith(p) && (p.endsWith("/") || path.charCodeAt(p.length) === 47)) return true;
-  }
+  for (const p of prefixes) if (matchesPathPrefix(path, p)) return true;
   return false;
 }
 

@@ -56,18 +56,22 @@ function classify(name: string): H {
   }
 }
 
-/** Extra header names a `Connection:` header nominates as hop-by-hop (beyond keep-alive/close), or null. */
-function connectionTokens(value: string): Set<string> | null {
+/**
+ * Adds the header names a `Connection:` header nominates as hop-by-hop (beyond keep-alive/close) to `set` (created on
+ * first use). A message may carry several Connection headers: every one of them counts (RFC 9110 §7.6.1), so a later
+ * `Connection: keep-alive` must not cancel an earlier `Connection: x-secret`.
+ */
+function connectionTokens(value: string, set: Set<string> | null): Set<string> | null {
   // The common values (Node sends `keep-alive` on every keep-alive response) nominate nothing: no split.
-  if (eqLower(value, "keep-alive") || eqLower(value, "close")) return null;
-  let set: Set<string> | null = null;
+  if (eqLower(value, "keep-alive") || eqLower(value, "close")) return set;
+  let out = set;
   for (const part of value.split(",")) {
     const t = part.trim().toLowerCase();
     if (t === "" || t === "close" || t === "keep-alive") continue;
-    set ??= new Set();
-    set.add(t);
+    if (out === null) out = new Set();
+    out.add(t);
   }
-  return set;
+  return out;
 }
 
 function dropNominated(out: string[], nominated: Set<string>): string[] {
@@ -120,7 +124,7 @@ export function filterRequestHeaders(raw: string[], info: RequestHeaderInfo, hos
         info.hasBody = true; // Node de-chunks; undici re-chunks a body of unknown length
         break;
       case H.Connection:
-        nominated = connectionTokens(raw[i + 1]);
+        nominated = connectionTokens(raw[i + 1], nominated);
         break;
       default:
         break;
@@ -146,7 +150,7 @@ export function filterResponseHeaders(raw: Buffer[]): string[] {
         out.push(name, raw[i + 1].toString("latin1"));
         break;
       case H.Connection:
-        nominated = connectionTokens(raw[i + 1].toString("latin1"));
+        nominated = connectionTokens(raw[i + 1].toString("latin1"), nominated);
         break;
       default:
         break;
