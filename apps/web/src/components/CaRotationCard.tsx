@@ -56,7 +56,9 @@ export function CaRotationCard() {
             size={60}
             onChange={(e) => setPluginDir(e.target.value)}
           />
-          <button type="submit">Start CA rotation</button>
+          <button type="submit" data-testid="ca-start">
+            Start CA rotation
+          </button>
         </form>
       ) : (
         <>
@@ -71,7 +73,7 @@ export function CaRotationCard() {
             </thead>
             <tbody>
               {v.agents.map((a) => (
-                <tr key={a.instanceId}>
+                <tr key={a.instanceId} data-testid="ca-agent-row">
                   <td>{a.instanceId}</td>
                   <td>{a.service}</td>
                   <td>{yes(a.bundleAcked)}</td>
@@ -80,7 +82,7 @@ export function CaRotationCard() {
               ))}
             </tbody>
           </table>
-          <button type="button" disabled={!v.ready || advance.isPending} onClick={() => advance.mutate()}>
+          <button type="button" data-testid="ca-advance" disabled={!v.ready || advance.isPending} onClick={() => advance.mutate()}>
             {NEXT_STEP[v.phase]}
           </button>
         </>
