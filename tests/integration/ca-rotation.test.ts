@@ -18,6 +18,7 @@ import {
   eventually,
   startConsole,
   stopAll,
+  TrpcError,
   tempDir,
 } from "@trellis/testkit";
 import { CertificateAuthority } from "../../apps/web/server/security/ca.ts";
@@ -209,5 +210,22 @@ describe("CA rotation under load", () => {
     const pluginCa = await CertificateAuthority.load(path.join(consoleProc.dataDir, "ca", "authorities", done.active.id), "trellis.local", 3600);
     const fresh = await tlsRequest(catalogAgent.inbound, "/after-plugin", await issueClientCert(pluginCa, "web"), rootPem);
     assert.equal(fresh.status, 200);
+  });
+
+  test("a plug-in CA whose key is not the intermediate's, or whose chain misses the root, is refused; nothing starts", async () => {
+    const dir = tempDir("bad-plugin-ca");
+    makePluginCa(dir);
+    fs.copyFileSync(path.join(dir, "root-key.pem"), path.join(dir, "ca-key.pem"));
+    const wrongKey = await admin.mutate("ca.startRotation", { pluginDir: dir }).catch((e: TrpcError) => e);
+    assert.ok(wrongKey instanceof TrpcError && wrongKey.status === 400, String(wrongKey));
+    assert.match(wrongKey.message, /ca-key\.pem does not match ca-cert\.pem/);
+    const other = tempDir("other-plugin-ca");
+    makePluginCa(other);
+    makePluginCa(dir); // a fresh, consistent set … whose root is then replaced by another operator's
+    fs.copyFileSync(path.join(other, "root-cert.pem"), path.join(dir, "root-cert.pem"));
+    const foreignRoot = await admin.mutate("ca.startRotation", { pluginDir: dir }).catch((e: TrpcError) => e);
+    assert.ok(foreignRoot instanceof TrpcError && foreignRoot.status === 400, String(foreignRoot));
+    assert.match(foreignRoot.message, /is not signed by/);
+    assert.equal((await admin.query<RotationView>("ca.rotation")).phase, "idle");
   });
 });
