@@ -64,3 +64,20 @@ test("an issuer other than the certificate's root asks for a certificate once", 
   assert.deepEqual(state.requests, ["issuer rotated"]);
   assert.deepEqual(sent.at(-1), { type: "trust-status", generation: 4, roots: [NEW], certificateRoot: NEW });
 });
+
+test("a certificate that still does not match is asked for again only after a gap (fake clock)", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
+  const { identity, state } = fakeIdentity(OLD);
+  const sync = new TrustSync(identity, () => true, createLogger({}, "error"));
+  sync.apply(frame(3, "both", NEW));
+  assert.equal(state.requests.length, 1);
+  // The answer is again from the old root (a console that keeps issuing from it): no second request at once…
+  state.requesting = false;
+  sync.apply(frame(3, "both", NEW));
+  assert.equal(state.requests.length, 1);
+  t.mock.timers.tick(4_999);
+  assert.equal(state.requests.length, 1);
+  // …but after the gap.
+  t.mock.timers.tick(1);
+  assert.equal(state.requests.length, 2);
+});

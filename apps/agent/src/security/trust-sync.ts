@@ -7,9 +7,14 @@ import type { AgentFrame, TrustFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import type { Identity } from "./identity.ts";
 
+/** At most one renewal for a stale issuer per this long (a console whose certificates never match is not hammered). */
+const STALE_RENEWAL_GAP_MS = 5_000;
+
 export class TrustSync {
   generation = 0;
   private issuerRoot: string | null = null;
+  private lastStaleRenewal = 0;
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly identity: Identity,
@@ -38,6 +43,16 @@ export class TrustSync {
     const issuer = this.issuerRoot;
     if (issuer === null || this.identity.current === null || this.identity.requesting) return;
     if (this.identity.trustStatus().certificateRoot === issuer) return;
+    const wait = this.lastStaleRenewal + STALE_RENEWAL_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.retry ??= setTimeout(() => {
+        this.retry = null;
+        this.renewIfStale();
+      }, wait);
+      this.retry.unref();
+      return;
+    }
+    this.lastStaleRenewal = Date.now();
     void this.identity.requestCertificate("issuer rotated");
   }
 
