@@ -5,14 +5,13 @@
 import type { CertificateFrame, CsrFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import type { CertificateAuthority } from "../security/ca.ts";
+import type { AgentSession } from "./session.ts";
 
 /** The authority that issues now and the bundle agents trust (CA rotation changes both). */
 export interface IssuerSource {
   issuer(): CertificateAuthority;
   bundle(): string;
 }
-
-import type { AgentSession } from "./session.ts";
 
 export class CertificateIssuer {
   constructor(
@@ -25,7 +24,8 @@ export class CertificateIssuer {
   request(session: AgentSession, frame: CsrFrame): void {
     const h = session.hello!;
     const trust = this.trust;
-    if (!trust) {
+    const ca = trust?.issuer();
+    if (!trust || !ca) {
       session.sendError({ code: "no-ca", message: "this console does not issue certificates", fatal: false });
       return;
     }
@@ -34,30 +34,27 @@ export class CertificateIssuer {
       return;
     }
     session.csrInFlight = true;
-    trust
-      .issuer()
-      .issue(h.service, frame.csr)
-      .then(
-        (c) => {
-          session.csrInFlight = false;
-          session.certificatesIssued++;
-          if (!session.open) return;
-          const out: CertificateFrame = {
-            type: "certificate",
-            chain: c.chain,
-            caBundle: trust.bundle(),
-            spiffeId: c.spiffeId,
-            notBefore: c.notBefore.toISOString(),
-            notAfter: c.notAfter.toISOString(),
-          };
-          session.send(JSON.stringify(out));
-          this.log.info("certificate issued", { instanceId: h.instanceId, spiffeId: c.spiffeId, serial: c.serial, notAfter: out.notAfter });
-        },
-        (err: unknown) => {
-          session.csrInFlight = false;
-          this.log.warn("certificate request refused", { instanceId: h.instanceId, error: (err as Error).message });
-          session.sendError({ code: "bad-csr", message: `certificate request refused: ${(err as Error).message}`, fatal: false });
-        },
-      );
+    ca.issue(h.service, frame.csr).then(
+      (c) => {
+        session.csrInFlight = false;
+        session.certificatesIssued++;
+        if (!session.open) return;
+        const out: CertificateFrame = {
+          type: "certificate",
+          chain: c.chain,
+          caBundle: trust.bundle(),
+          spiffeId: c.spiffeId,
+          notBefore: c.notBefore.toISOString(),
+          notAfter: c.notAfter.toISOString(),
+        };
+        session.send(JSON.stringify(out));
+        this.log.info("certificate issued", { instanceId: h.instanceId, spiffeId: c.spiffeId, serial: c.serial, notAfter: out.notAfter });
+      },
+      (err: unknown) => {
+        session.csrInFlight = false;
+        this.log.warn("certificate request refused", { instanceId: h.instanceId, error: (err as Error).message });
+        session.sendError({ code: "bad-csr", message: `certificate request refused: ${(err as Error).message}`, fatal: false });
+      },
+    );
   }
 }
