@@ -21,6 +21,7 @@ import { createOutboundListener } from "./outbound/listener.ts";
 import { outboundStack } from "./outbound/stack.ts";
 import { Identity } from "./security/identity.ts";
 import { InboundFront } from "./security/inbound-front.ts";
+import { TrustSync } from "./security/trust-sync.ts";
 import { DenialCounter } from "./telemetry/denials.ts";
 import { EdgeRegistry } from "./telemetry/edges.ts";
 import { ProxyErrorCounter } from "./telemetry/proxy-errors.ts";
@@ -97,6 +98,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
   let link: ControlLink | null = null;
   const identity = new Identity(join(opts.stateDir, "identity"), opts.service, log, (csr) => link?.send({ type: "csr", csr }) ?? false);
   identity.load();
+  const trust = new TrustSync(identity, (frame) => link?.send(frame) ?? false, log);
   const denials = new DenialCounter();
   const endpoints = new EndpointRegistry(DEFAULT_POOL_OPTIONS, identity);
   const config = new ConfigState(self, endpoints, edges);
@@ -177,6 +179,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
         notAfter: new Date(identity.current.notAfter).toISOString(),
         renewals: identity.renewals,
         chain: identity.current.chainPem,
+        trust: { generation: trust.generation, ...identity.trustStatus() },
       },
   });
 
@@ -225,6 +228,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       heartbeatMs: opts.heartbeatMs,
       onUp: () => identity.linkUp(),
       onCertificate: (frame) => identity.accept(frame),
+      onTrust: (frame) => trust.apply(frame),
     });
     link.start();
   }

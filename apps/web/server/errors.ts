@@ -14,6 +14,8 @@ export const CONSOLE_ERROR_CODES = [
   "CONSOLE_ROLLBACK_CONFLICT",
   /** A write that collides with existing state (a username taken). */
   "CONSOLE_CONFLICT",
+  /** A step whose precondition does not hold yet (a CA rotation phase some agents have not reached). */
+  "CONSOLE_NOT_READY",
 ] as const;
 
 export type ConsoleErrorCode = (typeof CONSOLE_ERROR_CODES)[number];
@@ -33,6 +35,7 @@ export const notFound = (message: string) => new ConsoleError("CONSOLE_NOT_FOUND
 export const invalidConfig = (message: string) => new ConsoleError("CONSOLE_INVALID_CONFIG", message);
 export const invalidInput = (message: string) => new ConsoleError("CONSOLE_INVALID_INPUT", message);
 export const conflict = (message: string) => new ConsoleError("CONSOLE_CONFLICT", message);
+export const notReady = (message: string) => new ConsoleError("CONSOLE_NOT_READY", message);
 
 /**
  * A rollback refused: `laterRevision` changed some of the same fields since (`paths`), or — `sideEffect` — reverting

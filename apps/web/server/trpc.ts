@@ -12,6 +12,7 @@ import type { Observability } from "./observability/index.ts";
 import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
 import type { Auth } from "./security/auth.ts";
 import type { DenialStore } from "./security/denials.ts";
+import type { MeshTrust } from "./security/mesh-trust.ts";
 
 export interface Services {
   repos: Repositories;
@@ -23,6 +24,8 @@ export interface Services {
   /** Every config change (traffic, mTLS, authorization, sampling), its history and rollback. */
   changes: ConfigChanges;
   obs: Observability;
+  /** The mesh CA's trust bundle and its rotation. */
+  trust: MeshTrust;
 }
 
 /** Per request: the services plus the signed-in user (null without a session; the custom server sets it). */
@@ -39,6 +42,7 @@ const TRPC_CODE: Record<ConsoleErrorCode, TRPCError["code"]> = {
   CONSOLE_INVALID_INPUT: "BAD_REQUEST",
   CONSOLE_ROLLBACK_CONFLICT: "CONFLICT",
   CONSOLE_CONFLICT: "CONFLICT",
+  CONSOLE_NOT_READY: "PRECONDITION_FAILED",
 };
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();

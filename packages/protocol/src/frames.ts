@@ -6,6 +6,7 @@ import { z } from "zod";
 import { meshSnapshotSchema } from "./config.ts";
 import { hostPortSchema, serviceNameSchema, versionSchema } from "./names.ts";
 import { telemetryWindowSchema } from "./telemetry.ts";
+import { trustFrameSchema, trustStatusFrameSchema } from "./trust.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -96,11 +97,12 @@ export const agentFrameSchema = z.discriminatedUnion("type", [
   nackFrameSchema,
   telemetryFrameSchema,
   csrFrameSchema,
+  trustStatusFrameSchema,
 ]);
 export type AgentFrame = z.infer<typeof agentFrameSchema>;
 
 /** Frames the console sends to an agent. */
-export const consoleFrameSchema = z.discriminatedUnion("type", [snapshotFrameSchema, certificateFrameSchema, errorFrameSchema]);
+export const consoleFrameSchema = z.discriminatedUnion("type", [snapshotFrameSchema, certificateFrameSchema, errorFrameSchema, trustFrameSchema]);
 export type ConsoleFrame = z.infer<typeof consoleFrameSchema>;
 
 export type ParseResult<T> = { ok: true; frame: T } | { ok: false; error: string };

@@ -6,3 +6,4 @@ export * from "./names.ts";
 export * from "./pem.ts";
 export * from "./policy.ts";
 export * from "./telemetry.ts";
+export * from "./trust.ts";

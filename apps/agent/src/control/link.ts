@@ -4,7 +4,7 @@
  * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate).
  * Nothing here is on the data path: the console being down never stops traffic.
  */
-import { type AgentFrame, type CertificateFrame, type HelloFrame, parseConsoleFrame, type SnapshotFrame } from "@trellis/protocol";
+import { type AgentFrame, type CertificateFrame, type HelloFrame, parseConsoleFrame, type SnapshotFrame, type TrustFrame } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
@@ -20,6 +20,8 @@ export interface ControlLinkOptions {
   /** After hello went out on a new connection (the identity asks for a certificate here). */
   onUp?: () => void;
   onCertificate?: (frame: CertificateFrame) => void;
+  /** The mesh trust bundle (CA rotation). */
+  onTrust?: (frame: TrustFrame) => void;
 }
 
 export class ControlLink {
@@ -136,6 +138,10 @@ export class ControlLink {
     }
     if (frame.type === "certificate") {
       this.opts.onCertificate?.(frame);
+      return;
+    }
+    if (frame.type === "trust") {
+      this.opts.onTrust?.(frame);
       return;
     }
     // snapshot: handled strictly in arrival order; replies go out on whatever socket is up then.

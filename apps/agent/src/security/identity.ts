@@ -6,6 +6,7 @@
  *   the certificate's lifetime (renewal; a fresh key each time).
  * - Installing a certificate builds new TLS secure contexts and swaps them in one assignment: new connections
  *   (inbound handshakes, outbound pool connects) use them, connections already open carry on — nothing is dropped.
+ * - A new trust bundle (CA rotation: `trust` frames) is hot-swapped the same way, keeping key and certificate.
  * - Key, certificate and CA are kept in `<state-dir>/identity/` (key mode 0600) so an agent restarted while the
  *   console is down still speaks mTLS with its unexpired certificate.
  */
@@ -16,6 +17,7 @@ import tls from "node:tls";
 import type { CertificateFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import { createKeyAndCsr } from "./csr.ts";
+import { chainRoot, rootFingerprints } from "./trust.ts";
 
 export interface IssuedIdentity {
   keyPem: string;
@@ -43,6 +45,8 @@ export class Identity {
   private retryTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly listeners: (() => void)[] = [];
+  /** The trust bundle received before any certificate (afterwards it lives in `current.caPem`). */
+  private bundle = "";
   renewals = 0;
 
   constructor(
@@ -123,20 +127,9 @@ export class Identity {
     this.pendingKeys = [];
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const write = (name: string, data: string, mode: number) => {
-        const file = join(this.dir, name);
-        writeFileSync(`${file}.tmp`, data, { mode });
-        chmodSync(`${file}.tmp`, mode);
-        renameSync(`${file}.tmp`, file);
-      };
-      write("key.pem", keyPem, 0o600);
-      write("chain.pem", frame.chain, 0o644);
-      write("ca.pem", frame.caBundle, 0o644);
-    } catch (err) {
-      this.log.warn("could not persist certificate", { error: (err as Error).message });
-    }
+    this.persist("key.pem", keyPem, 0o600);
+    this.persist("chain.pem", frame.chain, 0o644);
+    this.persist("ca.pem", frame.caBundle, 0o644);
   }
 
   private install(keyPem: string, chainPem: string, caPem: string): IssuedIdentity | null {
@@ -153,12 +146,9 @@ export class Identity {
       this.log.warn("certificate is expired or has no SPIFFE id; ignored", { notAfter: leaf.validTo });
       return null;
     }
-    const opts: tls.SecureContextOptions = { key: keyPem, cert: chainPem, ca: caPem, minVersion: "TLSv1.2" };
     const issued: IssuedIdentity = { keyPem, chainPem, caPem, spiffeId, notBefore, notAfter, serial: leaf.serialNumber, installedAt: Date.now() };
     const renewing = this.current !== null;
-    this.clientContext = tls.createSecureContext(opts);
-    this.serverOptions = opts;
-    this.current = issued;
+    this.swapContexts(issued);
     if (renewing) this.renewals++;
     this.log.info(renewing ? "certificate renewed" : "certificate installed", {
       spiffeId,
@@ -168,6 +158,58 @@ export class Identity {
     this.scheduleRenewal(issued);
     for (const fn of this.listeners) fn();
     return issued;
+  }
+
+  /** New TLS contexts for `c`, swapped in one assignment (connections already open carry on). */
+  private swapContexts(c: IssuedIdentity): void {
+    const opts: tls.SecureContextOptions = { key: c.keyPem, cert: c.chainPem, ca: c.caPem, minVersion: "TLSv1.2" };
+    this.clientContext = tls.createSecureContext(opts);
+    this.serverOptions = opts;
+    this.current = c;
+  }
+
+  /**
+   * A new trust bundle (every root of it trusted for client and server verification): hot-swapped into the TLS
+   * contexts and persisted. Before the first certificate it is kept for the status only (a certificate frame brings
+   * its own bundle). Returns whether anything changed.
+   */
+  setTrust(bundle: string): boolean {
+    const c = this.current;
+    if (c === null) {
+      const changed = this.bundle !== bundle;
+      this.bundle = bundle;
+      return changed;
+    }
+    if (c.caPem === bundle) return false;
+    this.swapContexts({ ...c, caPem: bundle });
+    this.log.info("trust bundle installed", { roots: rootFingerprints(bundle).length });
+    this.persist("ca.pem", bundle, 0o644);
+    for (const fn of this.listeners) fn();
+    return true;
+  }
+
+  /** The roots trusted now and the root the certificate held chains to. */
+  trustStatus(): { roots: string[]; certificateRoot: string | null } {
+    const c = this.current;
+    const bundle = c?.caPem ?? this.bundle;
+    return { roots: rootFingerprints(bundle), certificateRoot: c ? chainRoot(c.chainPem, c.caPem) : null };
+  }
+
+  /** Whether a CSR is out and unanswered. */
+  get requesting(): boolean {
+    return this.pendingKeys.length > 0;
+  }
+
+  private persist(name: string, data: string, mode: number): void {
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const file = join(this.dir, name);
+      writeFileSync(`${file}.tmp`, data, { mode });
+      chmodSync(`${file}.tmp`, mode);
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.log.warn("could not persist identity file", { file: name, error: (err as Error).message });
+    }
   }
 
   private scheduleRenewal(c: IssuedIdentity): void {

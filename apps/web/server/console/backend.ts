@@ -17,8 +17,8 @@ import { startObservability } from "../observability/index.ts";
 import { createRepositories } from "../repositories/index.ts";
 import { appRouter } from "../root.ts";
 import { Auth } from "../security/auth.ts";
-import { CertificateAuthority } from "../security/ca.ts";
 import { DenialStore } from "../security/denials.ts";
+import { MeshTrust } from "../security/mesh-trust.ts";
 import { TelemetryStore } from "../telemetry-store.ts";
 import type { Services } from "../trpc.ts";
 import { userOf } from "./gate.ts";
@@ -49,11 +49,12 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     if (admin.generated) process.stdout.write(`TRELLIS FIRST ADMIN: username admin password ${admin.generated}\n`);
   }
   await repos.users.pruneSessions(new Date());
-  const { ca, created } = await CertificateAuthority.open(cfg.dataDir, cfg.trustDomain, cfg.certTtlSeconds);
+  const { trust, created } = await MeshTrust.open(cfg.dataDir, cfg.trustDomain, cfg.certTtlSeconds, log.child({ component: "ca" }));
   log.info(created ? "certificate authority created" : "certificate authority loaded", {
     dir: `${cfg.dataDir}/ca`,
     trustDomain: cfg.trustDomain,
     certTtlSeconds: cfg.certTtlSeconds,
+    rotation: trust.state.rotation?.phase ?? null,
   });
   const denials = new DenialStore();
   const store = new TelemetryStore();
@@ -70,7 +71,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     store,
     spans: obs.spans,
     joinToken,
-    ca,
+    trust,
     denials,
     log: log.child({ component: "control-plane" }),
     onRegistryChange: (services) => live.setRegistry(services),
@@ -85,7 +86,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   await controlPlane.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",

@@ -1,21 +1,31 @@
-/** `csr` → `certificate`: the console's CA signs the agent's key for its service's SPIFFE identity. */
+/**
+ * `csr` → `certificate`: the authority issuing now signs the agent's key for its service's SPIFFE identity; the frame
+ * carries the mesh's whole trust bundle (during a CA rotation, more than one root).
+ */
 import type { CertificateFrame, CsrFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import type { CertificateAuthority } from "../security/ca.ts";
 import type { AgentSession } from "./session.ts";
 
+/** The authority that issues now and the bundle agents trust (CA rotation changes both). */
+export interface IssuerSource {
+  issuer(): CertificateAuthority;
+  bundle(): string;
+}
+
 export class CertificateIssuer {
   constructor(
-    /** Without a CA, `csr` frames get an error. */
-    private readonly ca: CertificateAuthority | undefined,
+    /** Without one, `csr` frames get an error. */
+    private readonly trust: IssuerSource | undefined,
     private readonly log: Logger,
   ) {}
 
   /** One request per agent at a time; the answer is a `certificate` frame or a non-fatal `bad-csr` error. */
   request(session: AgentSession, frame: CsrFrame): void {
     const h = session.hello!;
-    const ca = this.ca;
-    if (!ca) {
+    const trust = this.trust;
+    const ca = trust?.issuer();
+    if (!trust || !ca) {
       session.sendError({ code: "no-ca", message: "this console does not issue certificates", fatal: false });
       return;
     }
@@ -32,7 +42,7 @@ export class CertificateIssuer {
         const out: CertificateFrame = {
           type: "certificate",
           chain: c.chain,
-          caBundle: c.caBundle,
+          caBundle: trust.bundle(),
           spiffeId: c.spiffeId,
           notBefore: c.notBefore.toISOString(),
           notAfter: c.notAfter.toISOString(),

@@ -14,11 +14,14 @@ import type { Handshake } from "./handshake.ts";
 import { CLOSE_PROTOCOL } from "./options.ts";
 import type { SnapshotSender } from "./sender.ts";
 import type { AgentSession } from "./session.ts";
+import type { TrustPush } from "./trust.ts";
 
 export interface DispatchDeps {
   handshake: Pick<Handshake, "admit">;
   sender: Pick<SnapshotSender, "ack" | "nack">;
   certificates: Pick<CertificateIssuer, "request">;
+  /** The trust bundle to each registered agent, and their `trust-status` reports. */
+  trust?: Pick<TrustPush, "joined" | "status">;
   /** Telemetry windows go straight into the in-memory store (synchronous, no I/O). */
   store: { ingest(window: TelemetryWindow): void };
   /** Where authorization denials from telemetry go. */
@@ -55,6 +58,7 @@ export class FrameDispatcher {
       this.deps.handshake.admit(session, parsed.frame).then(
         (ready) => {
           if (!ready) return;
+          this.deps.trust?.joined(session);
           const backlog = session.backlog;
           session.backlog = [];
           for (const d of backlog) this.onMessage(session, d);
@@ -89,6 +93,9 @@ export class FrameDispatcher {
         return;
       case "csr":
         this.deps.certificates.request(session, frame);
+        return;
+      case "trust-status":
+        this.deps.trust?.status(session, frame);
         return;
     }
   }

@@ -4,6 +4,7 @@
  *   handshake.ts       hello within the timeout, join token, registration, replace / revoke, close
  *   dispatch.ts        frame validation and routing, the invalid-frame limit
  *   certificates.ts    csr → certificate
+ *   trust.ts           the trust bundle to every agent (CA rotation), their trust-status reports
  *   publisher.ts       config versions cut from the database, debounced push rounds, mTLS staging, restart grace
  *   sender.ts          each agent's snapshot through its delivery state machine (delivery.ts), acks and nacks
  *   sync-recorder.ts   batched writes of sync states
@@ -18,10 +19,10 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { hashToken, tokenPrefix } from "../join-token.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
-import type { CertificateAuthority } from "../security/ca.ts";
 import type { DenialStore } from "../security/denials.ts";
+import type { AgentTrust } from "../security/rotation.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";
-import { CertificateIssuer } from "./certificates.ts";
+import { CertificateIssuer, type IssuerSource } from "./certificates.ts";
 import type { VersionSync } from "./delivery.ts";
 import { FrameDispatcher } from "./dispatch.ts";
 import type { EndpointGate } from "./endpoint-gate.ts";
@@ -34,6 +35,7 @@ import { RestartGrace } from "./restart-grace.ts";
 import { SerialQueue } from "./serial.ts";
 import type { AgentSessionInfo } from "./session.ts";
 import { SyncRecorder } from "./sync-recorder.ts";
+import { TrustPush, type TrustSource } from "./trust.ts";
 
 export type { VersionSync } from "./delivery.ts";
 export * from "./options.ts";
@@ -45,8 +47,9 @@ export interface ControlPlaneDeps {
   store: TelemetryStore;
   /** The bootstrap join token (TRELLIS_JOIN_TOKEN or <data>/join-token): stored (hashed) as the first token. */
   joinToken?: string;
-  /** Issues agents' certificates from their CSRs; without it `csr` frames get an error. */
-  ca?: CertificateAuthority;
+  /** The mesh's trust (MeshTrust): issues agents' certificates and gives the bundle they trust; without it `csr`
+   * frames get an error and no bundle is pushed. */
+  trust?: IssuerSource & TrustSource;
   /** Where authorization denials from telemetry go. */
   denials?: DenialStore;
   /** Receives the spans of every telemetry frame (synchronous enqueue; the writes happen elsewhere). */
@@ -70,6 +73,7 @@ export class ControlPlane implements ConfigPublisher {
   private readonly handshake: Handshake;
   private readonly dispatcher: FrameDispatcher;
   private readonly heartbeat: Heartbeat;
+  private readonly trustPush: TrustPush;
   private shuttingDown = false;
 
   constructor(private readonly deps: ControlPlaneDeps) {
@@ -96,11 +100,13 @@ export class ControlPlane implements ConfigPublisher {
       gate: deps.endpointGate,
     });
     deps.endpointGate?.onChange(() => this.publisher.scheduleRound());
+    this.trustPush = new TrustPush(deps.trust, sessions, log);
     this.handshake = new Handshake({ repos, db, sessions, publisher: this.publisher, log, helloTimeoutMs: o.helloTimeoutMs });
     this.dispatcher = new FrameDispatcher({
       handshake: this.handshake,
       sender: this.publisher.sender,
-      certificates: new CertificateIssuer(deps.ca, log),
+      certificates: new CertificateIssuer(deps.trust, log),
+      trust: this.trustPush,
       store: deps.store,
       denials: deps.denials,
       spans: deps.spans,
@@ -171,6 +177,11 @@ export class ControlPlane implements ConfigPublisher {
 
   revokeToken(tokenId: string): number {
     return this.handshake.revokeToken(tokenId);
+  }
+
+  /** What every registered agent reported about its trust (CA rotation progress). */
+  agentsTrust(): AgentTrust[] {
+    return this.trustPush.agents();
   }
 
   get connectedCount(): number {

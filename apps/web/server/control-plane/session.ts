@@ -1,5 +1,5 @@
 /** One agent's websocket connection: where it is in the handshake, what it said in its hello, its delivery state. */
-import type { ErrorFrame, HelloFrame } from "@trellis/protocol";
+import type { ErrorFrame, HelloFrame, TrustStatusFrame } from "@trellis/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { SyncState } from "../repositories/index.ts";
 import { type Delivery, newDelivery } from "./delivery.ts";
@@ -35,6 +35,8 @@ export class AgentSession {
   tokenId: string | null = null;
   csrInFlight = false;
   certificatesIssued = 0;
+  /** The agent's last `trust-status` (CA rotation progress). */
+  trust: TrustStatusFrame | null = null;
   backlog: RawData[] = [];
   helloTimer: NodeJS.Timeout | null = null;
   readonly connectedAt = new Date();

@@ -1,24 +1,27 @@
 /**
- * The mesh certificate authority. Created at first console start in `<data>/ca/` (outside anything Next serves): an
- * ECDSA P-256 key (`ca.key`, PKCS#8 PEM, mode 0600, directory 0700) and a self-signed CA certificate (`ca.crt`,
- * 10 years). Issues short-lived workload certificates from agents' CSRs: the CSR's signature proves possession of the
- * key, its requested subject is ignored — the identity is the service of the authenticated `hello`, as the URI SAN
- * `spiffe://<trust-domain>/service/<name>`.
+ * A mesh certificate authority: signs short-lived workload certificates from agents' CSRs. The CSR's signature proves
+ * possession of the key, its requested subject is ignored — the identity is the service of the authenticated `hello`,
+ * as the URI SAN `spiffe://<trust-domain>/service/<name>`.
+ *
+ * An authority is a directory (mode 0700, outside anything Next serves): `ca.key` (PKCS#8 PEM, 0600) and `ca.crt`;
+ * for an operator-provided intermediate (plug-in CA, see plugin-ca.ts) also `chain.pem` (the intermediates above
+ * `ca.crt`) and `root.pem` (the operator's root, which the mesh trusts). The first one, `<data>/ca/`, is created at
+ * first console start (ca-root.ts); rotations add more (authorities.ts).
  */
 import "reflect-metadata";
-import { randomBytes, webcrypto } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { webcrypto, X509Certificate } from "node:crypto";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as x509 from "@peculiar/x509";
-import { derToPem, pemToDer, spiffeIdOf } from "@trellis/protocol";
+import { pemToDer, spiffeIdOf } from "@trellis/protocol";
+import { CA_ALG as ALG, createRoot, serialNumber } from "./ca-root.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-const CA_YEARS = 10;
-
 export interface IssuedCertificate {
+  /** The leaf, then the intermediates up to (not including) the root. */
   chain: string;
+  /** This authority's root alone (the control plane sends the mesh's whole trust bundle instead). */
   caBundle: string;
   spiffeId: string;
   notBefore: Date;
@@ -26,58 +29,46 @@ export interface IssuedCertificate {
   serial: string;
 }
 
-function serialNumber(): string {
-  const b = randomBytes(16);
-  b[0] &= 0x7f; // positive
-  b[0] |= 0x01; // no leading zero byte
-  return b.toString("hex");
-}
-
 export class CertificateAuthority {
   private constructor(
     private readonly key: CryptoKey,
     readonly cert: x509.X509Certificate,
     readonly certPem: string,
+    /** Certificates a leaf's chain carries after the leaf: empty for a root, `ca.crt` + `chain.pem` for an intermediate. */
+    readonly intermediatesPem: string,
+    /** The root this authority chains to (its own certificate when it is a root). */
+    readonly rootPem: string,
     readonly trustDomain: string,
     readonly ttlSeconds: number,
   ) {}
 
-  /** Loads `<dataDir>/ca`, creating it on first start. */
+  /** SHA-256 fingerprint of the root (`AB:CD:…`), as agents report it. */
+  get rootFingerprint(): string {
+    return new X509Certificate(this.rootPem).fingerprint256;
+  }
+
+  /** Loads `<dataDir>/ca`, creating a self-signed root there on first start. */
   static async open(dataDir: string, trustDomain: string, ttlSeconds: number): Promise<{ ca: CertificateAuthority; created: boolean }> {
     const dir = path.join(dataDir, "ca");
+    const created = !existsSync(path.join(dir, "ca.key")) || !existsSync(path.join(dir, "ca.crt"));
+    if (created) await createRoot(dir, trustDomain);
+    return { ca: await CertificateAuthority.load(dir, trustDomain, ttlSeconds), created };
+  }
+
+  /** Loads the authority kept in `dir` (see the header for its files). */
+  static async load(dir: string, trustDomain: string, ttlSeconds: number): Promise<CertificateAuthority> {
     const keyFile = path.join(dir, "ca.key");
-    const certFile = path.join(dir, "ca.crt");
-    let created = false;
-    if (!existsSync(keyFile) || !existsSync(certFile)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      chmodSync(dir, 0o700);
-      const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-      const now = Date.now();
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: serialNumber(),
-        name: `CN=Trellis mesh CA, O=${trustDomain}`,
-        notBefore: new Date(now - 60_000),
-        notAfter: new Date(now + CA_YEARS * 365 * 24 * 3600 * 1000),
-        signingAlgorithm: ALG,
-        keys: keys as unknown as CryptoKeyPair,
-        extensions: [
-          new x509.BasicConstraintsExtension(true, 0, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-          await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as CryptoKey),
-        ],
-      });
-      const keyPem = derToPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
-      writeFileSync(keyFile, keyPem, { mode: 0o600 });
-      chmodSync(keyFile, 0o600);
-      writeFileSync(certFile, `${cert.toString("pem")}\n`, { mode: 0o644 });
-      created = true;
-    }
     chmodSync(keyFile, 0o600);
-    const keyPem = readFileSync(keyFile, "utf8");
-    const certPem = readFileSync(certFile, "utf8");
-    const key = await webcrypto.subtle.importKey("pkcs8", pemToDer(keyPem), ALG, false, ["sign"]);
+    const read = (f: string) => {
+      const text = existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), "utf8").trim() : "";
+      return text ? `${text}\n` : "";
+    };
+    const certPem = read("ca.crt");
+    const rootPem = read("root.pem") || certPem;
+    const intermediates = rootPem === certPem ? "" : certPem + read("chain.pem");
+    const key = await webcrypto.subtle.importKey("pkcs8", pemToDer(readFileSync(keyFile, "utf8")), ALG, false, ["sign"]);
     const cert = new x509.X509Certificate(certPem);
-    return { ca: new CertificateAuthority(key as unknown as CryptoKey, cert, `${certPem.trim()}\n`, trustDomain, ttlSeconds), created };
+    return new CertificateAuthority(key as unknown as CryptoKey, cert, certPem, intermediates, rootPem, trustDomain, ttlSeconds);
   }
 
   /** Signs a workload certificate for `service` from a PEM CSR (whose signature must verify). */
@@ -107,8 +98,8 @@ export class CertificateAuthority {
       ],
     });
     return {
-      chain: `${cert.toString("pem")}\n`,
-      caBundle: this.certPem,
+      chain: `${cert.toString("pem")}\n${this.intermediatesPem}`,
+      caBundle: this.rootPem,
       spiffeId,
       notBefore,
       notAfter,

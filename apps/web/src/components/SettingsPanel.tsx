@@ -1,8 +1,9 @@
 "use client";
-/** Settings (admin): console users and roles; agent join tokens (a new token's value is shown once). */
+/** Settings (admin): console users and roles; agent join tokens (a new token's value is shown once); the mesh CA. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { CaRotationCard } from "./CaRotationCard.tsx";
 
 const ROLES = ["viewer", "operator", "admin"] as const;
 
@@ -140,6 +141,7 @@ export function SettingsPanel() {
           </p>
         )}
       </section>
+      <CaRotationCard />
     </div>
   );
 }
