@@ -170,11 +170,14 @@ export class Publisher implements ConfigPublisher {
       Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints(), repos.policies.all(), repos.telemetryPolicy.get()]),
     );
     const endpoints = this.deps.grace.endpoints(connected, Date.now());
-    const [desiredMtls, authz] = await db.run(() => Promise.all([repos.security.mtlsModes(), repos.security.authzByService()]));
+    const [desiredMtls, meshDefault, authz] = await db.run(() =>
+      Promise.all([repos.security.mtlsModes(), repos.security.meshDefault(), repos.security.authzByService()]),
+    );
     const mtls = planMtls(
       services.map((s) => s.name),
       desiredMtls,
       this.effectiveMtls,
+      meshDefault,
     );
     this.effectiveMtls = mtls.effective;
     const topology = buildTopology(services, endpoints, policies, { mtls: mtls.effective, authz });

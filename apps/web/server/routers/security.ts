@@ -8,24 +8,45 @@ import { ROLES } from "../repositories/security.ts";
 import { hashPassword, validPassword } from "../security/auth.ts";
 import { actorOf, adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
+/** How far back the mTLS panel looks for plaintext callers. */
+const PLAINTEXT_WINDOW_SECONDS = 60;
+
 const roleSchema = z.enum(ROLES as [string, ...string[]]);
 
 export const securityRouter = router({
   /** The signed-in user. */
   me: viewerProcedure.query(({ ctx }) => ctx.user),
 
-  /** A service's mTLS mode (stored and as pushed), authorization rules and recent denials. */
+  /**
+   * A service's mTLS mode (its override or the mesh default, `inherited`, and as pushed), who reached it in plaintext
+   * in the last minute (live telemetry: what STRICT would refuse), authorization rules and recent denials.
+   */
   service: viewerProcedure.input(z.object({ name: serviceNameSchema })).query(async ({ ctx, input }) => {
-    const modes = await ctx.repos.security.mtlsModes();
+    const [own, meshDefault] = await Promise.all([ctx.repos.security.mtlsOf(input.name), ctx.repos.security.meshDefault()]);
     const rules = await ctx.repos.security.authzRules(input.name);
     return {
       name: input.name,
       spiffeId: spiffeIdOf(ctx.trustDomain, input.name),
-      mtls: modes.get(input.name) ?? "DISABLE",
+      mtls: own?.mode ?? meshDefault,
+      inherited: own?.inherited ?? true,
+      meshDefault,
       effectiveMtls: ctx.hub.effectiveMtlsMode(input.name),
+      plaintextCallers: ctx.live.plaintextCallers(input.name, PLAINTEXT_WINDOW_SECONDS),
+      plaintextWindowSeconds: PLAINTEXT_WINDOW_SECONDS,
       rules,
       denials: ctx.denials.forService(input.name),
     };
+  }),
+
+  /** The mesh-wide mTLS default (services without an override). */
+  meshMtls: viewerProcedure.query(async ({ ctx }) => ({ defaultMode: await ctx.repos.security.meshDefault() })),
+
+  /** Changes the mesh-wide mTLS default: a mesh-wide config revision (part `mtls-default`, with rollback), pushed. */
+  setMeshMtls: operatorProcedure.input(z.object({ mode: z.enum(["PERMISSIVE", "STRICT"]) })).mutation(async ({ ctx, input }) => {
+    const actor = actorOf(ctx);
+    const { revision, configVersion } = await ctx.changes.setMtlsDefault(input.mode, actor);
+    log.info("mesh mTLS default changed", { mode: input.mode, actor, revision: revision?.id ?? null });
+    return { defaultMode: input.mode, revision, configVersion };
   }),
 
   /** Changes a service's mTLS mode: recorded as a config revision (kind `mtls`) and pushed; rollback restores it. */

@@ -1,8 +1,12 @@
 "use client";
-/** Settings (admin): console users and roles; agent join tokens (a new token's value is shown once). */
+/**
+ * Settings (admin): the mesh-wide mTLS default; console users and roles; agent join tokens (a new token's value is shown
+ * once).
+ */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { MeshMtlsCard } from "./MeshMtlsCard.tsx";
 
 const ROLES = ["viewer", "operator", "admin"] as const;
 
@@ -40,6 +44,7 @@ export function SettingsPanel() {
   return (
     <div data-testid="settings">
       <h1>Settings</h1>
+      <MeshMtlsCard />
       <section className="panel">
         <h2>Users</h2>
         <table className="table compact" data-testid="users-table">
