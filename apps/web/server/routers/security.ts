@@ -6,6 +6,7 @@ import { hashToken, newJoinToken, tokenPrefix } from "../join-token.ts";
 import { log } from "../log.ts";
 import { ROLES } from "../repositories/security.ts";
 import { hashPassword, validPassword } from "../security/auth.ts";
+import { parseScope, scopeText } from "../security/token-scope.ts";
 import { actorOf, adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
 /** How far back the mTLS panel looks for plaintext callers. */
@@ -102,13 +103,20 @@ export const securityRouter = router({
 
   tokens: adminProcedure.query(({ ctx }) => ctx.repos.joinTokens.list()),
 
-  /** Creates a join token; its value is in this response only. */
-  createToken: adminProcedure.input(z.object({ name: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
-    const token = newJoinToken();
-    const row = await ctx.repos.joinTokens.create(input.name, hashToken(token), tokenPrefix(token), actorOf(ctx));
-    log.info("join token created", { id: row.id, name: row.name, actor: actorOf(ctx) });
-    return { ...row, token };
-  }),
+  /**
+   * Creates a join token; its value is in this response only. `scope`: the services it may register (names or glob
+   * patterns such as `shop-*`, as a list or one comma-separated string); absent or empty = any service.
+   */
+  createToken: adminProcedure
+    .input(z.object({ name: z.string().min(1).max(64), scope: z.union([z.string().max(1000), z.array(z.string().max(63)).max(50)]).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const given = typeof input.scope === "string" ? input.scope.trim() : input.scope;
+      const scope = given && given.length > 0 ? parseScope(given) : null;
+      const token = newJoinToken();
+      const row = await ctx.repos.joinTokens.create(input.name, hashToken(token), tokenPrefix(token), actorOf(ctx), scope);
+      log.info("join token created", { id: row.id, name: row.name, scope: scopeText(scope), actor: actorOf(ctx) });
+      return { ...row, token };
+    }),
 
   revokeToken: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
     if (!(await ctx.repos.joinTokens.revoke(input.id, new Date()))) throw notFound("no such active token");
