@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { serviceNameSchema, versionSchema } from "@trellis/protocol";
+import { plaintextRefusal, readConsoleCa } from "./control/console-trust.ts";
 import type { Level } from "./log.ts";
 import { DEFAULT_LIMITS, type HttpLimits } from "./proxy/server.ts";
 
@@ -17,6 +18,8 @@ export interface AgentOptions {
   inboundHost: string;
   advertiseHost: string;
   consoleUrl: string | null;
+  /** PEM of the CA the console's certificate must chain to (`--console-ca`); null = the system's CAs. */
+  consoleCa: string | null;
   token: string;
   stateDir: string;
   instanceId: string;
@@ -27,7 +30,8 @@ export interface AgentOptions {
 
 export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
        [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1]
-       [--console ws://127.0.0.1:3000/ws/agents] [--token-file <path> | TRELLIS_JOIN_TOKEN env]
+       [--console ws://127.0.0.1:3000/ws/agents | wss://<host>:3000/ws/agents]
+       [--console-ca <console CA file> | TRELLIS_CONSOLE_CA env] [--token-file <path> | TRELLIS_JOIN_TOKEN env]
        [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
        [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
        [--request-timeout-ms 300000] [--log-level info]`;
@@ -64,6 +68,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "admin-port": { type: "string" },
       "inbound-host": { type: "string" },
       console: { type: "string" },
+      "console-ca": { type: "string" },
       "token-file": { type: "string" },
       "state-dir": { type: "string" },
       "instance-id": { type: "string" },
@@ -96,6 +101,17 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
   const consoleUrl = values.console ?? env.TRELLIS_CONSOLE ?? null;
   if (consoleUrl !== null && !/^wss?:\/\//.test(consoleUrl)) throw new UsageError("--console must be a ws:// or wss:// URL");
+  if (consoleUrl !== null) {
+    const refusal = plaintextRefusal(consoleUrl);
+    if (refusal) throw new UsageError(refusal);
+  }
+  let consoleCa: string | null = null;
+  const caFile = values["console-ca"] ?? env.TRELLIS_CONSOLE_CA;
+  if (caFile) {
+    const ca = readConsoleCa(caFile);
+    if ("error" in ca) throw new UsageError(ca.error);
+    consoleCa = ca.pem;
+  }
 
   // Instance id: flag, else the one kept in the state dir, else a new one (kept there for the next start).
   let instanceId = values["instance-id"];
@@ -129,6 +145,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     inboundHost: values["inbound-host"] ?? "127.0.0.1",
     advertiseHost: values["advertise-host"] ?? "127.0.0.1",
     consoleUrl,
+    consoleCa,
     token,
     stateDir,
     instanceId,

@@ -1,17 +1,23 @@
 /**
  * The control link: one websocket to the console (`/ws/agents`). Sends `hello` on open, answers `snapshot` frames
  * with ack/nack (in order), logs `error` frames, reconnects with capped exponential backoff + full jitter, and
- * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate).
+ * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate). Over wss://
+ * the console's certificate is verified (against `ca` when given) before anything is sent: the hello, with the join
+ * token, goes out only on a verified connection; an untrusted console is refused with a clear error (and retried with
+ * the backoff, in case the operator fixes it).
  * Nothing here is on the data path: the console being down never stops traffic.
  */
 import { type AgentFrame, type CertificateFrame, type HelloFrame, parseConsoleFrame, type SnapshotFrame } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
+import { CONTROL_CONSOLE_UNTRUSTED, isUntrustedCertificate } from "./console-trust.ts";
 import { nack, type SnapshotReply } from "./snapshots.ts";
 
 export interface ControlLinkOptions {
   url: string;
+  /** PEM CA bundle the console's certificate must chain to (wss://); null/absent = the system's CAs. */
+  ca?: string | null;
   hello: () => HelloFrame;
   onSnapshot: (frame: SnapshotFrame) => Promise<SnapshotReply>;
   log: Logger;
@@ -75,7 +81,12 @@ export class ControlLink {
   private connect(): void {
     if (this.stopped) return;
     const { log } = this.opts;
-    const ws = new WebSocket(this.opts.url, { handshakeTimeout: 5_000, perMessageDeflate: false, maxPayload: 32 * 1024 * 1024 });
+    const ws = new WebSocket(this.opts.url, {
+      handshakeTimeout: 5_000,
+      perMessageDeflate: false,
+      maxPayload: 32 * 1024 * 1024,
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+    });
     this.ws = ws;
     ws.on("open", () => {
       this.connected = true;
@@ -97,7 +108,14 @@ export class ControlLink {
       this.missed = 0;
     });
     ws.on("error", (err) => {
-      log.debug("control link error", { error: err.message });
+      if (isUntrustedCertificate(err))
+        log.error("console refused: its certificate is not signed by the CA we trust; join token not sent", {
+          code: CONTROL_CONSOLE_UNTRUSTED,
+          console: this.opts.url,
+          reason: (err as NodeJS.ErrnoException).code,
+          error: err.message,
+        });
+      else log.debug("control link error", { error: err.message });
     });
     ws.on("close", (code, reason) => {
       const wasConnected = this.connected;
