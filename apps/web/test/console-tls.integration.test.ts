@@ -10,18 +10,19 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { isLoopbackHost } from "@trellis/protocol";
 import { agentCli, type ConsoleHandle, freePort, spawnNode, startAgent, startConsole, stopAll, tempDir } from "@trellis/testkit";
 import { WebSocketServer } from "ws";
 import { loadConfig } from "../server/config.ts";
-import { isLoopback, serverNames, wantsTls } from "../server/console/tls.ts";
+import { serverNames, wantsTls } from "../server/console/tls.ts";
 import { CertificateAuthority } from "../server/security/ca.ts";
 
 const env = (vars: Record<string, string>) => vars as NodeJS.ProcessEnv;
 
 describe("when the console serves TLS (pure)", () => {
   test("beyond loopback always; on loopback when asked", () => {
-    for (const h of ["127.0.0.1", "::1", "[::1]", "localhost", "127.1.2.3"]) assert.equal(isLoopback(h), true, h);
-    for (const h of ["0.0.0.0", "::", "10.0.0.5", "console.example"]) assert.equal(isLoopback(h), false, h);
+    for (const h of ["127.0.0.1", "::1", "[::1]", "localhost", "127.1.2.3"]) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ["0.0.0.0", "::", "10.0.0.5", "console.example"]) assert.equal(isLoopbackHost(h), false, h);
     assert.equal(wantsTls(loadConfig(env({ HOST: "0.0.0.0" }))), true);
     assert.equal(wantsTls(loadConfig(env({ HOST: "127.0.0.1" }))), false);
     assert.equal(wantsTls(loadConfig(env({ HOST: "127.0.0.1", TRELLIS_TLS: "1" }))), true);

@@ -8,15 +8,11 @@
  * - `ws://` only to a loopback console (127.0.0.0/8, ::1, localhost): a token never crosses the network in plaintext.
  */
 import { readFileSync } from "node:fs";
+import { isLoopbackHost } from "@trellis/protocol";
 
 /** Stable codes of these refusals (documented in apps/agent/README.md). */
 export const CONTROL_PLAINTEXT_CONSOLE = "TRELLIS_CONTROL_PLAINTEXT_CONSOLE";
 export const CONTROL_CONSOLE_UNTRUSTED = "TRELLIS_CONTROL_CONSOLE_UNTRUSTED";
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 /** Why the URL may not carry a token, or null when it may. */
 export function plaintextRefusal(consoleUrl: string): string | null {

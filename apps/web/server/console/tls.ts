@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { isLoopbackHost } from "@trellis/protocol";
 import type { ConsoleConfig } from "../config.ts";
 import { CertificateAuthority } from "../security/ca.ts";
 
@@ -21,14 +22,9 @@ export interface ConsoleTls {
   names: string[];
 }
 
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
 /** TLS is on beyond loopback, and on loopback when asked. */
 export function wantsTls(cfg: Pick<ConsoleConfig, "host" | "tls">): boolean {
-  return cfg.tls || !isLoopback(cfg.host);
+  return cfg.tls || !isLoopbackHost(cfg.host);
 }
 
 /** The names and addresses the console's own certificate covers. */
