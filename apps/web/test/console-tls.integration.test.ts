@@ -5,13 +5,13 @@
  * refuses to send its token over plaintext ws:// to a console beyond loopback.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isLoopbackHost } from "@trellis/protocol";
-import { agentCli, type ConsoleHandle, freePort, spawnNode, startAgent, startConsole, stopAll, tempDir } from "@trellis/testkit";
+import { agentCli, type ConsoleHandle, freePort, spawnNode, startAgent, startConsole, stopAll, TEST_ADMIN_PASSWORD, tempDir } from "@trellis/testkit";
 import { WebSocketServer } from "ws";
 import { loadConfig } from "../server/config.ts";
 import { serverNames, wantsTls } from "../server/console/tls.ts";
@@ -88,6 +88,25 @@ describe("agents and a console over TLS", { concurrency: false }, () => {
     await web.waitForLine((l) => l.msg === "certificate installed", 20_000, "joined and got its certificate");
     await console_.proc.waitFor((l) => l.msg === "agent connected" && l.service === "web", 5_000, "console saw web");
     await web.stop();
+  });
+
+  test("browsers get https: sign-in over TLS sets a Secure session cookie; the certificate chains to the mesh CA", async () => {
+    const ca = readFileSync(consoleCa, "utf8");
+    const body = JSON.stringify({ username: "admin", password: TEST_ADMIN_PASSWORD });
+    const res = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+      const req = https.request(
+        `${console_.url}/api/auth/signin`,
+        { method: "POST", ca, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        (r) => {
+          r.resume();
+          resolve({ status: r.statusCode ?? 0, cookie: String(r.headers["set-cookie"] ?? "") });
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.cookie, /trellis_session=.*; Secure/);
   });
 
   test("an agent refuses a console whose certificate its CA does not sign: logged, token never sent", async () => {
