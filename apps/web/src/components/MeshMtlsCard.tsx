@@ -5,6 +5,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../lib/trpc.ts";
+import { Segmented } from "./Segmented.tsx";
 
 const MODES = ["PERMISSIVE", "STRICT"] as const;
 
@@ -21,23 +22,14 @@ export function MeshMtlsCard() {
         Services without their own mode get this one. Agents call every destination that accepts mTLS over mTLS; STRICT also refuses plaintext callers
         (check a service's mTLS panel for who still calls it in plaintext before).
       </p>
-      <div className="segmented" role="radiogroup" aria-label="mesh mTLS default">
-        {MODES.map((m) => (
-          // biome-ignore lint/a11y/useSemanticElements: a segmented control of buttons, announced as a radio group
-          <button
-            key={m}
-            type="button"
-            role="radio"
-            aria-checked={q.data.defaultMode === m}
-            className={q.data.defaultMode === m ? "active" : ""}
-            disabled={set.isPending}
-            data-testid={`mesh-mtls-${m.toLowerCase()}`}
-            onClick={() => set.mutate({ mode: m })}
-          >
-            {m}
-          </button>
-        ))}
-      </div>
+      <Segmented
+        label="mesh mTLS default"
+        options={MODES}
+        value={q.data.defaultMode}
+        disabled={set.isPending}
+        testIdPrefix="mesh-mtls-"
+        onChange={(mode) => set.mutate({ mode })}
+      />
       {set.error && <p className="error">{set.error.message}</p>}
     </section>
   );

@@ -7,6 +7,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { Segmented } from "./Segmented.tsx";
 
 const MODES = ["STRICT", "PERMISSIVE", "DISABLE"] as const;
 type Mode = (typeof MODES)[number];
@@ -38,25 +39,16 @@ export function MtlsPanel({ name }: { name: string }) {
         {d.inherited && <> · mesh default ({d.meshDefault})</>}
         {d.effectiveMtls !== d.mtls && <> · rolling out (now {d.effectiveMtls})</>}
       </p>
-      <div className="segmented" role="radiogroup" aria-label="mTLS mode">
-        {MODES.map((m) => (
-          // biome-ignore lint/a11y/useSemanticElements: a segmented control of buttons, announced as a radio group
-          <button
-            key={m}
-            type="button"
-            role="radio"
-            aria-checked={d.mtls === m}
-            className={d.mtls === m ? "active" : ""}
-            title={HELP[m]}
-            disabled={set.isPending}
-            data-testid={`mtls-${m.toLowerCase()}`}
-            onClick={() => choose(m)}
-          >
-            {m === "STRICT" ? "🔒 " : ""}
-            {m}
-          </button>
-        ))}
-      </div>
+      <Segmented
+        label="mTLS mode"
+        options={MODES}
+        value={d.mtls}
+        disabled={set.isPending}
+        testIdPrefix="mtls-"
+        title={(m) => HELP[m]}
+        render={(m) => (m === "STRICT" ? `🔒 ${m}` : m)}
+        onChange={choose}
+      />
       <p className="small muted">{HELP[d.mtls as Mode]}</p>
       {confirming && (
         <div className="confirm" data-testid="mtls-strict-confirm" data-plaintext-callers={d.plaintextCallers.length}>
