@@ -10,7 +10,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { isLoopbackHost } from "@trellis/protocol";
+import { caCertPin, isLoopbackHost } from "@trellis/protocol";
 import { agentCli, type ConsoleHandle, freePort, spawnNode, startAgent, startConsole, stopAll, TEST_ADMIN_PASSWORD, tempDir } from "@trellis/testkit";
 import { WebSocketServer } from "ws";
 import { loadConfig } from "../server/config.ts";
@@ -142,6 +142,46 @@ describe("agents and a console over TLS", { concurrency: false }, () => {
     await b.stop();
     assert.equal(foreign.connections, 0, "no websocket was opened on the foreign server");
     assert.deepEqual(foreign.frames, [], "no frame (no hello, no token) reached it");
+  });
+
+  test("--console-ca-hash: the token comes with the CA's hash (as kubeadm's); the right hash joins, another is refused", async () => {
+    const pin = caCertPin(readFileSync(consoleCa, "utf8"));
+    const printed = await console_.proc.waitFor((l) => l.msg === "console TLS", 1_000, "console TLS log");
+    assert.match(String(printed.agentsTrust), new RegExp(`--console-ca-hash ${pin}`), "the console prints the hash agents take");
+    const ok = await startAgent({
+      service: "reviews",
+      appPort: await freePort(),
+      console: console_.wsAgents,
+      token: console_.token,
+      args: ["--console-ca-hash", pin],
+    });
+    await ok.waitForLine((l) => l.msg === "certificate installed", 20_000, "joined with the pinned CA");
+    await ok.stop();
+
+    const wrongPin = caCertPin(readFileSync(foreignCa, "utf8"));
+    const bad = await startAgent({
+      service: "ratings",
+      appPort: await freePort(),
+      console: console_.wsAgents,
+      token: console_.token,
+      args: ["--console-ca-hash", wrongPin],
+    });
+    await bad.waitForLine((l) => l.code === "TRELLIS_CONTROL_CONSOLE_UNTRUSTED", 15_000, "pin mismatch refused");
+    await bad.stop();
+    assert.ok(!console_.proc.lines.some((l) => l.service === "ratings"), "the console saw ratings' hello");
+
+    const before = foreign.connections;
+    const c = await startAgent({
+      service: "shipping",
+      appPort: await freePort(),
+      console: foreign.url,
+      token: "secret-token-never-sent",
+      args: ["--console-ca-hash", pin],
+    });
+    await c.waitForLine((l) => l.code === "TRELLIS_CONTROL_CONSOLE_UNTRUSTED", 15_000, "foreign console refused by pin");
+    await c.stop();
+    assert.equal(foreign.connections, before, "no websocket was opened on the foreign server");
+    assert.deepEqual(foreign.frames, []);
   });
 
   test("an agent refuses to send its token over plaintext ws:// to a console beyond loopback", async () => {

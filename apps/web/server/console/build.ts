@@ -57,7 +57,7 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
     log.info("console TLS", {
       certificate: tls.source,
       names: tls.names,
-      agentsTrust: tls.caFile ? `--console-ca ${tls.caFile}` : "the operator's CA",
+      agentsTrust: tls.caFile ? `--console-ca ${tls.caFile} (or --console-ca-hash ${tls.caPin})` : "the operator's CA",
     });
   let gate: Gate = startingGate();
   const onRequest: http.RequestListener = (req, res) => gate.request(req, res);

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { isLoopbackHost } from "@trellis/protocol";
+import { caCertPin, isLoopbackHost } from "@trellis/protocol";
 import type { ConsoleConfig } from "../config.ts";
 import { CertificateAuthority } from "../security/ca.ts";
 
@@ -19,6 +19,8 @@ export interface ConsoleTls {
   /** Where the certificate came from, and the CA file agents should trust (for the log). */
   source: "operator" | "mesh-ca";
   caFile: string | null;
+  /** `sha256:<hex>` of the mesh CA's public key, for `--console-ca-hash` (null for an operator's certificate). */
+  caPin: string | null;
   names: string[];
 }
 
@@ -48,11 +50,19 @@ export async function loadConsoleTls(cfg: ConsoleConfig): Promise<ConsoleTls | n
       key: readFileSync(cfg.tlsKeyFile, "utf8"),
       source: "operator",
       caFile: null,
+      caPin: null,
       names: [],
     };
   }
   const { ca } = await CertificateAuthority.open(cfg.dataDir, cfg.trustDomain, cfg.certTtlSeconds);
   const { dns, ips } = serverNames(cfg.host, cfg.tlsHosts);
   const issued = await ca.issueServer(dns, ips);
-  return { cert: issued.chain, key: issued.keyPem, source: "mesh-ca", caFile: path.join(cfg.dataDir, "ca", "ca.crt"), names: [...dns, ...ips] };
+  return {
+    cert: issued.chain,
+    key: issued.keyPem,
+    source: "mesh-ca",
+    caFile: path.join(cfg.dataDir, "ca", "ca.crt"),
+    caPin: caCertPin(ca.certPem),
+    names: [...dns, ...ips],
+  };
 }
