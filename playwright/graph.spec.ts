@@ -44,3 +44,25 @@ test("the graph shows the shop's services and live edges with non-zero rps", asy
   const label = await page.evaluate(() => String(window.__trellisGraph!.edge("web", "catalog")?.label ?? ""));
   expect(label).toMatch(/rps · .+ · .+%/);
 });
+
+test("a fresh npm start: every mesh edge on the graph carries the mTLS lock within a minute", async ({ page }) => {
+  // No mTLS setting was made: the mesh default (PERMISSIVE) and automatic mTLS put every call between meshed services
+  // on mTLS. Traffic from outside the mesh (ingress → web) is plaintext and has no lock.
+  await page.goto("/");
+  await expect(page.getByTestId("service-graph")).toHaveAttribute("data-ready", "true");
+  const meshEdges = async () =>
+    page.evaluate(() =>
+      (window.__trellisGraph?.edges() ?? [])
+        .filter((e) => Number(e.rps) > 0 && !String(e.id).startsWith("e:ingress@"))
+        .map((e) => ({ id: String(e.id), locked: String(e.label ?? "").includes("🔒") })),
+    );
+  await expect
+    .poll(
+      async () => {
+        const edges = await meshEdges();
+        return edges.length >= 5 && edges.every((e) => e.locked) ? "all locked" : JSON.stringify(edges.filter((e) => !e.locked).map((e) => e.id));
+      },
+      { timeout: 60_000, intervals: [1_000] },
+    )
+    .toBe("all locked");
+});

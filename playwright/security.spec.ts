@@ -40,6 +40,12 @@ test("toggling catalog to STRICT makes its calls mTLS within seconds, with no fa
   const panel = page.getByTestId("mtls-panel");
   await expect(panel).toBeVisible({ timeout: 30_000 });
   await page.getByTestId("mtls-strict").click();
+  // The panel asks first, naming who still reaches catalog in plaintext (no mesh service: the mesh default is PERMISSIVE
+  // and callers use mTLS whenever the destination accepts it).
+  const confirm = page.getByTestId("mtls-strict-confirm");
+  await expect(confirm).toBeVisible();
+  await expect(page.getByTestId("mtls-plaintext-callers").getByText(/^(web|cart|recommendations)@/)).toHaveCount(0);
+  await page.getByTestId("mtls-strict-confirm-yes").click();
   await expect(panel).toHaveAttribute("data-mode", "STRICT");
   const clicked = Date.now();
 

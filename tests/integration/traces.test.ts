@@ -207,7 +207,7 @@ describe("request traces through the mesh", () => {
     assert.equal(webToCart.attributes["trellis.route"], "cart");
     assert.equal(webToCart.attributes["trellis.destination_version"], "v1");
     assert.equal(webToCart.attributes["trellis.attempts"], 1);
-    assert.equal(webToCart.attributes["trellis.mtls"], false);
+    assert.equal(webToCart.attributes["trellis.mtls"], true, "mTLS by default: cart is PERMISSIVE, so web calls it over mTLS");
     assert.equal(webToCart.events.length, 1);
     assert.equal(webToCart.events[0].name, "attempt");
   });

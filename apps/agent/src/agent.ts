@@ -222,6 +222,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     });
     link = new ControlLink({
       url: opts.consoleUrl,
+      ca: opts.consoleCa,
+      caPin: opts.consoleCaPin,
       hello,
       onSnapshot: createSnapshotHandler(config, (s) => persistSnapshot(opts.stateDir, s), log),
       log,

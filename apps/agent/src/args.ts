@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { serviceNameSchema, versionSchema } from "@trellis/protocol";
+import { pinError, plaintextRefusal, readConsoleCa } from "./control/console-trust.ts";
 import type { Level } from "./log.ts";
 import { DEFAULT_LIMITS, type HttpLimits } from "./proxy/server.ts";
 
@@ -18,6 +19,10 @@ export interface AgentOptions {
   adminHost: string;
   advertiseHost: string;
   consoleUrl: string | null;
+  /** PEM of the CA the console's certificate must chain to (`--console-ca`); null = the system's CAs. */
+  consoleCa: string | null;
+  /** `--console-ca-hash sha256:<hex>`: the console's CA, by the hash of its public key (fetched, then trusted). */
+  consoleCaPin: string | null;
   token: string;
   stateDir: string;
   instanceId: string;
@@ -30,7 +35,9 @@ export interface AgentOptions {
 
 export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
        [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1] [--admin-host 127.0.0.1]
-       [--console ws://127.0.0.1:3000/ws/agents] [--token-file <path> | TRELLIS_JOIN_TOKEN env]
+       [--console ws://127.0.0.1:3000/ws/agents | wss://<host>:3000/ws/agents]
+       [--console-ca <console CA file> | --console-ca-hash sha256:<hex> | TRELLIS_CONSOLE_CA / TRELLIS_CONSOLE_CA_HASH env]
+       [--token-file <path> | TRELLIS_JOIN_TOKEN env]
        [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
        [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
        [--request-timeout-ms 300000] [--log-level info] [--capture]
@@ -69,6 +76,8 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "inbound-host": { type: "string" },
       "admin-host": { type: "string" },
       console: { type: "string" },
+      "console-ca": { type: "string" },
+      "console-ca-hash": { type: "string" },
       "token-file": { type: "string" },
       "state-dir": { type: "string" },
       "instance-id": { type: "string" },
@@ -102,6 +111,24 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
   const consoleUrl = values.console ?? env.TRELLIS_CONSOLE ?? null;
   if (consoleUrl !== null && !/^wss?:\/\//.test(consoleUrl)) throw new UsageError("--console must be a ws:// or wss:// URL");
+  if (consoleUrl !== null) {
+    const refusal = plaintextRefusal(consoleUrl);
+    if (refusal) throw new UsageError(refusal);
+  }
+  let consoleCa: string | null = null;
+  const caFile = values["console-ca"] ?? env.TRELLIS_CONSOLE_CA;
+  if (caFile) {
+    const ca = readConsoleCa(caFile);
+    if ("error" in ca) throw new UsageError(ca.error);
+    consoleCa = ca.pem;
+  }
+  const consoleCaPin = values["console-ca-hash"] ?? env.TRELLIS_CONSOLE_CA_HASH ?? null;
+  if (consoleCaPin !== null) {
+    const bad = pinError(consoleCaPin);
+    if (bad) throw new UsageError(bad);
+    if (consoleCa !== null) throw new UsageError("give --console-ca or --console-ca-hash, not both");
+    if (consoleUrl !== null && !consoleUrl.startsWith("wss://")) throw new UsageError("--console-ca-hash needs a wss:// console");
+  }
 
   // Instance id: flag, else the one kept in the state dir, else a new one (kept there for the next start).
   let instanceId = values["instance-id"];
@@ -141,6 +168,8 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     adminHost: values["admin-host"] ?? (capture ? "0.0.0.0" : "127.0.0.1"),
     advertiseHost: values["advertise-host"] ?? "127.0.0.1",
     consoleUrl,
+    consoleCa,
+    consoleCaPin,
     token,
     stateDir,
     instanceId,

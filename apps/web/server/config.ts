@@ -28,6 +28,13 @@ export interface ConsoleConfig {
    * is a ready EndpointSlice endpoint (TRELLIS_DISCOVERY_NAMESPACE: watch one namespace, default all).
    */
   discovery: { mode: "agents" } | { mode: "kubernetes"; namespace: string | undefined };
+  /** TRELLIS_TLS=1: https/wss on loopback too (beyond loopback the console always serves TLS: console/tls.ts). */
+  tls: boolean;
+  /** TRELLIS_TLS_CERT / TRELLIS_TLS_KEY: an operator-provided certificate (PEM files) instead of one from the mesh CA. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** TRELLIS_TLS_HOSTS: more DNS names / IP addresses for the console's own certificate (comma-separated). */
+  tlsHosts: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
@@ -48,6 +55,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     certTtlSeconds: certTtl(env.TRELLIS_CERT_TTL_SECONDS),
     adminPassword: env.TRELLIS_ADMIN_PASSWORD || undefined,
     discovery: discoveryOf(env),
+    tls: ["1", "true", "on"].includes((env.TRELLIS_TLS ?? "").toLowerCase()),
+    tlsCertFile: env.TRELLIS_TLS_CERT ? path.resolve(env.TRELLIS_TLS_CERT) : undefined,
+    tlsKeyFile: env.TRELLIS_TLS_KEY ? path.resolve(env.TRELLIS_TLS_KEY) : undefined,
+    tlsHosts: (env.TRELLIS_TLS_HOSTS ?? "")
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
   };
 }
 

@@ -36,6 +36,14 @@ export interface ServiceStats {
   series: SeriesPoint[];
 }
 
+/** A caller that reached a service in plaintext in the window (what STRICT would refuse). */
+export interface PlaintextCaller {
+  source: string;
+  sourceVersion: string;
+  /** Plaintext calls in the window. */
+  requests: number;
+}
+
 export class LiveView {
   private registry: ServiceInfo[] = [];
   private cached: { sec: number; storeVersion: number; graph: LiveGraph } | null = null;
@@ -58,6 +66,17 @@ export class LiveView {
     const graph = buildLiveGraph({ ts: nowMs, windowSeconds, services: this.registry, pairs });
     if (windowSeconds === DEFAULT_WINDOW_SECONDS) this.cached = { sec, storeVersion, graph };
     return graph;
+  }
+
+  /**
+   * Who still reaches `name` in plaintext: edges into it whose calls did not all run over mTLS in the last
+   * `windowSeconds` (ingress included: a caller from outside the mesh would be refused by STRICT too).
+   */
+  plaintextCallers(name: string, windowSeconds = 60, nowMs = Date.now()): PlaintextCaller[] {
+    const { fromSec, toSec } = windowRange(nowMs, windowSeconds);
+    return aggregatePairs(this.store.range(fromSec, toSec))
+      .filter((p) => p.destination === name && p.requests > p.mtls)
+      .map((p) => ({ source: p.source, sourceVersion: p.sourceVersion, requests: p.requests - p.mtls }));
   }
 
   serviceStats(name: string, windowSeconds = DEFAULT_WINDOW_SECONDS, seriesSeconds = 120, nowMs = Date.now()): ServiceStats {

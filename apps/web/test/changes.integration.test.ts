@@ -83,7 +83,7 @@ describe("the change road", () => {
       ],
     );
     assert.deepEqual(sampling.revision?.diff, ["~ sampleRate: 0.01 → 0.5", "~ slowThresholdMs: 1000 → 800"]);
-    assert.deepEqual(mtls.revision?.before, { mtls: "DISABLE" });
+    assert.deepEqual(mtls.revision?.before, { mtls: "PERMISSIVE" }, "a service without an override has the mesh default");
     assert.ok(rule.id, "the new rule's id");
     const history = await changes.history();
     for (const r of got) {
@@ -177,6 +177,25 @@ describe("the change road", () => {
     const refused = await codeOf(changes.rollback(permissive.revision.id, "ana"));
     assert.equal(refused.code, "CONSOLE_ROLLBACK_CONFLICT");
     assert.match(refused.message, new RegExp(`revision ${disable.revision.id} changed mtls`));
+  });
+
+  test("the mesh-wide mTLS default: a mesh-wide revision, inherited by services without an override, rolled back", async () => {
+    await repos.services.ensure("ledger", "v1");
+    assert.equal(await repos.security.meshDefault(), "PERMISSIVE", "PERMISSIVE from the start");
+    assert.deepEqual(await repos.security.mtlsOf("ledger").then((m) => [m?.mode, m?.inherited]), ["PERMISSIVE", true]);
+    const strict = await changes.setMtlsDefault("STRICT", "ana");
+    assert.deepEqual(
+      [strict.revision?.part, strict.revision?.service, strict.revision?.diff],
+      ["mtls-default", null, ["~ mesh mTLS default: PERMISSIVE → STRICT"]],
+    );
+    assert.equal(publisher.publishes, 1);
+    assert.deepEqual(await repos.security.mtlsOf("ledger").then((m) => [m?.mode, m?.inherited]), ["STRICT", true]);
+    const refused = await codeOf(changes.setMtlsDefault("DISABLE" as never, "ana"));
+    assert.equal(refused.code, "CONSOLE_INVALID_CONFIG", "DISABLE is an override only, never the mesh default");
+    assert.ok(strict.revision);
+    await changes.rollback(strict.revision.id, "bo");
+    assert.equal(await repos.security.meshDefault(), "PERMISSIVE");
+    assert.equal((await changes.history({ limit: 1 }))[0]?.part, "mtls-default");
   });
 
   test("a rollback that would empty an allow-list it did not create (every caller allowed) is refused", async () => {

@@ -7,9 +7,17 @@ import { planMtls, stageComplete } from "../server/control-plane/mtls-staging.ts
 const modes = (o: Record<string, MtlsMode>) => new Map(Object.entries(o));
 
 describe("mTLS staging", () => {
-  test("the first round pushes the desired modes as they are; unconfigured services are DISABLE", () => {
+  test("the first round pushes the desired modes as they are; services without an override get the mesh default", () => {
     const plan = planMtls(["a", "b"], modes({ a: "STRICT" }), new Map());
-    assert.deepEqual(Object.fromEntries(plan.effective), { a: "STRICT", b: "DISABLE" });
+    assert.deepEqual(Object.fromEntries(plan.effective), { a: "STRICT", b: "PERMISSIVE" }, "PERMISSIVE unless said otherwise");
+    assert.equal(plan.staging, false);
+    const strict = planMtls(["a", "b"], modes({ a: "DISABLE" }), new Map(), "STRICT");
+    assert.deepEqual(Object.fromEntries(strict.effective), { a: "DISABLE", b: "STRICT" }, "the override wins over the default");
+  });
+
+  test("a mesh default switched from PERMISSIVE to STRICT is pushed as it is (no stage needed)", () => {
+    const plan = planMtls(["a"], new Map(), modes({ a: "PERMISSIVE" }), "STRICT");
+    assert.deepEqual(Object.fromEntries(plan.effective), { a: "STRICT" });
     assert.equal(plan.staging, false);
   });
 
@@ -40,10 +48,10 @@ describe("mTLS staging", () => {
     }
   });
 
-  test("a STRICT service whose policy is removed (→ DISABLE) is staged too", () => {
+  test("a STRICT service whose override is removed gets the mesh default (PERMISSIVE: no stage needed)", () => {
     const plan = planMtls(["a"], new Map(), modes({ a: "STRICT" }));
     assert.equal(plan.effective.get("a"), "PERMISSIVE");
-    assert.equal(plan.staging, true);
+    assert.equal(plan.staging, false);
   });
 
   test("modes of services not registered (yet) are kept as configured", () => {

@@ -36,7 +36,7 @@ const repos = {
   instances: { connectedEndpoints: async () => state.endpoints },
   policies: { all: async () => new Map() },
   telemetryPolicy: { get: async () => state.telemetry },
-  security: { mtlsModes: async () => state.mtls, authzByService: async () => new Map() },
+  security: { mtlsModes: async () => state.mtls, meshDefault: async () => "PERMISSIVE", authzByService: async () => new Map() },
   meshState: {
     currentVersion: async () => state.version,
     nextVersion: async (atLeast = 0) => {

@@ -124,6 +124,23 @@ describe("demo shop with the real console and agents", () => {
     );
   });
 
+  test("mTLS by default: with no mTLS setting at all, every mesh edge of the graph ran over mTLS", async () => {
+    // A fresh console: every service gets the mesh default (PERMISSIVE) and callers use mTLS whenever the destination
+    // accepts it, so every edge between meshed services carries the lock (ingress, from outside the mesh, does not).
+    const lg = spawnNode("loadgen", [path.join(shopDir, "dist/loadgen.js"), "--port", String(web().inbound), "--rps", "40", "--requests", "200"]);
+    await lg.waitFor((l) => l.msg === "loadgen done", 60_000, "loadgen done");
+    let last: string[] = [];
+    await eventually(
+      async () => {
+        const mesh = (await liveEdges(consoleUrl)).filter((e) => e.source !== "ingress" && e.requests > 0);
+        last = mesh.map((e) => `${e.source}→${e.destination} ${Math.round(e.mtlsShare * 100)}%`);
+        return mesh.length >= 5 && mesh.every((e) => e.mtlsShare === 1);
+      },
+      20_000,
+      "every mesh edge all mTLS",
+    ).catch((err: Error) => assert.fail(`${err.message}; last seen: ${last.join(", ")}`));
+  });
+
   test("SIGTERM stops the shop: exit 0, no process left", async () => {
     const pids = allPids(readPorts(stateRoot));
     const exit = await launcher.stop("SIGTERM", 10_000);

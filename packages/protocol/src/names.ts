@@ -21,3 +21,12 @@ export const UNKNOWN_VERSION = "unknown";
 
 /** `host:port`, IPv4, `[IPv6]` or a hostname. */
 export const hostPortSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port");
+
+/**
+ * Whether a host (name or address, IPv6 with or without brackets) is this machine's loopback: 127.0.0.0/8, ::1,
+ * localhost. Beyond it the console serves TLS and agents send their join token over TLS only.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

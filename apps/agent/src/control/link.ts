@@ -1,17 +1,25 @@
 /**
  * The control link: one websocket to the console (`/ws/agents`). Sends `hello` on open, answers `snapshot` frames
  * with ack/nack (in order), logs `error` frames, reconnects with capped exponential backoff + full jitter, and
- * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate).
+ * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate). Over wss://
+ * the console's certificate is verified (against `ca` when given) before anything is sent: the hello, with the join
+ * token, goes out only on a verified connection; an untrusted console is refused with a clear error (and retried with
+ * the backoff, in case the operator fixes it).
  * Nothing here is on the data path: the console being down never stops traffic.
  */
 import { type AgentFrame, type CertificateFrame, type HelloFrame, parseConsoleFrame, type SnapshotFrame, type TrustFrame } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
+import { CONTROL_CONSOLE_UNTRUSTED, discoverPinnedCa, isUntrustedCertificate } from "./console-trust.ts";
 import { nack, type SnapshotReply } from "./snapshots.ts";
 
 export interface ControlLinkOptions {
   url: string;
+  /** PEM CA bundle the console's certificate must chain to (wss://); null/absent = the system's CAs. */
+  ca?: string | null;
+  /** `sha256:<hex>` of the console CA's public key: the CA is fetched by a bare TLS handshake, then trusted as `ca`. */
+  caPin?: string | null;
   hello: () => HelloFrame;
   onSnapshot: (frame: SnapshotFrame) => Promise<SnapshotReply>;
   log: Logger;
@@ -36,8 +44,12 @@ export class ControlLink {
   /** Connections opened so far (for logs and tests). */
   sessions = 0;
 
+  /** The CA the console's certificate must chain to (given, or found by its pin). */
+  private ca: string | null;
+
   constructor(private readonly opts: ControlLinkOptions) {
     this.backoff = opts.backoff ?? new Backoff(250, 10_000);
+    this.ca = opts.ca ?? null;
   }
 
   start(): void {
@@ -74,10 +86,48 @@ export class ControlLink {
     });
   }
 
+  /** The pinned CA is not known yet: fetch the console's chain (TLS only, nothing sent) and pick it by its hash. */
+  private discover(pin: string): void {
+    const { log } = this.opts;
+    discoverPinnedCa(this.opts.url, pin).then(
+      (pem) => {
+        if (this.stopped) return;
+        this.ca = pem;
+        log.info("console CA found by its pinned hash", { console: this.opts.url, pin });
+        this.connect();
+      },
+      (err: Error) => {
+        if (this.stopped) return;
+        const delay = this.backoff.next();
+        if (isUntrustedCertificate(err))
+          log.error("console refused: its certificate is not signed by the CA we trust; join token not sent", {
+            code: CONTROL_CONSOLE_UNTRUSTED,
+            console: this.opts.url,
+            error: err.message,
+            retryInMs: delay,
+          });
+        else log.warn("console unreachable", { console: this.opts.url, attempts: this.backoff.attempts, error: err.message, retryInMs: delay });
+        this.reconnectTimer = setTimeout(() => {
+          this.reconnectTimer = null;
+          this.connect();
+        }, delay);
+      },
+    );
+  }
+
   private connect(): void {
     if (this.stopped) return;
+    if (this.opts.caPin && this.ca === null) {
+      this.discover(this.opts.caPin);
+      return;
+    }
     const { log } = this.opts;
-    const ws = new WebSocket(this.opts.url, { handshakeTimeout: 5_000, perMessageDeflate: false, maxPayload: 32 * 1024 * 1024 });
+    const ws = new WebSocket(this.opts.url, {
+      handshakeTimeout: 5_000,
+      perMessageDeflate: false,
+      maxPayload: 32 * 1024 * 1024,
+      ...(this.ca ? { ca: this.ca } : {}),
+    });
     this.ws = ws;
     ws.on("open", () => {
       this.connected = true;
@@ -99,7 +149,14 @@ export class ControlLink {
       this.missed = 0;
     });
     ws.on("error", (err) => {
-      log.debug("control link error", { error: err.message });
+      if (isUntrustedCertificate(err))
+        log.error("console refused: its certificate is not signed by the CA we trust; join token not sent", {
+          code: CONTROL_CONSOLE_UNTRUSTED,
+          console: this.opts.url,
+          reason: (err as NodeJS.ErrnoException).code,
+          error: err.message,
+        });
+      else log.debug("control link error", { error: err.message });
     });
     ws.on("close", (code, reason) => {
       const wasConnected = this.connected;

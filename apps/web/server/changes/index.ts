@@ -4,6 +4,7 @@
  *   mtls      setMtls                              (kinds/security.ts)
  *   authz     addAuthzRule, removeAuthzRule        (kinds/security.ts)
  *   sampling  setSampling                          (kinds/sampling.ts)
+ *   mtls-default  setMtlsDefault                   (kinds/mtls-default.ts)
  *   any       rollback, history
  */
 import type { AuthzRule, MtlsMode, ServicePolicy } from "@trellis/protocol";
@@ -13,6 +14,7 @@ import type { Logger } from "../log.ts";
 import type { Repositories, RevisionRow } from "../repositories/index.ts";
 import { ruleKey } from "../repositories/security-policies.ts";
 import type { TelemetryPolicy } from "../repositories/telemetry-policy.ts";
+import { type MtlsDefaultDoc, mtlsDefaultKind } from "./kinds/mtls-default.ts";
 import { samplingKind } from "./kinds/sampling.ts";
 import { type AuthzDoc, authzKind, type MtlsDoc, mtlsKind } from "./kinds/security.ts";
 import { patchAction, patchEdit, seedTrafficPolicies, serviceOf, trafficKind, versionsOf } from "./kinds/traffic.ts";
@@ -28,7 +30,13 @@ export class ConfigChanges {
     publisher: ConfigPublisher,
     log: Logger,
   ) {
-    const kinds = { traffic: trafficKind(repos), mtls: mtlsKind(repos), authz: authzKind(repos), sampling: samplingKind(repos) };
+    const kinds = {
+      traffic: trafficKind(repos),
+      mtls: mtlsKind(repos),
+      authz: authzKind(repos),
+      sampling: samplingKind(repos),
+      "mtls-default": mtlsDefaultKind(repos),
+    };
     this.road = new ChangeRoad(repos, kinds, publisher, log);
   }
 
@@ -103,6 +111,15 @@ export class ConfigChanges {
     return this.road.change<TelemetryPolicy>("sampling", null, actor, "sampling", () => policy, {
       summary: (before, after) =>
         before.sampleRate !== after.sampleRate ? `sampling ${before.sampleRate * 100}% → ${after.sampleRate * 100}%` : "sampling: slow thresholds",
+    });
+  }
+
+  // ---------------------------------------------------------------- mTLS default (mesh-wide)
+
+  /** The mesh-wide mTLS mode of services without an override (PERMISSIVE or STRICT). */
+  setMtlsDefault(mode: MtlsDefaultDoc["defaultMode"], actor: string): Promise<ChangeResult<MtlsDefaultDoc>> {
+    return this.road.change<MtlsDefaultDoc>("mtls-default", null, actor, "mtls-default", () => ({ defaultMode: mode }), {
+      summary: (before, after) => `mesh mTLS default ${before.defaultMode} → ${after.defaultMode}`,
     });
   }
 

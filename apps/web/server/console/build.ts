@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { ConsoleConfig } from "../config.ts";
 import { closeDb } from "../db.ts";
 import { loadJoinToken } from "../join-token.ts";
@@ -15,6 +16,7 @@ import type { Logger } from "../log.ts";
 import { buildBackend } from "./backend.ts";
 import { prepareNext } from "./frontend.ts";
 import { createGate, type Gate, startingGate } from "./gate.ts";
+import { loadConsoleTls } from "./tls.ts";
 
 export interface Console {
   url: string;
@@ -27,14 +29,14 @@ function within(ms: number, work: Promise<unknown>): Promise<unknown> {
 }
 
 /** Listens; resolves with the port bound (PORT=0 picks one) and the console's URL. */
-function listen(server: http.Server, port: number, host: string): Promise<{ port: number; url: string }> {
+function listen(server: http.Server, port: number, host: string, scheme: "http" | "https"): Promise<{ port: number; url: string }> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
       const address = server.address();
       const bound = typeof address === "object" && address ? address.port : port;
-      resolve({ port: bound, url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}` });
+      resolve({ port: bound, url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${bound}` });
     });
   });
 }
@@ -49,11 +51,20 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
     joinToken: token.source === "env" ? "from TRELLIS_JOIN_TOKEN" : `${token.source} (${token.file})`,
   });
 
+  // Beyond loopback (or when asked) https + wss: no join token, password or session cookie crosses the network in clear.
+  const tls = await loadConsoleTls(cfg);
+  if (tls)
+    log.info("console TLS", {
+      certificate: tls.source,
+      names: tls.names,
+      agentsTrust: tls.caFile ? `--console-ca ${tls.caFile} (or --console-ca-hash ${tls.caPin})` : "the operator's CA",
+    });
   let gate: Gate = startingGate();
-  const server = http.createServer((req, res) => gate.request(req, res));
+  const onRequest: http.RequestListener = (req, res) => gate.request(req, res);
+  const server: http.Server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, onRequest) : http.createServer(onRequest);
   server.keepAliveTimeout = 5_000;
   server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
-  const { port, url } = await listen(server, cfg.port, cfg.host);
+  const { port, url } = await listen(server, cfg.port, cfg.host, tls ? "https" : "http");
 
   const [backend, frontend] = await Promise.all([buildBackend(cfg, token.token, log), prepareNext({ dev: cfg.dev, host: cfg.host, port, server })]);
   let stopping = false;

@@ -1,6 +1,7 @@
 /**
  * An agent's session from its first frame to its close: the hello within the timeout, the join token check
- * (hashed, looked up in the database), registration (a newer connection with the same instance id replaces the older),
+ * (hashed, looked up in the database; its scope must cover the service the agent claims, and its use is recorded),
+ * registration (a newer connection with the same instance id replaces the older),
  * revocation of a join token, and the withdrawal of a closed agent's endpoint.
  */
 import type { IncomingMessage } from "node:http";
@@ -9,8 +10,9 @@ import type { WebSocket } from "ws";
 import { hashToken } from "../join-token.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
+import { scopeCovers, scopeText } from "../security/token-scope.ts";
 import { newDelivery } from "./delivery.ts";
-import { CLOSE_BAD_TOKEN, CLOSE_HELLO_TIMEOUT, CLOSE_REPLACED, CLOSE_REVOKED } from "./options.ts";
+import { CLOSE_BAD_TOKEN, CLOSE_HELLO_TIMEOUT, CLOSE_REPLACED, CLOSE_REVOKED, CLOSE_TOKEN_SCOPE } from "./options.ts";
 import type { Publisher } from "./publisher.ts";
 import type { SessionRegistry } from "./registry.ts";
 import type { SerialQueue } from "./serial.ts";
@@ -53,7 +55,7 @@ export class Handshake {
     const hash = hashToken(hello.token);
     let token: Awaited<ReturnType<Repositories["joinTokens"]["verify"]>>;
     try {
-      token = await db.run(() => (hello.token ? repos.joinTokens.verify(hash, new Date()) : Promise.resolve(null)));
+      token = await db.run(() => (hello.token ? repos.joinTokens.verify(hash) : Promise.resolve(null)));
     } catch (err) {
       log.error("join token check failed", { error: err as Error });
       session.fail("internal", "join token check failed", 1011);
@@ -66,7 +68,25 @@ export class Handshake {
       session.fail("unauthorized", "invalid join token", CLOSE_BAD_TOKEN);
       return false;
     }
+    if (!scopeCovers(token.scope, hello.service)) {
+      // Refused before registration: no session state, no endpoint, and no certificate (csr frames need a ready session).
+      session.phase = "awaiting-hello";
+      const message = `join token "${token.name}" may register ${scopeText(token.scope)}, not ${hello.service}`;
+      log.warn("agent rejected", {
+        remote: session.remote,
+        reason: "join token scope",
+        token: token.name,
+        service: hello.service,
+        instanceId: hello.instanceId,
+      });
+      session.fail("token-scope", message, CLOSE_TOKEN_SCOPE);
+      return false;
+    }
     session.tokenId = token.id;
+    const tokenId = token.id;
+    db.run(() => repos.joinTokens.recordUse(tokenId, new Date(), `${hello.service}/${hello.instanceId}`)).catch((err) =>
+      log.warn("recording join token use failed", { error: err as Error }),
+    );
     return this.register(session, hello);
   }
 

@@ -14,14 +14,19 @@ export interface MtlsPlan {
 }
 
 /**
- * The modes to push this round. `services`: the registered services (DISABLE unless desired otherwise); `desired`: the
- * modes configured; `pushed`: the effective modes of the previous round.
+ * The modes to push this round. `services`: the registered services (`meshDefault` unless overridden); `desired`: the
+ * per-service overrides; `pushed`: the effective modes of the previous round.
  */
-export function planMtls(services: Iterable<string>, desired: ReadonlyMap<string, MtlsMode>, pushed: ReadonlyMap<string, MtlsMode>): MtlsPlan {
+export function planMtls(
+  services: Iterable<string>,
+  desired: ReadonlyMap<string, MtlsMode>,
+  pushed: ReadonlyMap<string, MtlsMode>,
+  meshDefault: MtlsMode = "PERMISSIVE",
+): MtlsPlan {
   const effective = new Map<string, MtlsMode>();
   let staging = false;
   for (const name of services) {
-    const want = desired.get(name) ?? "DISABLE";
+    const want = desired.get(name) ?? meshDefault;
     const was = pushed.get(name);
     if (was !== undefined && was !== want && was !== "PERMISSIVE" && want !== "PERMISSIVE") {
       effective.set(name, "PERMISSIVE");

@@ -3,6 +3,8 @@
 export const CLOSE_BAD_TOKEN = 4001;
 export const CLOSE_PROTOCOL = 4002;
 export const CLOSE_REVOKED = 4003;
+/** The join token is valid but does not cover the service the agent claims (no certificate is issued). */
+export const CLOSE_TOKEN_SCOPE = 4004;
 export const CLOSE_HELLO_TIMEOUT = 4008;
 export const CLOSE_REPLACED = 4009;
 

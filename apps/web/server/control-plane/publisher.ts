@@ -173,11 +173,14 @@ export class Publisher implements ConfigPublisher {
       Promise.all([repos.services.summaries(), repos.instances.connectedEndpoints(), repos.policies.all(), repos.telemetryPolicy.get()]),
     );
     const endpoints = gateEndpoints(this.deps.grace.endpoints(connected, Date.now()), this.deps.gate);
-    const [desiredMtls, authz] = await db.run(() => Promise.all([repos.security.mtlsModes(), repos.security.authzByService()]));
+    const [desiredMtls, meshDefault, authz] = await db.run(() =>
+      Promise.all([repos.security.mtlsModes(), repos.security.meshDefault(), repos.security.authzByService()]),
+    );
     const mtls = planMtls(
       services.map((s) => s.name),
       desiredMtls,
       this.effectiveMtls,
+      meshDefault,
     );
     this.effectiveMtls = mtls.effective;
     const topology = buildTopology(services, endpoints, policies, { mtls: mtls.effective, authz });

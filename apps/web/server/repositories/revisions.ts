@@ -5,8 +5,8 @@
  */
 import type { Db } from "../db.ts";
 
-/** The parts of the config a revision can change. `sampling` is mesh-wide (no service). */
-export const REVISION_PARTS = ["traffic", "mtls", "authz", "sampling"] as const;
+/** The parts of the config a revision can change. `sampling` and `mtls-default` are mesh-wide (no service). */
+export const REVISION_PARTS = ["traffic", "mtls", "authz", "sampling", "mtls-default"] as const;
 export type RevisionPart = (typeof REVISION_PARTS)[number];
 
 export interface RevisionRow {

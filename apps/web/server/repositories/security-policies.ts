@@ -1,5 +1,6 @@
 /**
- * Security policies per service: the mTLS mode (no row = DISABLE) and the authorization allow rules. Reads serve the
+ * Security policies: the mesh-wide mTLS default (PERMISSIVE unless set), each service's mTLS override (no row = the mesh
+ * default) and the authorization allow rules. Reads serve the
  * snapshot builder and the console; writes come only from the change road (server/changes/kinds/security.ts), each
  * together with its ConfigRevision in one transaction.
  */
@@ -48,19 +49,47 @@ export function toRule(r: { principals: string[]; methods?: string[]; paths?: st
 /** Equal rules, equal keys (principals, methods and paths in order). */
 export const ruleKey = (r: { principals: string[]; methods?: string[]; paths?: string[] }): string => JSON.stringify(toRule(r));
 
+/** What the mesh-wide default may be: services are meshed with mTLS either way (automatic mTLS). */
+export type MeshMtlsMode = Exclude<MtlsMode, "DISABLE">;
+export const DEFAULT_MESH_MTLS: MeshMtlsMode = "PERMISSIVE";
+const MESH_ID = 1;
+
 export class SecurityPolicyRepository {
   constructor(private readonly db: Db) {}
 
-  /** Every service's mTLS mode (services without a row are DISABLE). */
+  /** The mesh-wide mTLS mode of services without an override (PERMISSIVE when never set). */
+  async meshDefault(): Promise<MeshMtlsMode> {
+    const row = await this.db.meshMtlsPolicy.findUnique({ where: { id: MESH_ID }, select: { defaultMode: true } });
+    return row?.defaultMode === "STRICT" ? "STRICT" : DEFAULT_MESH_MTLS;
+  }
+
+  /** Sets the mesh-wide default and records the revision, atomically. */
+  async commitMeshDefault(mode: MeshMtlsMode, rev: CommitInput): Promise<RevisionRow> {
+    const [, row] = await this.db.$transaction([
+      this.db.meshMtlsPolicy.upsert({
+        where: { id: MESH_ID },
+        create: { id: MESH_ID, defaultMode: mode, updatedBy: rev.actor },
+        update: { defaultMode: mode, updatedBy: rev.actor },
+      }),
+      this.db.configRevision.create({ data: revisionData(rev) }),
+    ]);
+    return toRevision(row);
+  }
+
+  /** Services' mTLS overrides (services without a row get the mesh default). */
   async mtlsModes(): Promise<Map<string, MtlsMode>> {
     const rows = await this.db.mtlsPolicy.findMany({ select: { mode: true, service: { select: { name: true } } } });
     return new Map(rows.map((r) => [r.service.name, r.mode as MtlsMode]));
   }
 
-  /** A service's id and mTLS mode; null when there is no such service. */
-  async mtlsOf(service: string): Promise<{ serviceId: string; mode: MtlsMode } | null> {
+  /**
+   * A service's id and mTLS mode (its override, else the mesh default: `inherited`); null when there is no such service.
+   */
+  async mtlsOf(service: string): Promise<{ serviceId: string; mode: MtlsMode; inherited: boolean } | null> {
     const svc = await this.db.service.findUnique({ where: { name: service }, select: { id: true, mtlsPolicy: { select: { mode: true } } } });
-    return svc ? { serviceId: svc.id, mode: (svc.mtlsPolicy?.mode as MtlsMode | undefined) ?? "DISABLE" } : null;
+    if (!svc) return null;
+    const own = svc.mtlsPolicy?.mode as MtlsMode | undefined;
+    return { serviceId: svc.id, mode: own ?? (await this.meshDefault()), inherited: own === undefined };
   }
 
   async authzRules(service?: string): Promise<AuthzRuleRow[]> {

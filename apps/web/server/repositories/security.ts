@@ -18,6 +18,17 @@ export interface JoinTokenRow {
   createdBy: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** The services it may register (names or glob patterns); null = any service. */
+  scope: string[] | null;
+  /** `<service>/<instance id>` of the last agent admitted with it. */
+  lastUsedBy: string | null;
+}
+
+/** What the handshake needs of a presented token. */
+export interface VerifiedJoinToken {
+  id: string;
+  name: string;
+  scope: string[] | null;
 }
 
 export class UserRepository {
@@ -88,16 +99,23 @@ export class JoinTokenRepository {
     await this.db.joinToken.upsert({ where: { tokenHash }, create: { name, tokenHash, prefix, createdBy: actor }, update: {} });
   }
 
-  async create(name: string, tokenHash: string, prefix: string, actor: string): Promise<JoinTokenRow> {
-    return toRow(await this.db.joinToken.create({ data: { name, tokenHash, prefix, createdBy: actor } }));
+  /** `scope`: the services it may register; null = any. */
+  async create(name: string, tokenHash: string, prefix: string, actor: string, scope: string[] | null = null): Promise<JoinTokenRow> {
+    return toRow(
+      await this.db.joinToken.create({ data: { name, tokenHash, prefix, createdBy: actor, scope: scope ? JSON.stringify(scope) : null } }),
+    );
   }
 
-  /** The token's id when it exists and is not revoked. */
-  async verify(tokenHash: string, now: Date): Promise<{ id: string; name: string } | null> {
-    const t = await this.db.joinToken.findUnique({ where: { tokenHash }, select: { id: true, name: true, revokedAt: true } });
+  /** The token (id, name, scope) when it exists and is not revoked. Its use is recorded apart (`recordUse`). */
+  async verify(tokenHash: string): Promise<VerifiedJoinToken | null> {
+    const t = await this.db.joinToken.findUnique({ where: { tokenHash }, select: { id: true, name: true, revokedAt: true, scope: true } });
     if (!t || t.revokedAt) return null;
-    await this.db.joinToken.update({ where: { id: t.id }, data: { lastUsedAt: now } });
-    return { id: t.id, name: t.name };
+    return { id: t.id, name: t.name, scope: parseScopeColumn(t.scope) };
+  }
+
+  /** An agent was admitted with the token: when, and which service/instance. */
+  async recordUse(id: string, now: Date, by: string): Promise<void> {
+    await this.db.joinToken.update({ where: { id }, data: { lastUsedAt: now, lastUsedBy: by.slice(0, 200) } });
   }
 
   async revoke(id: string, now: Date): Promise<boolean> {
@@ -117,6 +135,8 @@ function toRow(t: {
   createdBy: string;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  scope: string | null;
+  lastUsedBy: string | null;
 }): JoinTokenRow {
   return {
     id: t.id,
@@ -126,5 +146,18 @@ function toRow(t: {
     createdBy: t.createdBy,
     revokedAt: t.revokedAt?.toISOString() ?? null,
     lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+    scope: parseScopeColumn(t.scope),
+    lastUsedBy: t.lastUsedBy,
   };
+}
+
+/** The stored JSON list; anything unreadable scopes the token to nothing rather than to everything. */
+function parseScopeColumn(s: string | null): string[] | null {
+  if (s === null) return null;
+  try {
+    const v = JSON.parse(s) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
 }

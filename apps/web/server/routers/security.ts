@@ -6,7 +6,11 @@ import { hashToken, newJoinToken, tokenPrefix } from "../join-token.ts";
 import { log } from "../log.ts";
 import { ROLES } from "../repositories/security.ts";
 import { hashPassword, validPassword } from "../security/auth.ts";
+import { parseScope, scopeText } from "../security/token-scope.ts";
 import { actorOf, adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+
+/** How far back the mTLS panel looks for plaintext callers. */
+const PLAINTEXT_WINDOW_SECONDS = 60;
 
 const roleSchema = z.enum(ROLES as [string, ...string[]]);
 
@@ -14,18 +18,36 @@ export const securityRouter = router({
   /** The signed-in user. */
   me: viewerProcedure.query(({ ctx }) => ctx.user),
 
-  /** A service's mTLS mode (stored and as pushed), authorization rules and recent denials. */
+  /**
+   * A service's mTLS mode (its override or the mesh default, `inherited`, and as pushed), who reached it in plaintext
+   * in the last minute (live telemetry: what STRICT would refuse), authorization rules and recent denials.
+   */
   service: viewerProcedure.input(z.object({ name: serviceNameSchema })).query(async ({ ctx, input }) => {
-    const modes = await ctx.repos.security.mtlsModes();
+    const [own, meshDefault] = await Promise.all([ctx.repos.security.mtlsOf(input.name), ctx.repos.security.meshDefault()]);
     const rules = await ctx.repos.security.authzRules(input.name);
     return {
       name: input.name,
       spiffeId: spiffeIdOf(ctx.trustDomain, input.name),
-      mtls: modes.get(input.name) ?? "DISABLE",
+      mtls: own?.mode ?? meshDefault,
+      inherited: own?.inherited ?? true,
+      meshDefault,
       effectiveMtls: ctx.hub.effectiveMtlsMode(input.name),
+      plaintextCallers: ctx.live.plaintextCallers(input.name, PLAINTEXT_WINDOW_SECONDS),
+      plaintextWindowSeconds: PLAINTEXT_WINDOW_SECONDS,
       rules,
       denials: ctx.denials.forService(input.name),
     };
+  }),
+
+  /** The mesh-wide mTLS default (services without an override). */
+  meshMtls: viewerProcedure.query(async ({ ctx }) => ({ defaultMode: await ctx.repos.security.meshDefault() })),
+
+  /** Changes the mesh-wide mTLS default: a mesh-wide config revision (part `mtls-default`, with rollback), pushed. */
+  setMeshMtls: operatorProcedure.input(z.object({ mode: z.enum(["PERMISSIVE", "STRICT"]) })).mutation(async ({ ctx, input }) => {
+    const actor = actorOf(ctx);
+    const { revision, configVersion } = await ctx.changes.setMtlsDefault(input.mode, actor);
+    log.info("mesh mTLS default changed", { mode: input.mode, actor, revision: revision?.id ?? null });
+    return { defaultMode: input.mode, revision, configVersion };
   }),
 
   /** Changes a service's mTLS mode: recorded as a config revision (kind `mtls`) and pushed; rollback restores it. */
@@ -81,13 +103,20 @@ export const securityRouter = router({
 
   tokens: adminProcedure.query(({ ctx }) => ctx.repos.joinTokens.list()),
 
-  /** Creates a join token; its value is in this response only. */
-  createToken: adminProcedure.input(z.object({ name: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
-    const token = newJoinToken();
-    const row = await ctx.repos.joinTokens.create(input.name, hashToken(token), tokenPrefix(token), actorOf(ctx));
-    log.info("join token created", { id: row.id, name: row.name, actor: actorOf(ctx) });
-    return { ...row, token };
-  }),
+  /**
+   * Creates a join token; its value is in this response only. `scope`: the services it may register (names or glob
+   * patterns such as `shop-*`, as a list or one comma-separated string); absent or empty = any service.
+   */
+  createToken: adminProcedure
+    .input(z.object({ name: z.string().min(1).max(64), scope: z.union([z.string().max(1000), z.array(z.string().max(63)).max(50)]).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const given = typeof input.scope === "string" ? input.scope.trim() : input.scope;
+      const scope = given && given.length > 0 ? parseScope(given) : null;
+      const token = newJoinToken();
+      const row = await ctx.repos.joinTokens.create(input.name, hashToken(token), tokenPrefix(token), actorOf(ctx), scope);
+      log.info("join token created", { id: row.id, name: row.name, scope: scopeText(scope), actor: actorOf(ctx) });
+      return { ...row, token };
+    }),
 
   revokeToken: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
     if (!(await ctx.repos.joinTokens.revoke(input.id, new Date()))) throw notFound("no such active token");

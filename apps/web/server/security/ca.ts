@@ -13,7 +13,7 @@ import { webcrypto, X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as x509 from "@peculiar/x509";
-import { pemToDer, spiffeIdOf } from "@trellis/protocol";
+import { derToPem, pemToDer, spiffeIdOf } from "@trellis/protocol";
 import { CA_ALG as ALG, createRoot, serialNumber } from "./ca-root.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -28,6 +28,16 @@ export interface IssuedCertificate {
   notAfter: Date;
   serial: string;
 }
+
+/** The console's own TLS certificate (https/wss), issued by the mesh CA at every start. */
+export interface ServerCertificate {
+  /** The leaf then the CA certificate, PEM. */
+  chain: string;
+  keyPem: string;
+  notAfter: Date;
+}
+
+const SERVER_CERT_DAYS = 365;
 
 export class CertificateAuthority {
   private constructor(
@@ -69,6 +79,40 @@ export class CertificateAuthority {
     const key = await webcrypto.subtle.importKey("pkcs8", pemToDer(readFileSync(keyFile, "utf8")), ALG, false, ["sign"]);
     const cert = new x509.X509Certificate(certPem);
     return new CertificateAuthority(key as unknown as CryptoKey, cert, certPem, intermediates, rootPem, trustDomain, ttlSeconds);
+  }
+
+  /**
+   * A server certificate for the console itself, for these DNS names and IP addresses (the console's own key, made
+   * here). Agents verify it against this CA (`--console-ca <data>/ca/ca.crt`).
+   */
+  async issueServer(dnsNames: string[], ips: string[], now = Date.now()): Promise<ServerCertificate> {
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+    const notAfter = new Date(now + SERVER_CERT_DAYS * 24 * 3600 * 1000);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serialNumber(),
+      subject: `CN=${dnsNames[0] ?? ips[0] ?? "trellis-console"}, O=${this.trustDomain}`,
+      issuer: this.cert.subject,
+      notBefore: new Date(now - 60_000),
+      notAfter,
+      signingAlgorithm: ALG,
+      publicKey: keys.publicKey as unknown as CryptoKey,
+      signingKey: this.key,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+        new x509.SubjectAlternativeNameExtension(
+          [...dnsNames.map((value) => ({ type: "dns" as const, value })), ...ips.map((value) => ({ type: "ip" as const, value }))],
+          false,
+        ),
+        await x509.AuthorityKeyIdentifierExtension.create(this.cert, false),
+      ],
+    });
+    return {
+      chain: `${cert.toString("pem")}\n${this.certPem}`,
+      keyPem: derToPem(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"),
+      notAfter,
+    };
   }
 
   /** Signs a workload certificate for `service` from a PEM CSR (whose signature must verify). */

@@ -1,9 +1,13 @@
 "use client";
-/** Settings (admin): console users and roles; agent join tokens (a new token's value is shown once); the mesh CA. */
+/**
+ * Settings (admin): the mesh-wide mTLS default; console users and roles; agent join tokens (a new token's value is shown
+ * once); the mesh CA.
+ */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
 import { CaRotationCard } from "./CaRotationCard.tsx";
+import { MeshMtlsCard } from "./MeshMtlsCard.tsx";
 
 const ROLES = ["viewer", "operator", "admin"] as const;
 
@@ -32,6 +36,7 @@ export function SettingsPanel() {
   const revoke = useMutation(trpc.security.revokeToken.mutationOptions({ onSettled: refresh }));
   const [u, setU] = useState({ username: "", password: "", role: "viewer" });
   const [tokenName, setTokenName] = useState("");
+  const [tokenScope, setTokenScope] = useState("");
   if (users.error)
     return (
       <p className="error" data-testid="settings-error">
@@ -41,6 +46,7 @@ export function SettingsPanel() {
   return (
     <div data-testid="settings">
       <h1>Settings</h1>
+      <MeshMtlsCard />
       <section className="panel">
         <h2>Users</h2>
         <table className="table compact" data-testid="users-table">
@@ -92,12 +98,17 @@ export function SettingsPanel() {
       </section>
       <section className="panel">
         <h2>Join tokens</h2>
-        <p className="small muted">Agents present one in their hello. Only a hash is stored; a new token is shown once.</p>
+        <p className="small muted">
+          Agents present one in their hello. Only a hash is stored; a new token is shown once. A token registers only the services its scope names
+          (names or patterns such as <code>shop-*</code>); the bootstrap token (TRELLIS_JOIN_TOKEN or the data directory's join-token file) registers
+          any service.
+        </p>
         <table className="table compact" data-testid="tokens-table">
           <thead>
             <tr>
               <th>Name</th>
               <th>Starts with</th>
+              <th>Scope</th>
               <th>Created</th>
               <th>Last used</th>
               <th>Status</th>
@@ -106,13 +117,16 @@ export function SettingsPanel() {
           </thead>
           <tbody>
             {tokens.data?.map((t) => (
-              <tr key={t.id}>
+              <tr key={t.id} data-testid={`token-row-${t.name}`}>
                 <td>{t.name}</td>
                 <td>
                   <code>{t.prefix}…</code>
                 </td>
+                <td data-testid="token-scope">{t.scope ? t.scope.join(", ") : "any service"}</td>
                 <td>{new Date(t.createdAt).toLocaleString()}</td>
-                <td>{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : "never"}</td>
+                <td data-testid="token-last-used">
+                  {t.lastUsedAt ? `${new Date(t.lastUsedAt).toLocaleString()}${t.lastUsedBy ? ` by ${t.lastUsedBy}` : ""}` : "never"}
+                </td>
                 <td>{t.revokedAt ? "revoked" : "active"}</td>
                 <td>
                   {!t.revokedAt && (
@@ -129,12 +143,28 @@ export function SettingsPanel() {
           className="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            if (tokenName.trim()) createToken.mutate({ name: tokenName.trim() }, { onSuccess: () => setTokenName("") });
+            if (tokenName.trim())
+              createToken.mutate(
+                { name: tokenName.trim(), scope: tokenScope.trim() || undefined },
+                {
+                  onSuccess: () => {
+                    setTokenName("");
+                    setTokenScope("");
+                  },
+                },
+              );
           }}
         >
           <input placeholder="token name" value={tokenName} onChange={(e) => setTokenName(e.target.value)} />
+          <input
+            placeholder="services (web, shop-*; empty = any)"
+            data-testid="token-scope-input"
+            value={tokenScope}
+            onChange={(e) => setTokenScope(e.target.value)}
+          />
           <button type="submit">Create token</button>
         </form>
+        {createToken.error && <p className="error">{createToken.error.message}</p>}
         {createToken.data && (
           <p data-testid="new-token">
             New token (copy it now, it is not shown again): <code>{createToken.data.token}</code>

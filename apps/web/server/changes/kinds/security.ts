@@ -39,7 +39,7 @@ export function mtlsKind(repos: Repositories): ChangeKind<MtlsDoc> {
     },
     diff: securityDiff,
     fields: (doc) => ({ mtls: doc.mtls }),
-    fromFields: (fields: Fields) => ({ mtls: fields.mtls ?? "DISABLE" }),
+    fromFields: (fields: Fields) => ({ mtls: fields.mtls ?? "PERMISSIVE" }),
     write: async (scope, after, revision) => repos.security.commitMtls((await mtlsState(repos, scope)).serviceId, after.mtls, revision),
   };
 }
