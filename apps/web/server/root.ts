@@ -1,5 +1,6 @@
 /** The tRPC app router. Its type is all the browser imports from the server. */
 import { agentsRouter } from "./routers/agents.ts";
+import { auditRouter } from "./routers/audit.ts";
 import { graphRouter } from "./routers/graph.ts";
 import { securityRouter } from "./routers/security.ts";
 import { servicesRouter } from "./routers/services.ts";
@@ -17,6 +18,7 @@ export const appRouter = router({
   revisions: revisionsRouter,
   traces: tracesRouter,
   telemetry: telemetryRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

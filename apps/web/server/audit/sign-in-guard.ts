@@ -20,9 +20,10 @@ export const DEFAULT_SIGN_IN_GUARD: SignInGuardOptions = {
 export function signInGuardOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SignInGuardOptions {
   const n = (v: string | undefined, d: number) => (v !== undefined && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : d);
   const d = DEFAULT_SIGN_IN_GUARD;
+  const baseMs = n(env.TRELLIS_SIGNIN_LOCK_MS, d.perUser.baseMs);
   return {
-    perUser: { ...d.perUser, freeFailures: n(env.TRELLIS_SIGNIN_FREE_FAILURES, d.perUser.freeFailures) },
-    perAddress: { ...d.perAddress, freeFailures: n(env.TRELLIS_SIGNIN_FREE_FAILURES_PER_ADDRESS, d.perAddress.freeFailures) },
+    perUser: { ...d.perUser, baseMs, freeFailures: n(env.TRELLIS_SIGNIN_FREE_FAILURES, d.perUser.freeFailures) },
+    perAddress: { ...d.perAddress, baseMs, freeFailures: n(env.TRELLIS_SIGNIN_FREE_FAILURES_PER_ADDRESS, d.perAddress.freeFailures) },
   };
 }
 

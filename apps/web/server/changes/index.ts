@@ -6,8 +6,10 @@
  *   sampling  setSampling                          (kinds/sampling.ts)
  *   any       rollback, history
  */
+
 import type { AuthzRule, MtlsMode, ServicePolicy } from "@trellis/protocol";
 import { authzRuleText, splitSummary } from "../../shared/policy-diff.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import { notFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories, RevisionRow } from "../repositories/index.ts";
@@ -27,9 +29,10 @@ export class ConfigChanges {
     private readonly repos: Repositories,
     publisher: ConfigPublisher,
     log: Logger,
+    audit: AuditLog | null = null,
   ) {
     const kinds = { traffic: trafficKind(repos), mtls: mtlsKind(repos), authz: authzKind(repos), sampling: samplingKind(repos) };
-    this.road = new ChangeRoad(repos, kinds, publisher, log);
+    this.road = new ChangeRoad(repos, kinds, publisher, log, audit);
   }
 
   // ---------------------------------------------------------------- traffic

@@ -5,6 +5,9 @@
  */
 import type http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { AuditLog } from "../audit/audit-log.ts";
+import { clientAddressOf } from "../audit/request-actor.ts";
+import { SignInGuard, signInGuardOptionsFromEnv } from "../audit/sign-in-guard.ts";
 import { ConfigChanges } from "../changes/index.ts";
 import type { ConsoleConfig } from "../config.ts";
 import { ControlPlane } from "../control-plane/index.ts";
@@ -38,7 +41,8 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   const repos = createRepositories(await openDb(cfg.databaseUrl));
   const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
   if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
-  const auth = new Auth(repos);
+  const audit = new AuditLog(repos, log.child({ component: "audit" }));
+  const auth = new Auth(repos, { audit, guard: new SignInGuard(signInGuardOptionsFromEnv()) });
   const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
   if (admin.created) {
     log.info("first admin created", {
@@ -70,7 +74,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     log: log.child({ component: "control-plane" }),
     onRegistryChange: (services) => live.setRegistry(services),
   });
-  const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }));
+  const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }), audit);
   if (cfg.seedFile) {
     // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
     const seeded = await changes.seedIfEmpty(cfg.seedFile);
@@ -79,11 +83,11 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   await controlPlane.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, audit };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req }) => ({ ...services, user: userOf(req) }),
+    createContext: ({ req }) => ({ ...services, user: userOf(req), clientAddress: clientAddressOf(req) }),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") log.error("trpc error", { path, error });
     },
