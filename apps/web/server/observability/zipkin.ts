@@ -61,7 +61,7 @@ export const zipkinEncoding: SpanEncoding = {
   encode: (spans) => spans.map(toZipkinSpan),
 };
 
-export function zipkinOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HttpExporterOptions | null {
+export function zipkinOptionsFromEnv(env: Record<string, string | undefined> = process.env): HttpExporterOptions | null {
   const endpoint = env.TRELLIS_ZIPKIN_ENDPOINT;
   if (!endpoint) return null;
   return { endpoint, headers: parseHeaderList(env.TRELLIS_ZIPKIN_HEADERS) };
