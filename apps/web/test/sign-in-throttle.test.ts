@@ -15,10 +15,12 @@ test("free failures, then a lock doubling per failure up to the cap; allowed aga
   );
   assert.deepEqual(t.check("k", now), { allowed: true });
   assert.equal(t.failure("k", now), 1_000, "the third failure locks for baseMs");
-  assert.deepEqual(t.check("k", now + 400), { allowed: false, retryAfterMs: 600 });
+  assert.deepEqual(t.check("k", now + 400), { allowed: false, retryAfterMs: 600, refusals: 1 });
+  assert.deepEqual(t.check("k", now + 500), { allowed: false, retryAfterMs: 500, refusals: 2 }, "refusals are counted per lock");
   now += 1_000;
   assert.deepEqual(t.check("k", now), { allowed: true });
   assert.equal(t.failure("k", now), 2_000);
+  assert.deepEqual(t.check("k", now), { allowed: false, retryAfterMs: 2_000, refusals: 1 }, "a new lock counts afresh");
   now += 2_000;
   assert.equal(t.failure("k", now), 4_000);
   now += 4_000;
@@ -53,7 +55,8 @@ test("the guard: per username (whether it exists or not, case-insensitive) and p
   let now = 0;
   const guard = new SignInGuard({ perUser: policy, perAddress: { ...policy, freeFailures: 5 }, now: () => now });
   for (let i = 0; i < 3; i++) guard.failed("Alice", "10.0.0.1");
-  assert.deepEqual(guard.check("alice", "10.0.0.9"), { allowed: false, retryAfterMs: 1_000 }, "the username is locked from any address");
+  assert.deepEqual(guard.check("alice", "10.0.0.9"), { allowed: false, retryAfterMs: 1_000, first: true }, "the username is locked from any address");
+  assert.deepEqual(guard.check("alice", "10.0.0.8"), { allowed: false, retryAfterMs: 1_000, first: false }, "not the lock's first refusal");
   assert.equal(guard.check("bob", "10.0.0.1").allowed, true, "the address is still free (5 failures allowed)");
   now += 1_000;
   guard.failed("bob", "10.0.0.1");

@@ -2,9 +2,12 @@
  * Sign-in throttling per username tried and per client address (two Throttles, throttle.ts). An attempt is refused
  * when either key is locked; a failure counts against both; a success clears the username's key only (an address
  * trying many accounts stays throttled). The username key is the name as typed (lower-cased), whether or not such a
- * user exists: the answer never tells which usernames exist.
+ * user exists: the answer never tells which usernames exist. A refusal says whether it is the first of its lock
+ * (`first`): refused attempts cost an attacker nothing, so only the first of each lock is worth an audit row.
  */
-import { Throttle, type ThrottleDecision, type ThrottlePolicy } from "./throttle.ts";
+import { Throttle, type ThrottlePolicy } from "./throttle.ts";
+
+export type SignInDecision = { allowed: true } | { allowed: false; retryAfterMs: number; first: boolean };
 
 export interface SignInGuardOptions {
   perUser: ThrottlePolicy;
@@ -38,12 +41,16 @@ export class SignInGuard {
     this.now = opts.now ?? Date.now;
   }
 
-  check(username: string, address: string): ThrottleDecision {
+  check(username: string, address: string): SignInDecision {
     const now = this.now();
     const u = this.users.check(username.toLowerCase(), now);
     const a = this.addresses.check(address, now);
     if (u.allowed && a.allowed) return { allowed: true };
-    return { allowed: false, retryAfterMs: Math.max(u.allowed ? 0 : u.retryAfterMs, a.allowed ? 0 : a.retryAfterMs) };
+    return {
+      allowed: false,
+      retryAfterMs: Math.max(u.allowed ? 0 : u.retryAfterMs, a.allowed ? 0 : a.retryAfterMs),
+      first: (!u.allowed && u.refusals === 1) || (!a.allowed && a.refusals === 1),
+    };
   }
 
   failed(username: string, address: string): void {

@@ -17,12 +17,14 @@ export interface ThrottlePolicy {
   maxKeys: number;
 }
 
-export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+/** `refusals`: how many attempts this lock has refused so far, this one included (1 = the first). */
+export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterMs: number; refusals: number };
 
 interface KeyState {
   failures: number;
   lastFailure: number;
   lockedUntil: number;
+  refusals: number;
 }
 
 export class Throttle {
@@ -39,21 +41,23 @@ export class Throttle {
     return s;
   }
 
-  /** May `key` try now? */
+  /** May `key` try now? A refusal is counted (per lock). */
   check(key: string, now: number): ThrottleDecision {
     const s = this.live(key, now);
     if (s === undefined || now >= s.lockedUntil) return { allowed: true };
-    return { allowed: false, retryAfterMs: s.lockedUntil - now };
+    s.refusals++;
+    return { allowed: false, retryAfterMs: s.lockedUntil - now, refusals: s.refusals };
   }
 
   /** Records a failed attempt; returns the lock it set (0 while the key is still free). */
   failure(key: string, now: number): number {
-    const s = this.live(key, now) ?? { failures: 0, lastFailure: now, lockedUntil: 0 };
+    const s = this.live(key, now) ?? { failures: 0, lastFailure: now, lockedUntil: 0, refusals: 0 };
     s.failures++;
     s.lastFailure = now;
     const over = s.failures - this.policy.freeFailures;
     const lock = over < 0 ? 0 : Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** Math.min(over, 30));
     s.lockedUntil = lock > 0 ? now + lock : 0;
+    s.refusals = 0;
     this.keys.delete(key); // re-insert: the map's order is the failures' recency
     this.keys.set(key, s);
     while (this.keys.size > this.policy.maxKeys) this.keys.delete(this.keys.keys().next().value as string);

@@ -12,7 +12,8 @@
  *   printed once on stdout (never logged).
  * - Sign-in is throttled per username tried and per client address (audit/sign-in-guard.ts): a locked attempt gets
  *   429 + Retry-After (a form: back to /signin?error=throttled) without checking the password, whether or not the
- *   user exists. Every sign-in (success, failure with the username tried, throttled) and sign-out is audited.
+ *   user exists. Every sign-in (success, failure with the username tried) and sign-out is audited, and the first
+ *   throttled attempt of each lock.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -216,7 +217,8 @@ export class Auth {
     const gate = this.guard.check(username, clientAddress);
     if (!gate.allowed) {
       const retryAfterSeconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
-      await this.audit?.record({ ...attempt, outcome: "throttled", details: { retryAfterSeconds } });
+      // Only the first refusal of each lock is recorded: refused attempts are free for a client to repeat.
+      if (gate.first) await this.audit?.record({ ...attempt, outcome: "throttled", details: { retryAfterSeconds } });
       if (isForm) return redirect(`/signin?error=throttled&next=${encodeURIComponent(next)}`);
       return json(429, { error: "too many failed sign-ins; try again later", retryAfterSeconds }, { "retry-after": String(retryAfterSeconds) });
     }
