@@ -7,6 +7,7 @@ import type http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { AuditLog } from "../audit/audit-log.ts";
 import { clientAddressOf } from "../audit/request-actor.ts";
+import { AuditRetention, auditRetentionFromEnv } from "../audit/retention.ts";
 import { SignInGuard, signInGuardOptionsFromEnv } from "../audit/sign-in-guard.ts";
 import { ConfigChanges } from "../changes/index.ts";
 import type { ConsoleConfig } from "../config.ts";
@@ -43,6 +44,8 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
   const audit = new AuditLog(repos, log.child({ component: "audit" }));
   const auth = new Auth(repos, { audit, guard: new SignInGuard(signInGuardOptionsFromEnv()) });
+  const auditRetention = new AuditRetention(repos, auditRetentionFromEnv(), log.child({ component: "audit" }));
+  await auditRetention.start();
   const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
   if (admin.created) {
     log.info("first admin created", {
@@ -98,6 +101,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     liveHub,
     trpc,
     async close() {
+      auditRetention.stop();
       await Promise.all([controlPlane.close(), liveHub.close()]);
       await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },

@@ -54,6 +54,11 @@ export class AuditRepository {
     return row.id;
   }
 
+  /** Deletes events older than `before`; returns how many. */
+  async prune(before: Date): Promise<number> {
+    return (await this.db.auditEvent.deleteMany({ where: { at: { lt: before } } })).count;
+  }
+
   async list(f: AuditFilter): Promise<AuditRow[]> {
     const rows = await this.db.auditEvent.findMany({
       where: {
