@@ -132,7 +132,15 @@ test("the span buffer is bounded (oldest dropped) and spans wait while the link 
   assert.equal(t.dropped, 3);
   let up = false;
   const sent: unknown[] = [];
-  const reporter = new TelemetryReporter(new EdgeRegistry(), (f) => (up ? (sent.push(f), true) : false), t);
+  const reporter = new TelemetryReporter(
+    new EdgeRegistry(),
+    (f) => {
+      if (!up) return false;
+      sent.push(f);
+      return true;
+    },
+    t,
+  );
   assert.equal(reporter.flush(), false);
   assert.equal(t.buffered, 5, "kept while the console is away");
   up = true;
