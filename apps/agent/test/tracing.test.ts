@@ -153,3 +153,69 @@ test("the span buffer is bounded (oldest dropped) and spans wait while the link 
   );
   assert.equal(t.buffered, 0);
 });
+
+test("B3 single header: continued when no traceparent is present; 64-bit ids padded; traceparent and b3 sent on", () => {
+  const t = new Tracer("web", "v1");
+  const headers = ["Host", "catalog", "b3", `a3ce929d0e0e4736-${PARENT}-1-05e3ac9a4f6e3b90`];
+  const ex = fakeExchange(headers);
+  t.begin(ex);
+  const tc = ex.trace!;
+  assert.equal(tc.traceId, "0000000000000000a3ce929d0e0e4736", "a 64-bit B3 trace id padded to 128 bits");
+  assert.equal(tc.parentSpanId, PARENT);
+  assert.equal(tc.sampled, true);
+  assert.equal(headers[3], `a3ce929d0e0e4736-${tc.spanId}-1-${PARENT}`, "b3 points at this hop, the caller's span as parent");
+  assert.deepEqual(headers.slice(4), ["traceparent", `00-${tc.traceId}-${tc.spanId}-01`]);
+  t.end(ex, "client", 1);
+  const [span] = t.take();
+  assert.equal(span.traceId, tc.traceId);
+  assert.equal(span.parentSpanId, PARENT);
+});
+
+test("B3 multi headers: trace id, span id, sampled and debug flags; parent header written", () => {
+  const t = new Tracer("web", "v1");
+  const headers = ["X-B3-TraceId", TRACE, "X-B3-SpanId", PARENT, "X-B3-Sampled", "0"];
+  const ex = fakeExchange(headers);
+  t.begin(ex);
+  assert.equal(ex.trace!.traceId, TRACE);
+  assert.equal(ex.trace!.parentSpanId, PARENT);
+  assert.equal(ex.trace!.sampled, false, "the caller's decision");
+  assert.deepEqual(headers, [
+    "X-B3-TraceId",
+    TRACE,
+    "X-B3-SpanId",
+    ex.trace!.spanId,
+    "X-B3-Sampled",
+    "0",
+    "x-b3-parentspanid",
+    PARENT,
+    "traceparent",
+    `00-${TRACE}-${ex.trace!.spanId}-00`,
+  ]);
+  const debug = fakeExchange(["x-b3-traceid", TRACE, "x-b3-spanid", PARENT, "x-b3-flags", "1"]);
+  t.begin(debug);
+  assert.equal(debug.trace!.sampled, true, "debug means sampled");
+  const undecided = fakeExchange(["x-b3-traceid", TRACE, "x-b3-spanid", PARENT]);
+  t.sampleRate = 1;
+  t.begin(undecided);
+  assert.equal(undecided.trace!.sampled, true, "no flag: the hop's own sampling decides");
+  assert.deepEqual(undecided.headers.slice(6, 8), ["x-b3-sampled", "1"], "x-b3-sampled added with the decision");
+});
+
+test("B3 is ignored when a traceparent is present, and when malformed; a lone b3 flag is a decision only", () => {
+  const t = new Tracer("web", "v1");
+  const both = fakeExchange(["b3", `a3ce929d0e0e4736-${PARENT}-1`, "traceparent", `00-${TRACE}-${PARENT}-01`]);
+  t.begin(both);
+  assert.equal(both.trace!.traceId, TRACE);
+  assert.equal(both.headers[1], `a3ce929d0e0e4736-${PARENT}-1`, "passed through untouched");
+  for (const bad of ["zz-11", `${TRACE}-short-1`, `${TRACE}-${PARENT}-x`, `00000000000000000000000000000000-${PARENT}-1`]) {
+    const ex = fakeExchange(["b3", bad]);
+    t.begin(ex);
+    assert.equal(ex.trace!.parentSpanId, "", `${bad}: a new trace`);
+    assert.equal(ex.headers[1], bad);
+  }
+  t.sampleRate = 1;
+  const deny = fakeExchange(["b3", "0"]);
+  t.begin(deny);
+  assert.equal(deny.trace!.sampled, false, "b3: 0 is a decision not to sample");
+  assert.equal(deny.trace!.parentSpanId, "");
+});

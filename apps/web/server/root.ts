@@ -1,5 +1,6 @@
 /** The tRPC app router. Its type is all the browser imports from the server. */
 import { agentsRouter } from "./routers/agents.ts";
+import { auditRouter } from "./routers/audit.ts";
 import { caRouter } from "./routers/ca.ts";
 import { graphRouter } from "./routers/graph.ts";
 import { securityRouter } from "./routers/security.ts";
@@ -19,6 +20,7 @@ export const appRouter = router({
   traces: tracesRouter,
   telemetry: telemetryRouter,
   ca: caRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

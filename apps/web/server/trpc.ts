@@ -4,6 +4,8 @@
  * (`{"result":{"data":…}}`), readable with fetch; dates travel as ISO strings.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
+import type { AuditLog } from "./audit/audit-log.ts";
+import { withRequestActor } from "./audit/request-actor.ts";
 import type { ConfigChanges } from "./changes/index.ts";
 import type { ControlPlane } from "./control-plane/index.ts";
 import { ConsoleError, type ConsoleErrorCode } from "./errors.ts";
@@ -26,10 +28,12 @@ export interface Services {
   obs: Observability;
   /** The mesh CA's trust bundle and its rotation. */
   trust: MeshTrust;
+  /** The audit log (sign-ins, users, tokens, config changes). */
+  audit: AuditLog;
 }
 
-/** Per request: the services plus the signed-in user (null without a session; the custom server sets it). */
-export type Context = Services & { user: SessionUser | null };
+/** Per request: the services plus the signed-in user (null without a session; the custom server sets it) and the client's address. */
+export type Context = Services & { user: SessionUser | null; clientAddress?: string | null };
 
 const t = initTRPC.context<Context>().create();
 
@@ -66,7 +70,10 @@ function requireRole(needed: Role) {
     const user = ctx.user;
     if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in required" });
     if (RANK[user.role] < RANK[needed]) throw new TRPCError({ code: "FORBIDDEN", message: `needs the ${needed} role (you are ${user.role})` });
-    return next({ ctx: { ...ctx, user } });
+    // What the call does is audited as this user, from this address (audit/request-actor.ts).
+    return withRequestActor({ actorKind: "user", actor: user.username, clientAddress: ctx.clientAddress ?? null }, () =>
+      next({ ctx: { ...ctx, user } }),
+    );
   });
 }
 export const viewerProcedure = base.use(requireRole("viewer"));

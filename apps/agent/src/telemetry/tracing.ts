@@ -3,8 +3,8 @@
  *
  * - `begin` (observe layer, first thing in each stack): continues the incoming `traceparent` (trace id, parent span
  *   id, sampled flag) or starts a trace and makes the head-sampling decision there; gives this hop a span id and
- *   rewrites (or adds) `traceparent` on the forwarded request so the next hop's parent is this span. `tracestate`
- *   and B3 headers pass through untouched.
+ *   rewrites (or adds) `traceparent` on the forwarded request so the next hop's parent is this span. Without a
+ *   `traceparent`, B3 headers (b3.ts) are the context and are rewritten too; otherwise `tracestate` and B3 pass through.
  * - `end` (observe layer, on completion): a span object is built only if the request is kept — head-sampled, or by
  *   the tail rule: an error (5xx, proxy-made failure) or slower than the service's threshold. Unkept requests cost
  *   a header scan, two ids and one string.
@@ -15,6 +15,7 @@
 import { randomFillSync } from "node:crypto";
 import type { Span, SpanEvent, TelemetrySettings } from "@trellis/protocol";
 import type { Exchange } from "../proxy/exchange.ts";
+import { B3Headers, readB3, writeB3 } from "./b3.ts";
 import { TraceContext } from "./trace-context.ts";
 
 export type SpanKind = "client" | "server";
@@ -77,15 +78,24 @@ export class Tracer {
     return v === undefined ? this.slowThresholdMs : v;
   }
 
-  /** Continues or starts the trace for this hop and points the forwarded `traceparent` at this hop's span. */
+  /**
+   * Continues or starts the trace for this hop and points the forwarded `traceparent` at this hop's span. Without a
+   * usable `traceparent`, B3 headers (single or multi) give the context, and are rewritten for the next hop too.
+   */
   begin(ex: Exchange): void {
     const h = ex.headers;
     let idx = -1;
+    let b3: B3Headers | null = null;
     for (let i = 0; i < h.length; i += 2) {
       const n = h[i];
-      if (n.length === 11 && n.toLowerCase() === TRACEPARENT) {
-        idx = i + 1;
-        break;
+      const len = n.length;
+      if (len === 11 && idx < 0 && n.toLowerCase() === TRACEPARENT) idx = i + 1;
+      else if (len === 2 || (len >= 10 && len <= 17 && n.charCodeAt(1) === 45 && n.charCodeAt(4) === 45)) {
+        const lower = n.toLowerCase();
+        if (lower === "b3" || lower.startsWith("x-b3-")) {
+          if (b3 === null) b3 = new B3Headers();
+          b3.see(lower, i);
+        }
       }
     }
     let m: RegExpExecArray | null = null;
@@ -95,10 +105,16 @@ export class Tracer {
       if (m !== null && (m[1] === ZERO_TRACE || m[2] === ZERO_SPAN)) m = null;
     }
     const spanId = this.ids.hex(8);
-    const tc =
-      m !== null
-        ? new TraceContext(m[1], m[2], spanId, (Number.parseInt(m[3], 16) & 1) === 1)
-        : new TraceContext(this.ids.hex(16), "", spanId, this.sampleRate > 0 && Math.random() < this.sampleRate);
+    let tc: TraceContext;
+    if (m !== null) tc = new TraceContext(m[1], m[2], spanId, (Number.parseInt(m[3], 16) & 1) === 1);
+    else {
+      const fromB3 = b3 !== null ? readB3(h, b3) : null;
+      const sampled = fromB3?.sampled ?? (this.sampleRate > 0 && Math.random() < this.sampleRate);
+      if (fromB3 !== null && "traceId" in fromB3) {
+        tc = new TraceContext(fromB3.traceId, fromB3.spanId, spanId, sampled);
+        writeB3(h, b3!, fromB3, spanId, sampled);
+      } else tc = new TraceContext(this.ids.hex(16), "", spanId, sampled);
+    }
     ex.trace = tc;
     const tp = `00-${tc.traceId}-${spanId}${tc.sampled ? "-01" : "-00"}`;
     if (idx >= 0) h[idx] = tp;

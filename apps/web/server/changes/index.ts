@@ -7,8 +7,10 @@
  *   mtls-default  setMtlsDefault                   (kinds/mtls-default.ts)
  *   any       rollback, history
  */
+
 import type { AuthzRule, MtlsMode, ServicePolicy } from "@trellis/protocol";
 import { authzRuleText, splitSummary } from "../../shared/policy-diff.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import { notFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories, RevisionRow } from "../repositories/index.ts";
@@ -29,6 +31,7 @@ export class ConfigChanges {
     private readonly repos: Repositories,
     publisher: ConfigPublisher,
     log: Logger,
+    audit: AuditLog | null = null,
   ) {
     const kinds = {
       traffic: trafficKind(repos),
@@ -37,7 +40,7 @@ export class ConfigChanges {
       sampling: samplingKind(repos),
       "mtls-default": mtlsDefaultKind(repos),
     };
-    this.road = new ChangeRoad(repos, kinds, publisher, log);
+    this.road = new ChangeRoad(repos, kinds, publisher, log, audit);
   }
 
   // ---------------------------------------------------------------- traffic

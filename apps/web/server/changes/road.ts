@@ -11,7 +11,11 @@
  * Rollback reverts only what the revision changed, field by field: a field whose current value is still the
  * revision's `after` gets its `before` back; a field changed again since refuses the whole rollback with
  * CONSOLE_ROLLBACK_CONFLICT naming the later revision. The rollback is itself a revision.
+ *
+ * Every change that reaches the road is audited here, and only here (`config.<part>.<action>`, the service or
+ * "mesh", the revision written; a refused change as a failure with its error code).
  */
+import type { AuditLog } from "../audit/audit-log.ts";
 
 import type { ConfigPublisher as ControlPlanePublisher } from "../control-plane/publisher.ts";
 import { notFound, RollbackConflictError } from "../errors.ts";
@@ -44,6 +48,7 @@ export class ChangeRoad {
     private readonly kinds: Record<RevisionPart, ChangeKind>,
     private readonly publisher: ConfigPublisher,
     private readonly log: Logger,
+    private readonly audit: AuditLog | null = null,
   ) {}
 
   kind<D extends object>(part: RevisionPart): ChangeKind<D> {
@@ -64,6 +69,36 @@ export class ChangeRoad {
     action: string,
     edit: (current: D) => unknown | Promise<unknown>,
     opts: ChangeOptions<D> = {},
+  ): Promise<ChangeResult<D>> {
+    const audited = { actor, action: `config.${part}.${action}`, target: scope ?? "mesh" };
+    try {
+      const result = await this.commit(part, scope, actor, action, edit, opts);
+      const r = result.revision;
+      await this.audit?.record({
+        ...audited,
+        outcome: "success",
+        revisionId: r?.id ?? null,
+        details: r ? { summary: r.summary, configVersion: result.configVersion, rollbackOf: r.rollbackOf } : { unchanged: true },
+      });
+      return result;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      await this.audit?.record({
+        ...audited,
+        outcome: "failure",
+        details: { code: typeof code === "string" ? code : "INTERNAL", message: (err as Error).message },
+      });
+      throw err;
+    }
+  }
+
+  private async commit<D extends object>(
+    part: RevisionPart,
+    scope: Scope,
+    actor: string,
+    action: string,
+    edit: (current: D) => unknown | Promise<unknown>,
+    opts: ChangeOptions<D>,
   ): Promise<ChangeResult<D>> {
     const kind = this.kind<D>(part);
     const committed = await this.serial(async () => {

@@ -5,6 +5,10 @@
  */
 import type http from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { AuditLog } from "../audit/audit-log.ts";
+import { clientAddressOf } from "../audit/request-actor.ts";
+import { AuditRetention, auditRetentionFromEnv } from "../audit/retention.ts";
+import { SignInGuard, signInGuardOptionsFromEnv } from "../audit/sign-in-guard.ts";
 import { ConfigChanges } from "../changes/index.ts";
 import type { ConsoleConfig } from "../config.ts";
 import { ControlPlane } from "../control-plane/index.ts";
@@ -38,7 +42,10 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   const repos = createRepositories(await openDb(cfg.databaseUrl));
   const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
   if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
-  const auth = new Auth(repos);
+  const audit = new AuditLog(repos, log.child({ component: "audit" }));
+  const auth = new Auth(repos, { audit, guard: new SignInGuard(signInGuardOptionsFromEnv()) });
+  const auditRetention = new AuditRetention(repos, auditRetentionFromEnv(), log.child({ component: "audit" }));
+  await auditRetention.start();
   const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
   if (admin.created) {
     log.info("first admin created", {
@@ -77,7 +84,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     onRegistryChange: (services) => live.setRegistry(services),
     endpointGate,
   });
-  const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }));
+  const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }), audit);
   if (cfg.seedFile) {
     // First start only: initial policies (e.g. the demo's payments canary), before the first push round.
     const seeded = await changes.seedIfEmpty(cfg.seedFile);
@@ -86,11 +93,11 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   await controlPlane.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust, audit };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req }) => ({ ...services, user: userOf(req) }),
+    createContext: ({ req }) => ({ ...services, user: userOf(req), clientAddress: clientAddressOf(req) }),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") log.error("trpc error", { path, error });
     },
@@ -101,6 +108,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     liveHub,
     trpc,
     async close() {
+      auditRetention.stop();
       await Promise.all([controlPlane.close(), liveHub.close(), endpointGate?.stop()]);
       await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },

@@ -2,15 +2,18 @@
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";
-import { OtlpExporter, otlpOptionsFromEnv } from "./otlp.ts";
+import { HttpSpanExporter } from "./batch-export.ts";
+import { otlpEncoding, otlpOptionsFromEnv } from "./otlp.ts";
 import { RollupTask, rollupOptionsFromEnv } from "./rollups.ts";
 import { SpanIngestor, spanIngestOptionsFromEnv } from "./span-ingest.ts";
+import { zipkinEncoding, zipkinOptionsFromEnv } from "./zipkin.ts";
 
 export interface Observability {
   store: TelemetryStore;
   spans: SpanIngestor;
   rollups: RollupTask;
-  otlp: OtlpExporter | null;
+  otlp: HttpSpanExporter | null;
+  zipkin: HttpSpanExporter | null;
   close(): Promise<void>;
 }
 
@@ -22,10 +25,16 @@ export async function startObservability(
 ): Promise<Observability> {
   const spans = new SpanIngestor(repos.spans, spanIngestOptionsFromEnv(env), log.child({ component: "spans" }));
   const otlpOpts = otlpOptionsFromEnv(env);
-  const otlp = otlpOpts ? new OtlpExporter(otlpOpts, log.child({ component: "otlp" })) : null;
+  const otlp = otlpOpts ? new HttpSpanExporter(otlpEncoding, otlpOpts, log.child({ component: "otlp" })) : null;
   if (otlp) {
     spans.addExporter(otlp.export);
-    log.info("exporting spans over OTLP/HTTP", { endpoint: otlpOpts!.endpoint });
+    log.info("exporting spans over OTLP/HTTP", { endpoint: otlp.url });
+  }
+  const zipkinOpts = zipkinOptionsFromEnv(env);
+  const zipkin = zipkinOpts ? new HttpSpanExporter(zipkinEncoding, zipkinOpts, log.child({ component: "zipkin" })) : null;
+  if (zipkin) {
+    spans.addExporter(zipkin.export);
+    log.info("exporting spans in Zipkin v2 JSON", { endpoint: zipkin.url });
   }
   spans.start();
   const rollups = new RollupTask(store, repos.rollups, rollupOptionsFromEnv(env), log.child({ component: "rollups" }));
@@ -35,6 +44,7 @@ export async function startObservability(
     spans,
     rollups,
     otlp,
+    zipkin,
     async close() {
       rollups.stop();
       await spans.close();

@@ -1,11 +1,10 @@
 /**
  * OTLP/HTTP span export (JSON encoding, `POST <endpoint>/v1/traces`, content-type application/json) to any
  * OpenTelemetry collector. Enabled by TRELLIS_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318); extra headers with
- * TRELLIS_OTLP_HEADERS="k=v,k2=v2". Batches are sent one at a time with a bounded backlog; failures are logged and
- * the batch dropped (a collector outage never grows memory).
+ * TRELLIS_OTLP_HEADERS="k=v,k2=v2". Sent by the shared HttpSpanExporter (batch-export.ts).
  */
 import type { Span } from "@trellis/protocol";
-import type { Logger } from "../log.ts";
+import { type HttpExporterOptions, parseHeaderList, type SpanEncoding } from "./batch-export.ts";
 
 type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
 type KeyValue = { key: string; value: AnyValue };
@@ -73,69 +72,18 @@ export function toOtlpJson(spans: Span[]): unknown {
   };
 }
 
-export interface OtlpExporterOptions {
-  endpoint: string;
-  headers?: Record<string, string>;
-  maxBacklog?: number;
-  timeoutMs?: number;
-}
+/** OTLP/HTTP JSON: `POST <endpoint>/v1/traces`. */
+export const otlpEncoding: SpanEncoding = {
+  name: "OTLP",
+  url(endpoint) {
+    const base = endpoint.replace(/\/+$/, "");
+    return base.endsWith("/v1/traces") ? base : `${base}/v1/traces`;
+  },
+  encode: toOtlpJson,
+};
 
-export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OtlpExporterOptions | null {
+export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HttpExporterOptions | null {
   const endpoint = env.TRELLIS_OTLP_ENDPOINT;
   if (!endpoint) return null;
-  const headers: Record<string, string> = {};
-  for (const part of (env.TRELLIS_OTLP_HEADERS ?? "").split(",")) {
-    const i = part.indexOf("=");
-    if (i > 0) headers[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-  }
-  return { endpoint, headers };
-}
-
-export class OtlpExporter {
-  private readonly url: string;
-  private backlog: Span[][] = [];
-  private sending = false;
-  sentSpans = 0;
-  failedBatches = 0;
-
-  constructor(
-    private readonly opts: OtlpExporterOptions,
-    private readonly log: Logger,
-  ) {
-    const base = opts.endpoint.replace(/\/+$/, "");
-    this.url = base.endsWith("/v1/traces") ? base : `${base}/v1/traces`;
-  }
-
-  readonly export = (spans: Span[]): void => {
-    if (spans.length === 0) return;
-    this.backlog.push(spans);
-    if (this.backlog.length > (this.opts.maxBacklog ?? 50)) this.backlog.shift();
-    void this.pump();
-  };
-
-  private async pump(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (this.backlog.length > 0) {
-        const batch = this.backlog.shift()!;
-        try {
-          const res = await fetch(this.url, {
-            method: "POST",
-            headers: { "content-type": "application/json", ...this.opts.headers },
-            body: JSON.stringify(toOtlpJson(batch)),
-            signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-          });
-          await res.arrayBuffer().catch(() => undefined);
-          if (!res.ok) throw new Error(`collector answered ${res.status}`);
-          this.sentSpans += batch.length;
-        } catch (err) {
-          this.failedBatches++;
-          this.log.warn("OTLP export failed; batch dropped", { url: this.url, spans: batch.length, error: (err as Error).message });
-        }
-      }
-    } finally {
-      this.sending = false;
-    }
-  }
+  return { endpoint, headers: parseHeaderList(env.TRELLIS_OTLP_HEADERS) };
 }

@@ -1,4 +1,5 @@
 import type { Db } from "../db.ts";
+import { AuditRepository } from "./audit.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
 import { PolicyRepository } from "./policies.ts";
@@ -24,6 +25,8 @@ export interface Repositories {
   spans: SpanRepository;
   rollups: RollupRepository;
   telemetryPolicy: TelemetryPolicyRepository;
+  /** Sign-ins, users, tokens and config changes (issue 13). */
+  audit: AuditRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -40,9 +43,11 @@ export function createRepositories(db: Db): Repositories {
     spans: new SpanRepository(db),
     rollups: new RollupRepository(db),
     telemetryPolicy: new TelemetryPolicyRepository(db),
+    audit: new AuditRepository(db),
   };
 }
 
+export type { ActorKind, AuditFilter, AuditInput, AuditOutcome, AuditRow } from "./audit.ts";
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
 export type { CommitInput, RevisionPart, RevisionRow } from "./revisions.ts";
 export type { JoinTokenRow, Role, SessionUser } from "./security.ts";

@@ -47,6 +47,11 @@ export class UserRepository {
     return this.db.user.findUnique({ where: { username } });
   }
 
+  async byId(id: string): Promise<SessionUser | null> {
+    const u = await this.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true } });
+    return u ? { ...u, role: u.role as Role } : null;
+  }
+
   async list(): Promise<{ id: string; username: string; role: Role; createdAt: string }[]> {
     const rows = await this.db.user.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, username: true, role: true, createdAt: true } });
     return rows.map((r) => ({ ...r, role: r.role as Role, createdAt: r.createdAt.toISOString() }));

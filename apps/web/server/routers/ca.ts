@@ -16,12 +16,24 @@ export const caRouter = router({
   startRotation: adminProcedure.input(z.object({ pluginDir: z.string().trim().min(1).max(1024).optional() })).mutation(async ({ ctx, input }) => {
     const state = await ctx.trust.start(actorOf(ctx), input.pluginDir ?? null);
     log.info("CA rotation started", { actor: actorOf(ctx), next: state.rotation?.next.id, plugin: input.pluginDir !== undefined });
+    await ctx.audit.record({
+      action: "ca.rotation.start",
+      target: state.rotation?.next.id ?? null,
+      outcome: "success",
+      details: { plugin: input.pluginDir !== undefined },
+    });
     return rotationView(state, ctx.hub.agentsTrust());
   }),
 
   /** The next phase: reissue (certificates from the new root), remove the old root, then done. */
-  advanceRotation: adminProcedure.mutation(({ ctx }) => {
+  advanceRotation: adminProcedure.mutation(async ({ ctx }) => {
     const state = ctx.trust.advance(ctx.hub.agentsTrust(), actorOf(ctx));
+    await ctx.audit.record({
+      action: "ca.rotation.advance",
+      target: state.rotation?.next.id ?? null,
+      outcome: "success",
+      details: { phase: state.rotation?.phase ?? "done" },
+    });
     return rotationView(state, ctx.hub.agentsTrust());
   }),
 });

@@ -84,20 +84,35 @@ export const securityRouter = router({
       if (await ctx.repos.users.findByUsername(input.username)) throw conflict("username taken");
       const user = await ctx.repos.users.create(input.username, await hashPassword(input.password), input.role as never);
       log.info("user created", { username: user.username, role: user.role, actor: actorOf(ctx) });
+      await ctx.audit.record({ action: "user.create", target: user.username, outcome: "success", details: { role: user.role } });
       return user;
     }),
 
   setRole: adminProcedure.input(z.object({ id: z.string().min(1), role: roleSchema })).mutation(async ({ ctx, input }) => {
     if (input.id === ctx.user.id && input.role !== "admin") throw invalidInput("you cannot demote yourself");
+    const before = await ctx.repos.users.byId(input.id);
     if (!(await ctx.repos.users.setRole(input.id, input.role as never))) throw notFound("no such user");
     ctx.auth.invalidate();
+    await ctx.audit.record({
+      action: "user.role",
+      target: before?.username ?? input.id,
+      outcome: "success",
+      details: { from: before?.role ?? null, to: input.role },
+    });
     return { ok: true };
   }),
 
   deleteUser: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
     if (input.id === ctx.user.id) throw invalidInput("you cannot delete yourself");
+    const before = await ctx.repos.users.byId(input.id);
     if (!(await ctx.repos.users.remove(input.id))) throw notFound("no such user");
     ctx.auth.invalidate();
+    await ctx.audit.record({
+      action: "user.delete",
+      target: before?.username ?? input.id,
+      outcome: "success",
+      details: { role: before?.role ?? null },
+    });
     return { ok: true };
   }),
 
@@ -115,6 +130,12 @@ export const securityRouter = router({
       const token = newJoinToken();
       const row = await ctx.repos.joinTokens.create(input.name, hashToken(token), tokenPrefix(token), actorOf(ctx), scope);
       log.info("join token created", { id: row.id, name: row.name, scope: scopeText(scope), actor: actorOf(ctx) });
+      await ctx.audit.record({
+        action: "token.create",
+        target: row.id,
+        outcome: "success",
+        details: { name: row.name, prefix: row.prefix, scope: scopeText(scope) },
+      });
       return { ...row, token };
     }),
 
@@ -122,6 +143,7 @@ export const securityRouter = router({
     if (!(await ctx.repos.joinTokens.revoke(input.id, new Date()))) throw notFound("no such active token");
     const disconnected = ctx.hub.revokeToken(input.id);
     log.info("join token revoked", { id: input.id, disconnected, actor: actorOf(ctx) });
+    await ctx.audit.record({ action: "token.revoke", target: input.id, outcome: "success", details: { disconnected } });
     return { ok: true, disconnected };
   }),
 });

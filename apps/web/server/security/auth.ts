@@ -10,9 +10,16 @@
  *   cookie off cross-site POSTs as well.
  * - The first admin (`admin`) is created at first start with TRELLIS_ADMIN_PASSWORD, or a generated password that is
  *   printed once on stdout (never logged).
+ * - Sign-in is throttled per username tried and per client address (audit/sign-in-guard.ts): a locked attempt gets
+ *   429 + Retry-After (a form: back to /signin?error=throttled) without checking the password, whether or not the
+ *   user exists. Every sign-in (success, failure with the username tried) and sign-out is audited, and the first
+ *   throttled attempt of each lock.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AuditLog } from "../audit/audit-log.ts";
+import { clientAddressOf } from "../audit/request-actor.ts";
+import { SignInGuard } from "../audit/sign-in-guard.ts";
 import type { Repositories, Role, SessionUser } from "../repositories/index.ts";
 
 export const SESSION_COOKIE = "trellis_session";
@@ -95,7 +102,16 @@ export class Auth {
   /** Short cache of session lookups (a page polls several queries a second). Cleared on sign-out. */
   private readonly cache = new Map<string, { user: SessionUser | null; until: number }>();
 
-  constructor(private readonly repos: Repositories) {}
+  private readonly guard: SignInGuard;
+  private readonly audit: AuditLog | null;
+
+  constructor(
+    private readonly repos: Repositories,
+    opts: { guard?: SignInGuard; audit?: AuditLog } = {},
+  ) {
+    this.guard = opts.guard ?? new SignInGuard();
+    this.audit = opts.audit ?? null;
+  }
 
   /** Creates `admin` when there is no user. Returns the password only when it was generated (to be shown once). */
   async ensureFirstAdmin(fromEnv: string | undefined): Promise<{ created: boolean; generated: string | null }> {
@@ -169,8 +185,19 @@ export class Auth {
     if (!sameOrigin(req)) return json(403, { error: "cross-origin request refused" });
     const ctype = String(req.headers["content-type"] ?? "");
     const isForm = ctype.startsWith("application/x-www-form-urlencoded");
+    const clientAddress = clientAddressOf(req);
     if (path === "/api/auth/signout") {
+      const user = await this.userFromRequest(req);
       await this.signOut(req);
+      if (user)
+        await this.audit?.record({
+          actorKind: "user",
+          actor: user.username,
+          clientAddress,
+          action: "auth.signout",
+          target: user.username,
+          outcome: "success",
+        });
       const cookie = { "set-cookie": this.sessionCookie(req, null) };
       return isForm ? redirect("/signin", cookie) : json(200, { ok: true }, cookie);
     }
@@ -186,10 +213,27 @@ export class Auth {
     const username = typeof fields.username === "string" ? fields.username.trim().slice(0, 64) : "";
     const password = typeof fields.password === "string" ? fields.password.slice(0, 256) : "";
     const next = safeNext(fields.next);
+    const attempt = { actorKind: "anonymous", actor: username, clientAddress, action: "auth.signin", target: username } as const;
+    const gate = this.guard.check(username, clientAddress);
+    if (!gate.allowed) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
+      // Only the first refusal of each lock is recorded: refused attempts are free for a client to repeat.
+      if (gate.first) await this.audit?.record({ ...attempt, outcome: "throttled", details: { retryAfterSeconds } });
+      if (isForm) return redirect(`/signin?error=throttled&next=${encodeURIComponent(next)}`);
+      return json(429, { error: "too many failed sign-ins; try again later", retryAfterSeconds }, { "retry-after": String(retryAfterSeconds) });
+    }
     const result = username && password ? await this.signIn(username, password) : null;
     if (!result) {
+      this.guard.failed(username, clientAddress);
+      await this.audit?.record({
+        ...attempt,
+        outcome: "failure",
+        details: { reason: username && password ? "invalid credentials" : "missing fields" },
+      });
       return isForm ? redirect(`/signin?error=1&next=${encodeURIComponent(next)}`) : json(401, { error: "invalid username or password" });
     }
+    this.guard.succeeded(username);
+    await this.audit?.record({ ...attempt, actorKind: "user", outcome: "success", details: { role: result.user.role } });
     const cookie = { "set-cookie": this.sessionCookie(req, result.token) };
     return isForm ? redirect(next, cookie) : json(200, { user: result.user }, cookie);
   }

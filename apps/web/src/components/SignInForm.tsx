@@ -1,11 +1,11 @@
 /** The sign-in form: a plain HTML form POST (works before any script loads); the server sets the session cookie. */
-export function SignInForm({ next, error }: { next: string; error: boolean }) {
+export function SignInForm({ next, error }: { next: string; error: false | "invalid" | "throttled" }) {
   return (
     <div className="signin" data-testid="signin">
       <h1>Sign in to Trellis</h1>
       {error && (
         <p className="error" data-testid="signin-error">
-          Invalid username or password.
+          {error === "throttled" ? "Too many failed sign-ins. Try again later." : "Invalid username or password."}
         </p>
       )}
       <form method="post" action="/api/auth/signin" className="signin-form">
