@@ -184,8 +184,14 @@ export const servicePolicyShape = {
   split: trafficSplitSchema.optional(),
   /** Evaluated in order ahead of the split; the first match wins. */
   routes: z.array(routeRuleSchema).max(64).optional(),
-  /** Request timeout for calls to this service, milliseconds; 0 disables. */
+  /** Time to the response head for calls to this service, milliseconds; 0 disables (streams run on). */
   timeoutMs: z.number().int().nonnegative().max(600_000).optional(),
+  /**
+   * Idle timeout for streams, milliseconds: a response body (server-sent events, a download) or a tunnel (WebSocket)
+   * that moves nothing for this long is cut. Absent or 0: none of the mesh's own (the route timeout bounds only the
+   * time to the response head).
+   */
+  idleTimeoutMs: z.number().int().nonnegative().max(3_600_000).optional(),
   loadBalancer: loadBalancerSchema.optional(),
   retries: retryPolicySchema.optional(),
   circuitBreaker: circuitBreakerSchema.optional(),
@@ -232,7 +238,7 @@ export const serviceConfigSchema = z.object({
   mtls: mtlsModeSchema.default("DISABLE"),
   /** Who may call this service (enforced by its own agents' inbound listener). */
   authorization: authorizationSchema.optional(),
-  /** Request timeout for calls to this service, milliseconds; 0 disables. */
+  /** Time to the response head for calls to this service, milliseconds; 0 disables. */
   timeoutMs: z.number().int().nonnegative().max(600_000).default(DEFAULT_TIMEOUT_MS),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

@@ -28,6 +28,15 @@ export const edgeStatsSchema = z.object({
   /** Calls that ran over mTLS. */
   mtls: z.number().int().nonnegative().default(0),
   latency: histogramSchema,
+  /**
+   * Tunnels (HTTP/1.1 upgrades such as WebSockets), on the 1xx record: opened and closed in the window, open at its
+   * end, and the closed ones' total duration. Their bytes count in bytesIn/bytesOut when they close; their 101 counts
+   * as a request (latency = the handshake) when they close.
+   */
+  connectionsOpened: z.number().int().nonnegative().optional(),
+  connectionsOpen: z.number().int().nonnegative().optional(),
+  connectionsClosed: z.number().int().nonnegative().optional(),
+  connectionMs: z.number().int().nonnegative().optional(),
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;
 

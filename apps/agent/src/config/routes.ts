@@ -102,6 +102,8 @@ export class ServiceRoute {
     readonly breaker: BreakerState | null = null,
     readonly outlier: OutlierDetection | null = null,
     readonly fault: FaultInjection | null = null,
+    /** A response body or tunnel that moves nothing for this long is cut; 0 = no idle bound of our own. */
+    readonly idleTimeoutMs = 0,
   ) {}
 
   /** The split: which subset this call goes to (by weight). Balancing within it is a separate step. */
@@ -239,6 +241,7 @@ export function compileRoutes(
         breakerFor(svc.circuitBreaker, prev?.breaker ?? null),
         svc.outlierDetection ?? null,
         svc.faultInjection && (svc.faultInjection.abort || svc.faultInjection.delay) ? svc.faultInjection : null,
+        svc.idleTimeoutMs ?? 0,
       ),
     );
   }

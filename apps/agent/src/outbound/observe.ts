@@ -26,6 +26,8 @@ export class ObserveLayer implements Layer {
     if (this.tracer !== null) this.tracer.end(ex, "client", latency);
     const edge = ex.edge;
     if (edge === null) return;
-    edge.record(ex.status, ex.failed, latency, ex.bytesIn, ex.bytesOut, ex.mtls);
+    // A tunnel's 101 was recorded when it opened (proxy/exchange.ts); now its duration and bytes.
+    if (ex.tunnel !== null) edge.connectionClosed(latency, ex.bytesIn, ex.bytesOut);
+    else edge.record(ex.status, ex.failed, latency, ex.bytesIn, ex.bytesOut, ex.mtls);
   }
 }

@@ -1,6 +1,8 @@
 /**
- * timeout: the destination service's `timeoutMs` bounds the whole call (until the response is complete).
- * Before the response starts the client gets 504 `timeout`; after, the response is cut. 0 disables.
+ * timeout: the destination service's `timeoutMs` bounds the time to the response head (or the 101 of an upgrade),
+ * not the whole response: server-sent events, long downloads and WebSockets run on once they started. Before the
+ * head the client gets 504 `timeout`. 0 disables. The optional `idleTimeoutMs` bounds a stream that stops moving:
+ * it is handed to the exchange, which applies it to the response body (undici's body timeout) and to tunnels.
  */
 import { errors } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
@@ -14,19 +16,31 @@ function onTimeout(ex: Exchange): void {
   ex.cancelUpstream();
 }
 
+function clear(ex: Exchange): void {
+  if (ex.timer !== null) {
+    clearTimeout(ex.timer);
+    ex.timer = null;
+  }
+}
+
 export class TimeoutLayer implements Layer {
   readonly name = "timeout";
 
   onRequest(ex: Exchange): boolean {
-    const ms = ex.route!.timeoutMs;
+    const route = ex.route!;
+    const ms = route.timeoutMs;
     if (ms > 0) ex.timer = setTimeout(onTimeout, ms, ex);
+    ex.idleTimeoutMs = route.idleTimeoutMs;
     return true;
   }
 
+  /** The head arrived (a retry layer below may still discard it; then the clock keeps running, as it should). */
+  onResponseHead(ex: Exchange, _status: number): boolean {
+    clear(ex);
+    return false;
+  }
+
   onComplete(ex: Exchange): void {
-    if (ex.timer !== null) {
-      clearTimeout(ex.timer);
-      ex.timer = null;
-    }
+    clear(ex);
   }
 }

@@ -5,6 +5,7 @@
  * stream. One object per request, no Promises, no per-request closures.
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
@@ -15,6 +16,7 @@ import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { TraceContext } from "../telemetry/trace-context.ts";
 import { AttemptRecord } from "./attempt.ts";
 import { filterResponseHeaders, type RequestHeaderInfo } from "./headers.ts";
+import { Tunnel, type TunnelEnd } from "./tunnel.ts";
 
 /** Turns an undici/socket error into the proxy error for the layer that owns the connection. */
 export interface Upstream {
@@ -32,6 +34,9 @@ export interface Driver {
 /** `http.createServer({ ServerResponse: ProxyResponse })`: lets the shared 'close' listener find its exchange. */
 export class ProxyResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {
   ex: Exchange | null = null;
+  /** An upgrade request (proxy/upgrade.ts): the client's raw socket and the bytes it sent after the head. */
+  tunnelSocket: Duplex | null = null;
+  tunnelHead: Buffer | null = null;
 }
 
 enum Phase {
@@ -54,7 +59,13 @@ function onClientClose(this: ProxyResponse): void {
   if (ex !== null) ex.clientClosed();
 }
 
-export class Exchange implements RequestHeaderInfo {
+function joinHeaders(raw: Buffer[]): string {
+  let out = "";
+  for (let i = 0; i < raw.length; i += 2) out += `${raw[i].toString("latin1")}: ${raw[i + 1].toString("latin1")}\r\n`;
+  return out;
+}
+
+export class Exchange implements RequestHeaderInfo, TunnelEnd {
   // Position in the stack (maintained by Stack).
   stack: Driver | null = null;
   at = 0;
@@ -72,6 +83,14 @@ export class Exchange implements RequestHeaderInfo {
   hasBody = false;
   /** Inbound: the caller's SPIFFE id from its certificate (cached per connection), null for plaintext. */
   peer: string | null = null;
+  /** The protocol an HTTP/1.1 upgrade asks for (`websocket`), null for plain requests. */
+  upgrade: string | null = null;
+  /** A stream (body or tunnel) that moves nothing for this long is cut; 0 = the pool's default. */
+  idleTimeoutMs = 0;
+  /** When the response head (or the 101) arrived, ms since start; 0 before. */
+  headAt = 0;
+  /** The tunnel after a 101 (its bytes and duration are recorded when it closes). */
+  tunnel: Tunnel | null = null;
   /** Whether this hop ran over mTLS (inbound: the call arrived over it; outbound: the chosen endpoint's pool uses it). */
   mtls = false;
 
@@ -132,6 +151,8 @@ export class Exchange implements RequestHeaderInfo {
     this.start = performance.now();
     res.ex = this;
     res.on("close", onClientClose);
+    // An upgrade request (proxy/upgrade.ts): the protocol it asks for, as sent.
+    if (res.tunnelSocket !== null) this.upgrade = req.headers.upgrade || null;
   }
 
   isDone(): boolean {
@@ -198,10 +219,15 @@ export class Exchange implements RequestHeaderInfo {
     this.cancelled = false;
     this.pendingFailure = null;
     const req = this.req;
-    dispatcher.dispatch(
-      { path: this.path, method: req.method as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? req : null },
-      this as unknown as Dispatcher.DispatchHandler,
-    );
+    const opts: Dispatcher.DispatchOptions = {
+      path: this.path,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: this.headers,
+      body: this.hasBody ? req : null,
+    };
+    if (this.upgrade !== null) opts.upgrade = this.upgrade;
+    if (this.idleTimeoutMs > 0) opts.bodyTimeout = this.idleTimeoutMs;
+    dispatcher.dispatch(opts, this as unknown as Dispatcher.DispatchHandler);
   }
 
   private closeAttempt(now: number): void {
@@ -281,6 +307,7 @@ export class Exchange implements RequestHeaderInfo {
     }
     this.resumeFn = resume;
     this.phase = Phase.Streaming;
+    this.headAt = performance.now() - this.start;
     const headers = filterResponseHeaders(rawHeaders);
     // Head, body and end usually arrive in one parser pass: cork so they leave in one write.
     this.res.cork();
@@ -333,6 +360,33 @@ export class Exchange implements RequestHeaderInfo {
     const classified = this.upstream!.classify(this, err);
     this.attemptError = classified.proxyError;
     this.stack!.fail(this, classified);
+  }
+
+  /** The upstream switched protocols (101): relay the head, then pipe both sockets until both close. */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: Duplex): void {
+    const client = this.res.tunnelSocket;
+    if (this.phase !== Phase.Dispatched || this.pendingFailure !== null || this.clientGone || client === null) {
+      socket.destroy();
+      return;
+    }
+    this.abortFn = null;
+    this.status = statusCode;
+    this.headAt = performance.now() - this.start;
+    this.stack!.responseHead(this, statusCode); // clears the head timers; a 101 is never retried
+    this.phase = Phase.Streaming;
+    this.res.detachSocket(client as never);
+    client.write(`HTTP/1.1 ${statusCode} Switching Protocols\r\n${joinHeaders(rawHeaders)}\r\n`);
+    const head = this.res.tunnelHead;
+    if (head !== null && head.length > 0) socket.write(head);
+    const mtls = this.target !== null ? this.target.ep.tls === true : this.mtls;
+    if (this.edge !== null) this.edge.connectionOpened(this.headAt, mtls);
+    this.tunnel = new Tunnel(client, socket, this.idleTimeoutMs, this);
+  }
+
+  onTunnelClosed(bytesDown: number, bytesUp: number): void {
+    this.bytesIn += bytesDown;
+    this.bytesOut += bytesUp;
+    this.stack!.complete(this);
   }
 
   /** The swallowed retriable answer is over: hand the retry layer a failure it will retry. */

@@ -9,6 +9,7 @@ import { PROXY_ERROR_HEADER } from "@trellis/protocol";
 import { httpConnectUnsupported, httpServerBadRequest, httpServerErrors } from "../errors.ts";
 import type { RateLimitedLog } from "../log.ts";
 import { ProxyResponse } from "./exchange.ts";
+import { upgradeResponse } from "./upgrade.ts";
 
 export interface HttpLimits {
   maxHeaderSize: number;
@@ -67,6 +68,9 @@ export function createProxyServer(
       `HTTP/1.1 ${kind.status} ${STATUS_CODES[kind.status]}\r\n` +
         `${PROXY_ERROR_HEADER}: ${kind.kind}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
     );
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    onRequest(req, upgradeResponse(ProxyResponse, req, socket, head));
   });
   server.on("connect", (_req: IncomingMessage, socket: Socket) => {
     const e = httpConnectUnsupported;

@@ -25,6 +25,10 @@ class WindowCell {
   bytesOut = 0;
   mtls = 0;
   latency: Histogram = emptyHistogram();
+  /** Tunnels (upgrades) opened in the window, closed in it, and the closed ones' total duration. */
+  connectionsOpened = 0;
+  connectionsClosed = 0;
+  connectionMs = 0;
 }
 
 export class EdgeGroup {
@@ -35,6 +39,8 @@ export class EdgeGroup {
   /** Cumulative latency histogram (all codes). */
   readonly latency: Histogram = emptyHistogram();
   count = 0;
+  /** Tunnels open now (a gauge, reported with the 1xx window). */
+  connectionsOpen = 0;
 
   constructor(
     readonly source: string,
@@ -45,9 +51,7 @@ export class EdgeGroup {
 
   /** One finished call. `error` marks proxy-made failures and broken streams on top of 5xx. */
   record(status: number, error: boolean, latencyMs: number, bytesIn: number, bytesOut: number, mtls: boolean): void {
-    const ci = classIndex(status);
-    let cell = this.window[ci];
-    if (cell === null) cell = this.window[ci] = new WindowCell();
+    const cell = this.cell(classIndex(status));
     cell.requests++;
     if (error || status >= 500) cell.errors++;
     cell.bytesIn += bytesIn;
@@ -59,13 +63,39 @@ export class EdgeGroup {
     this.count++;
   }
 
+  /** A tunnel opened: its 101 counts as a call now (latency = the handshake), its bytes when it closes. */
+  connectionOpened(handshakeMs: number, mtls: boolean): void {
+    this.record(101, false, handshakeMs, 0, 0, mtls);
+    this.cell(0).connectionsOpened++;
+    this.connectionsOpen++;
+  }
+
+  /** A tunnel closed after `durationMs`, having moved these bytes. */
+  connectionClosed(durationMs: number, bytesIn: number, bytesOut: number): void {
+    const cell = this.cell(0);
+    cell.connectionsClosed++;
+    cell.connectionMs += durationMs;
+    cell.bytesIn += bytesIn;
+    cell.bytesOut += bytesOut;
+    this.connectionsOpen--;
+  }
+
+  private cell(ci: number): WindowCell {
+    let cell = this.window[ci];
+    if (cell === null) cell = this.window[ci] = new WindowCell();
+    return cell;
+  }
+
   /** Appends this group's window to `out` and starts a new window. */
   drainInto(out: EdgeStats[]): void {
+    // Open tunnels are reported every window, with or without new calls.
+    if (this.connectionsOpen > 0) this.cell(0);
     for (let i = 0; i < 5; i++) {
       const cell = this.window[i];
       if (cell === null) continue;
       this.window[i] = null;
-      if (cell.requests === 0) continue;
+      const tunnels = i === 0 && (this.connectionsOpen > 0 || cell.connectionsOpened > 0 || cell.connectionsClosed > 0);
+      if (cell.requests === 0 && !tunnels) continue;
       out.push({
         source: this.source,
         sourceVersion: this.sourceVersion,
@@ -78,6 +108,14 @@ export class EdgeGroup {
         bytesOut: cell.bytesOut,
         mtls: cell.mtls,
         latency: compactHistogram(cell.latency),
+        ...(tunnels
+          ? {
+              connectionsOpened: cell.connectionsOpened,
+              connectionsOpen: this.connectionsOpen,
+              connectionsClosed: cell.connectionsClosed,
+              connectionMs: Math.round(cell.connectionMs),
+            }
+          : {}),
       });
     }
   }
