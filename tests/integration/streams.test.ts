@@ -145,11 +145,15 @@ describe("streams: WebSockets and server-sent events through two agents", { conc
   });
 
   test("server-sent events outlive the route timeout (1 s timeout, events for 3 s, all received)", async () => {
-    await admin.mutate("traffic.update", { service: "chat", patch: { timeoutMs: 1000 } });
+    // Set in the console like any policy; the idle timeout (2 s) lets a stream that moves every 200 ms run on.
+    await admin.mutate("traffic.update", { service: "chat", patch: { timeoutMs: 1000, idleTimeoutMs: 2000 } });
     await eventually(
-      async () => (await adminJson(webAgent, "/config")).snapshot?.services?.find((s: { name: string }) => s.name === "chat")?.timeoutMs === 1000,
+      async () => {
+        const chat = (await adminJson(webAgent, "/config")).snapshot?.services?.find((s: { name: string }) => s.name === "chat");
+        return chat?.timeoutMs === 1000 && chat?.idleTimeoutMs === 2000;
+      },
       10_000,
-      "timeout applied",
+      "timeouts applied",
     );
     const r = await stream(webAgent.outbound, "/events?count=15&everyMs=200");
     assert.equal(r.status, 200);

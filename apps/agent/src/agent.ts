@@ -2,6 +2,7 @@
  * Wires one agent: config state (+ persisted snapshot), the three listeners, the control link and the telemetry
  * reporter. `startAgent` resolves once every listener is bound.
  */
+
 import { rename, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,7 @@ import { inboundStack } from "./inbound/stack.ts";
 import { type Logger, RateLimitedLog } from "./log.ts";
 import { createOutboundListener } from "./outbound/listener.ts";
 import { outboundStack } from "./outbound/stack.ts";
+import { closeAllTunnels } from "./proxy/tunnel.ts";
 import { Identity } from "./security/identity.ts";
 import { InboundFront } from "./security/inbound-front.ts";
 import { TrustSync } from "./security/trust-sync.ts";
@@ -265,6 +267,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     async stop(graceMs = 1000) {
       reporter.stop();
       identity.stop();
+      // Upgraded connections (WebSockets) are no HTTP server's any more: they get the same grace, then are closed.
+      const tunnels = setTimeout(closeAllTunnels, graceMs);
       await Promise.all([
         link?.stop(),
         ...servers.map((s) =>
@@ -275,6 +279,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
               : closeServer(s, graceMs),
         ),
       ]);
+      clearTimeout(tunnels);
       await Promise.allSettled([appPool.destroy(), endpoints.closeAll()]);
     },
   };

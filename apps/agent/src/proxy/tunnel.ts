@@ -10,10 +10,18 @@ export interface TunnelEnd {
   onTunnelClosed(bytesDown: number, bytesUp: number): void;
 }
 
+/** Every open tunnel of this process: the HTTP servers no longer track upgraded sockets, so shutdown closes these. */
+const open = new Set<Tunnel>();
+
+/** Closes every open tunnel (agent shutdown, once its grace period is over). */
+export function closeAllTunnels(): void {
+  for (const t of open) t.destroy();
+}
+
 export class Tunnel {
   bytesDown = 0;
   bytesUp = 0;
-  private open = 2;
+  private sockets = 2;
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -41,6 +49,7 @@ export class Tunnel {
     client.pipe(upstream);
     upstream.pipe(client);
     this.moved();
+    open.add(this);
   }
 
   /** Closes both sides (an error on one, the idle timeout, or the agent shutting down). */
@@ -56,8 +65,9 @@ export class Tunnel {
   }
 
   private closed(): void {
-    if (--this.open > 0) return;
+    if (--this.sockets > 0) return;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    open.delete(this);
     this.end.onTunnelClosed(this.bytesDown, this.bytesUp);
   }
 }

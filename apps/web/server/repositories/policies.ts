@@ -12,6 +12,7 @@ type TrafficRow = { serviceName: string; split: string | null; routes: string };
 type ResilienceRow = {
   serviceName: string;
   timeoutMs: number | null;
+  idleTimeoutMs: number | null;
   loadBalancer: string | null;
   retries: string | null;
   circuitBreaker: string | null;
@@ -31,6 +32,7 @@ function toPolicy(t: TrafficRow | undefined, r: ResilienceRow | undefined): Serv
   }
   if (r) {
     if (r.timeoutMs !== null) p.timeoutMs = r.timeoutMs;
+    if (r.idleTimeoutMs !== null) p.idleTimeoutMs = r.idleTimeoutMs;
     if (r.loadBalancer !== null) p.loadBalancer = r.loadBalancer;
     for (const k of ["retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const) if (r[k] !== null) p[k] = parse(r[k]);
   }
@@ -73,6 +75,7 @@ export class PolicyRepository {
     const traffic = { split: json(a.split), routes: JSON.stringify(a.routes ?? []), updatedBy: c.actor };
     const resilience = {
       timeoutMs: a.timeoutMs ?? null,
+      idleTimeoutMs: a.idleTimeoutMs ?? null,
       loadBalancer: a.loadBalancer ?? null,
       retries: json(a.retries),
       circuitBreaker: json(a.circuitBreaker),

@@ -40,7 +40,7 @@ export const trafficRouter = router({
     .input(z.object({ service: serviceNameSchema, split: z.unknown() }))
     .mutation(async ({ ctx, input }) => asPolicy(await ctx.changes.setSplit(input.service, input.split ?? null, actorOf(ctx)))),
 
-  /** Replaces parts of the policy: routes, timeoutMs, retries, circuitBreaker, outlierDetection, loadBalancer, faultInjection, split. */
+  /** Replaces parts of the policy: routes, timeoutMs, idleTimeoutMs, retries, circuitBreaker, outlierDetection, loadBalancer, faultInjection, split. */
   update: operatorProcedure
     .input(z.object({ service: serviceNameSchema, patch: z.record(z.string(), z.unknown()) }))
     .mutation(async ({ ctx, input }) => asPolicy(await ctx.changes.updatePolicy(input.service, input.patch, actorOf(ctx)))),

@@ -13,7 +13,7 @@ import type { VersionSync } from "../../shared/version-sync.ts";
 import { useTRPC } from "../lib/trpc.ts";
 
 const COMMIT_DEBOUNCE_MS = 250;
-const RESILIENCE_KEYS = ["timeoutMs", "loadBalancer", "retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const;
+const RESILIENCE_KEYS = ["timeoutMs", "idleTimeoutMs", "loadBalancer", "retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const;
 
 function SyncState({ sync, revision }: { sync: VersionSync | null; revision: number | null }) {
   if (!sync || revision === null)
@@ -269,8 +269,9 @@ export function TrafficPanel({ service }: { service: string }) {
         />
       </div>
       <p className="muted small">
-        Routes: <code>{'[{"match":{"headers":[{"name":"x-canary","value":"1"}]},"version":"v2"}]'}</code> · Policy keys: timeoutMs, loadBalancer (p2c
-        | round-robin | least-request), retries {"{attempts, perTryTimeoutMs, retryOn, budget}"}, circuitBreaker, outlierDetection, faultInjection.
+        Routes: <code>{'[{"match":{"headers":[{"name":"x-canary","value":"1"}]},"version":"v2"}]'}</code> · Policy keys: timeoutMs, idleTimeoutMs,
+        loadBalancer (p2c | round-robin | least-request), retries {"{attempts, perTryTimeoutMs, retryOn, budget}"}, circuitBreaker, outlierDetection,
+        faultInjection.
       </p>
     </section>
   );

@@ -15,6 +15,7 @@ export const POLICY_KEYS = [
   "split",
   "routes",
   "timeoutMs",
+  "idleTimeoutMs",
   "loadBalancer",
   "retries",
   "circuitBreaker",
