@@ -133,9 +133,9 @@ describe("streams: WebSockets and server-sent events through two agents", { conc
     const ws = connect(webAgent.outbound);
     await opened(ws);
     const edge = await eventually(
-      async () => (await admin.liveEdges()).find((e) => e.source === "web" && e.destination === "chat" && e.requests > 0),
+      async () => (await admin.liveEdges()).find((e) => e.source === "web" && e.destination === "chat" && (e.connections ?? 0) >= 1),
       15_000,
-      "web → chat on the live graph",
+      "web → chat on the live graph with its open connection",
     );
     assert.ok(edge.mtlsShare > 0.5, `mTLS share ${edge.mtlsShare}`);
     const metrics = (await request(webAgent.admin, "/metrics")).body.toString();

@@ -23,6 +23,17 @@ export type PairStats = Omit<EdgeRecord, "statusClass"> & {
   byStatus: Record<string, number>;
 };
 
+/**
+ * Tunnels (WebSockets): the opened/closed counters and durations add up; `connectionsOpen` is a gauge, so a merge
+ * keeps the largest value reported (at least that many were open; several instances in one second undercount).
+ */
+export function addConnections(into: Omit<EdgeRecord, "statusClass">, e: Omit<EdgeRecord, "statusClass">): void {
+  into.connectionsOpened = (into.connectionsOpened ?? 0) + (e.connectionsOpened ?? 0);
+  into.connectionsClosed = (into.connectionsClosed ?? 0) + (e.connectionsClosed ?? 0);
+  into.connectionMs = (into.connectionMs ?? 0) + (e.connectionMs ?? 0);
+  into.connectionsOpen = Math.max(into.connectionsOpen ?? 0, e.connectionsOpen ?? 0);
+}
+
 export function pairKey(source: string, sourceVersion: string, destination: string, destinationVersion: string): string {
   return `${source}@${sourceVersion}->${destination}@${destinationVersion}`;
 }
@@ -49,6 +60,7 @@ function addInto(into: PairStats, e: EdgeRecord): void {
   into.bytesIn += e.bytesIn;
   into.bytesOut += e.bytesOut;
   into.mtls += e.mtls;
+  if (e.connectionsOpened !== undefined || e.connectionsOpen !== undefined) addConnections(into, e);
   mergeInto(into.latency, e.latency);
   into.byStatus[e.statusClass] = (into.byStatus[e.statusClass] ?? 0) + e.requests;
 }
@@ -79,6 +91,7 @@ export function sumPairs(list: Iterable<PairStats>): PairStats {
     out.bytesIn += p.bytesIn;
     out.bytesOut += p.bytesOut;
     out.mtls += p.mtls;
+    if (p.connectionsOpened !== undefined || p.connectionsOpen !== undefined) addConnections(out, p);
     mergeInto(out.latency, p.latency);
     for (const [k, v] of Object.entries(p.byStatus)) out.byStatus[k] = (out.byStatus[k] ?? 0) + v;
   }

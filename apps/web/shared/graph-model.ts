@@ -50,9 +50,10 @@ export function formatPct(pct: number): string {
 }
 
 /** `12 rps · 4.1 ms · 0.5%` (rps, p99, error %), prefixed with a lock when at least half the calls ran over mTLS. */
-export function edgeLabel(s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">, sharePct?: number): string {
+export function edgeLabel(s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">, sharePct?: number, connections = 0): string {
   let text = `${formatRps(s.rps)} rps · ${formatMs(s.p99Ms)} · ${formatPct(s.errorPct)}`;
   if (sharePct !== undefined && sharePct < 100) text += ` · ${Math.round(sharePct)}% split`;
+  if (connections > 0) text += ` · ${connections} open`;
   return s.mtlsPct >= 50 ? `🔒 ${text}` : text;
 }
 
@@ -132,7 +133,9 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
 
   const edges: LiveEdge[] = [];
   for (const p of input.pairs) {
-    if (p.requests === 0) continue;
+    const connections = p.connectionsOpen ?? 0;
+    // An edge with open tunnels (WebSockets) stays on the graph while they are open, new calls or not.
+    if (p.requests === 0 && connections === 0) continue;
     const stats = statsOf(p, windowSeconds);
     const total = callerTotals.get(callerKey(p)) ?? p.requests;
     const share = total > 0 ? p.requests / total : 0;
@@ -148,7 +151,8 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
       health: healthOf(stats.requests, stats.errorPct),
       share,
       sharePct,
-      label: edgeLabel(stats, sharePct),
+      connections,
+      label: edgeLabel(stats, sharePct, connections),
       ...stats,
     });
   }

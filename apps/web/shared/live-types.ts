@@ -58,6 +58,8 @@ export interface LiveEdge extends LiveStats {
    */
   share: number;
   sharePct: number;
+  /** Tunnels (WebSockets) open over the window (the largest count an agent reported); 0 when none. */
+  connections: number;
   /** `rps · p99 · err%` (plus `· 25% split` when the calls go to several versions), with a lock when most ran over mTLS. */
   label: string;
 }

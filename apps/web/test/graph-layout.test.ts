@@ -46,6 +46,7 @@ function g(services: Record<string, string[]>, edges: [string, string][]): LiveG
     label: "",
     share: 1,
     sharePct: 100,
+    connections: 0,
     ...zero,
   }));
   return { type: "graph", ts: 0, windowSeconds: 10, nodes, edges: es };

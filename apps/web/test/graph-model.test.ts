@@ -119,6 +119,22 @@ describe("graph model", () => {
     assert.deepEqual(g.edges, []);
   });
 
+  test("an edge with open tunnels (WebSockets) stays on the graph with its connection count, new calls or not", () => {
+    const pairs = aggregatePairs([
+      { sec: 1, edges: [rec({ statusClass: "1xx", latencies: [3], connectionsOpened: 2, connectionsOpen: 2 })] },
+      { sec: 2, edges: [rec({ statusClass: "1xx", connectionsOpened: 0, connectionsOpen: 1, connectionsClosed: 1, connectionMs: 900 })] },
+    ]);
+    assert.equal(pairs[0].connectionsOpened, 2);
+    assert.equal(pairs[0].connectionsClosed, 1);
+    const g = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs });
+    const e = g.edges.find((x) => x.id === "e:web@v1->catalog@v1")!;
+    assert.equal(e.connections, 2, "the largest count reported in the window");
+    assert.match(e.label, / · 2 open$/);
+    const idlePairs = aggregatePairs([{ sec: 2, edges: [rec({ statusClass: "1xx", connectionsOpen: 1 })] }]);
+    const idle = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs: idlePairs });
+    assert.equal(idle.edges.length, 1, "no new call, one open tunnel: still drawn");
+  });
+
   test("edges per service@version pair with rps, p99, error %, labels; health from inbound error rate", () => {
     const pairs = aggregatePairs([
       {
@@ -181,6 +197,7 @@ describe("graph model", () => {
     assert.equal(formatPct(0.5), "0.5%");
     assert.equal(formatPct(12.3), "12%");
     assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }), "1.0 rps · 1.0 ms · 0%");
+    assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }, 100, 3), "1.0 rps · 1.0 ms · 0% · 3 open");
   });
 });
 

@@ -17,6 +17,8 @@ export interface GraphEdgeView {
   p99Ms: number;
   requests: number;
   mtlsShare: number;
+  /** Tunnels (WebSockets) open on this edge over the window. */
+  connections?: number;
 }
 
 export class TrpcError extends Error {
