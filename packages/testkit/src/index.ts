@@ -12,6 +12,7 @@
  */
 export * from "./browser.ts";
 export * from "./console-session.ts";
+export * from "./console-trust.ts";
 export * from "./fake-agent.ts";
 export * from "./mesh.ts";
 export * from "./netns.ts";
