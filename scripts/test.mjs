@@ -70,7 +70,12 @@ if (!run("npx", ["turbo", "run", "build", "--output-logs=errors-only"])) process
 let failed = false;
 if (files.length) {
   console.log(`node:test — ${files.length} files`);
-  failed ||= !run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=180000", ...files]);
+  // Run first, then combine: `failed ||= run(…)` would skip the run once something failed.
+  const ok = run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=180000", ...files]);
+  failed = failed || !ok;
 }
-if (browser) failed ||= !run("npx", ["playwright", "test", "-c", "playwright/playwright.config.ts"]);
+if (browser) {
+  const ok = run("npx", ["playwright", "test", "-c", "playwright/playwright.config.ts"]);
+  failed = failed || !ok;
+}
 process.exit(failed ? 1 : 0);
