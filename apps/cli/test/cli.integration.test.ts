@@ -1,0 +1,107 @@
+/**
+ * The built `trellis` CLI against a real console with an API token: status (agents and their sync state), get
+ * services / policy / revisions in each format, split and rollback recorded as `token:<name>`; where the console and
+ * token come from (flags, environment, config file); refused calls exit 1 with the reason, wrong use exits 2.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type ConsoleHandle, ConsoleSession, FakeAgent, repoRoot, run, startConsole, stopAll } from "@trellis/testkit";
+import { parse } from "yaml";
+import { trellis } from "./trellis.ts";
+
+describe("trellis CLI", () => {
+  let c: ConsoleHandle;
+  let operator: string;
+  let viewer: string;
+  const agents: FakeAgent[] = [];
+  const as = (token: string) => ({ TRELLIS_CONSOLE: c.url, TRELLIS_TOKEN: token });
+
+  before(async () => {
+    c = await startConsole();
+    const admin = await ConsoleSession.signIn(c.url);
+    operator = (await admin.mutate<{ token: string }>("apiTokens.create", { name: "cli", role: "operator", expiresAt: null })).token;
+    viewer = (await admin.mutate<{ token: string }>("apiTokens.create", { name: "reader", role: "viewer", expiresAt: null })).token;
+    for (const version of ["v1", "v2"]) {
+      const a = new FakeAgent(c.wsUrl, { service: "payments", version, token: c.token, address: `127.0.0.1:${version === "v1" ? 7101 : 7102}` });
+      agents.push(a);
+      await a.connect();
+      await a.nextSnapshot();
+    }
+  });
+  after(() => {
+    for (const a of agents) a.close();
+    return stopAll();
+  });
+
+  test("--help from the repo root through npx (the workspace bin is on the PATH)", async () => {
+    assert.match(await run("npx", ["--no-install", "trellis", "--help"], { cwd: repoRoot, timeoutMs: 60_000 }), /trellis status/);
+  });
+
+  test("status: every agent with service, version, instance, config version, sync state, last seen", async () => {
+    const r = await trellis(["status", "--console", c.url, "--token", viewer]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /SERVICE\s+VERSION\s+INSTANCE\s+CONFIG\s+SYNC\s+CONNECTED\s+LAST SEEN/);
+    for (const a of agents) assert.match(r.stdout, new RegExp(`payments\\s+v\\d\\s+${a.instanceId}\\s+v\\d+\\s+SYNCED\\s+yes\\s+\\d+s ago`));
+    const json = JSON.parse((await trellis(["status", "-o", "json"], as(viewer))).stdout) as { agents: { syncState: string }[] };
+    assert.equal(json.agents.length, 2);
+  });
+
+  test("get services in table, json and yaml", async () => {
+    const t = await trellis(["get", "services"], as(viewer));
+    assert.match(t.stdout, /^NAME\s+VERSIONS\s+INSTANCES/);
+    assert.match(t.stdout, /payments\s+v1,v2\s+2\/2/);
+    const j = JSON.parse((await trellis(["get", "services", "-o", "json"], as(viewer))).stdout) as { name: string }[];
+    assert.deepEqual(
+      j.map((s) => s.name),
+      ["payments"],
+    );
+    const y = parse((await trellis(["get", "services", "-o=yaml"], as(viewer))).stdout) as { name: string }[];
+    assert.equal(y[0].name, "payments");
+  });
+
+  test("split, get policy, get revisions (actor token:cli), rollback", async () => {
+    const s = await trellis(["split", "payments", "v1=90", "v2=10"], as(operator));
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /payments: split v1=90 v2=10 \(revision (\d+)/);
+    const policy = parse((await trellis(["get", "policy", "payments"], as(viewer))).stdout) as { policy: { split: unknown } };
+    assert.deepEqual(policy.policy.split, [
+      { version: "v1", weight: 90 },
+      { version: "v2", weight: 10 },
+    ]);
+    const revs = JSON.parse((await trellis(["get", "revisions", "--service", "payments", "-o", "json"], as(viewer))).stdout) as {
+      id: number;
+      actor: string;
+    }[];
+    assert.equal(revs[0].actor, "token:cli");
+    const table = await trellis(["get", "revisions"], as(viewer));
+    assert.match(table.stdout, new RegExp(`${revs[0].id}\\s+\\S+\\s+token:cli\\s+traffic\\s+payments`));
+    const rb = await trellis(["rollback", String(revs[0].id)], as(operator));
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.match(rb.stdout, new RegExp(`revision ${revs[0].id} rolled back`));
+    const after = JSON.parse((await trellis(["get", "policy", "payments", "-o", "json"], as(viewer))).stdout) as { policy: { split?: unknown } };
+    assert.equal(after.policy.split, undefined);
+  });
+
+  test("the console and token from the config file; refusals exit 1 with the reason, wrong use exits 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trellis-cli-"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ console: c.url, token: viewer }));
+    const fromFile = await trellis(["get", "services"], { TRELLIS_CONFIG: join(dir, "config.json") });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const denied = await trellis(["split", "payments", "v1=50", "v2=50"], as(viewer));
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /403 needs the operator role/);
+    const bad = await trellis(["status"], as("trl_not-a-token"));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /401 the API token is unknown, revoked or expired/);
+    const invalid = await trellis(["split", "payments", "v1=50", "v2=60"], as(operator));
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /weights must sum to 100/);
+    assert.equal((await trellis(["split", "payments", "v1:50"], as(operator))).code, 2);
+    assert.equal((await trellis(["status"])).code, 2);
+    assert.equal((await trellis(["frobnicate"], as(operator))).code, 2);
+    assert.ok(!c.proc.output.join("\n").includes(operator), "the token value is never logged");
+  });
+});
