@@ -4,6 +4,7 @@
  */
 import { type Args, parseArgs, UsageError } from "./args.ts";
 import { ApiError, ConsoleClient } from "./client.ts";
+import { apply, diff } from "./commands/apply.ts";
 import { rollback, split } from "./commands/change.ts";
 import { get } from "./commands/get.ts";
 import { status } from "./commands/status.ts";
@@ -16,6 +17,8 @@ Usage:
   trellis get services                         services, their versions and instances
   trellis get policy <service>                 a service's whole traffic policy
   trellis get revisions [--service <name>]     the config history
+  trellis apply -f <file|dir>                  sets each file's service policy (YAML: service + policy), validated first
+  trellis diff -f <file|dir>                   what apply would change
   trellis rollback <revision>                  reverts what a revision changed (a new revision)
   trellis split <service> v1=90 v2=10          sets a service's weighted split
 
@@ -29,7 +32,7 @@ Config file: $TRELLIS_CONFIG or ~/.config/trellis/config.json  {"console": "http
 `;
 
 type Verb = (client: ConsoleClient, args: Args) => Promise<string>;
-const VERBS: Record<string, Verb> = { status, get, rollback, split };
+const VERBS: Record<string, Verb> = { status, get, apply, diff, rollback, split };
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);

@@ -85,6 +85,51 @@ describe("trellis CLI", () => {
     assert.equal(after.policy.split, undefined);
   });
 
+  test("diff and apply -f: a valid file is shown, then stored as token:cli; applying it again changes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trellis-apply-"));
+    writeFileSync(
+      join(dir, "payments.yaml"),
+      "kind: ServicePolicy\nservice: payments\npolicy:\n  timeoutMs: 2500\n  split:\n    - version: v1\n      weight: 80\n    - version: v2\n      weight: 20\n",
+    );
+    const d = await trellis(["diff", "-f", dir], as(viewer));
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /payments \(.*payments\.yaml\):\n/);
+    assert.match(d.stdout, /\+ timeoutMs: 2500/);
+    assert.match(d.stdout, /\+ split: \[\{"version":"v1","weight":80\}/);
+    const a = await trellis(["apply", "-f", join(dir, "payments.yaml")], as(operator));
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /payments: configured \(2 field\(s\); revision \d+/);
+    const policy = JSON.parse((await trellis(["get", "policy", "payments", "-o", "json"], as(viewer))).stdout) as { policy: { timeoutMs: number } };
+    assert.equal(policy.policy.timeoutMs, 2500);
+    const revs = JSON.parse((await trellis(["get", "revisions", "-o", "json"], as(viewer))).stdout) as { actor: string }[];
+    assert.equal(revs[0].actor, "token:cli");
+    assert.match((await trellis(["diff", "-f", dir], as(viewer))).stdout, /no changes/);
+    assert.match((await trellis(["apply", "-f", dir], as(operator))).stdout, /payments: unchanged/);
+  });
+
+  test("apply -f of an invalid file: exit 1, each problem with file, line and field, nothing stored", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trellis-invalid-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "service: payments\npolicy:\n  timeoutMs: -5\n  retries:\n    attemps: 3\n");
+    const before = (JSON.parse((await trellis(["get", "revisions", "-o", "json"], as(viewer))).stdout) as unknown[]).length;
+    const r = await trellis(["apply", "-f", file], as(operator));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`${file}:3:14: policy\\.timeoutMs: `));
+    assert.match(r.stderr, new RegExp(`${file}:5:5: policy\\.retries: .*attemps`));
+    const versions = join(dir, "versions.yaml");
+    writeFileSync(versions, "service: payments\npolicy:\n  split:\n    - version: v1\n      weight: 50\n    - version: v9\n      weight: 50\n");
+    const v = await trellis(["apply", "-f", versions], as(operator));
+    assert.equal(v.code, 1);
+    assert.match(v.stderr, new RegExp(`${versions}:6:16: policy\\.split\\.1\\.version: unknown version v9 of payments`));
+    const broken = join(dir, "broken.yaml");
+    writeFileSync(broken, "service: payments\npolicy: [unclosed\n");
+    const b = await trellis(["diff", "-f", broken], as(operator));
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, new RegExp(`${broken}:\\d+:\\d+: `));
+    const after = (JSON.parse((await trellis(["get", "revisions", "-o", "json"], as(viewer))).stdout) as unknown[]).length;
+    assert.equal(after, before, "nothing stored");
+  });
+
   test("the console and token from the config file; refusals exit 1 with the reason, wrong use exits 2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "trellis-cli-"));
     writeFileSync(join(dir, "config.json"), JSON.stringify({ console: c.url, token: viewer }));
