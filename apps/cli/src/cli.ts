@@ -6,9 +6,10 @@ import { type Args, parseArgs, UsageError } from "./args.ts";
 import { ApiError, ConsoleClient } from "./client.ts";
 import { apply, diff } from "./commands/apply.ts";
 import { rollback, split } from "./commands/change.ts";
+import { check } from "./commands/check.ts";
 import { get } from "./commands/get.ts";
 import { status } from "./commands/status.ts";
-import { resolveTarget } from "./config.ts";
+import { resolveTarget, type Target } from "./config.ts";
 
 const HELP = `trellis — the Trellis service mesh from the command line
 
@@ -19,6 +20,7 @@ Usage:
   trellis get revisions [--service <name>]     the config history
   trellis apply -f <file|dir>                  sets each file's service policy (YAML: service + policy), validated first
   trellis diff -f <file|dir>                   what apply would change
+  trellis check [-f <file|dir>]                files valid (offline); console reachable, agents synced; exit 1 on failure
   trellis rollback <revision>                  reverts what a revision changed (a new revision)
   trellis split <service> v1=90 v2=10          sets a service's weighted split
 
@@ -34,11 +36,26 @@ Config file: $TRELLIS_CONFIG or ~/.config/trellis/config.json  {"console": "http
 type Verb = (client: ConsoleClient, args: Args) => Promise<string>;
 const VERBS: Record<string, Verb> = { status, get, apply, diff, rollback, split };
 
+function tryTarget(args: Args): Target | null {
+  try {
+    return resolveTarget(args);
+  } catch (err) {
+    if (err instanceof UsageError) return null;
+    throw err;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const verb = args.words[0];
   if (args.help || !verb || verb === "help") {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (verb === "check") {
+    // Files alone can be checked offline: the console only when one is configured.
+    const target = args.flags.has("filename") ? tryTarget(args) : resolveTarget(args);
+    process.stdout.write(await check(target ? new ConsoleClient(target) : null, args));
     return 0;
   }
   const run = VERBS[verb];

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type ConsoleHandle, ConsoleSession, FakeAgent, repoRoot, run, startConsole, stopAll } from "@trellis/testkit";
+import { type ConsoleHandle, ConsoleSession, eventually, FakeAgent, repoRoot, run, startConsole, stopAll } from "@trellis/testkit";
 import { parse } from "yaml";
 import { trellis } from "./trellis.ts";
 
@@ -128,6 +128,42 @@ describe("trellis CLI", () => {
     assert.match(b.stderr, new RegExp(`${broken}:\\d+:\\d+: `));
     const after = (JSON.parse((await trellis(["get", "revisions", "-o", "json"], as(viewer))).stdout) as unknown[]).length;
     assert.equal(after, before, "nothing stored");
+  });
+
+  test("check: files offline; console, token and agents live; a NACKED agent fails it (exit 1) by name and reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trellis-check-"));
+    writeFileSync(join(dir, "ok.yaml"), "service: payments\npolicy:\n  timeoutMs: 1000\n");
+    const offline = await trellis(["check", "-f", dir]);
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stdout, /√ 1 policy document\(s\) valid/);
+    writeFileSync(join(dir, "bad.yaml"), "service: payments\npolicy:\n  timeoutMs: nope\n");
+    const badFile = await trellis(["check", "-f", dir]);
+    assert.equal(badFile.code, 1);
+    assert.match(badFile.stdout, /× .*bad\.yaml:3:14: policy\.timeoutMs/);
+    const good = await trellis(["check"], as(viewer));
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    assert.match(good.stdout, /√ console reachable/);
+    assert.match(good.stdout, /√ 2 agent\(s\) connected, all synced/);
+    const nacker = new FakeAgent(c.wsUrl, { service: "payments", version: "v1", token: c.token, address: "127.0.0.1:7103", autoAck: false });
+    agents.push(nacker);
+    await nacker.connect();
+    const snap = await nacker.nextSnapshot();
+    nacker.send({ type: "nack", version: snap.version, nonce: snap.nonce, error: "route table rejected" });
+    // The hub records the NACK as it reads the frame.
+    const failed = await eventually(
+      async () => {
+        const r = await trellis(["check"], as(viewer));
+        return /NACKED/.test(r.stdout) && r;
+      },
+      5_000,
+      "check reporting the NACK",
+    );
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, new RegExp(`× payments/${nacker.instanceId}: NACKED .*route table rejected`));
+    nacker.close();
+    const gone = await trellis(["check", "--console", "http://127.0.0.1:1", "--token", viewer]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stdout, /× console at http:\/\/127\.0\.0\.1:1 unreachable/);
   });
 
   test("the console and token from the config file; refusals exit 1 with the reason, wrong use exits 2", async () => {
