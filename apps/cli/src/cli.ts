@@ -18,7 +18,7 @@ Usage:
   trellis get services                         services, their versions and instances
   trellis get policy <service>                 a service's whole traffic policy
   trellis get revisions [--service <name>]     the config history
-  trellis apply -f <file|dir>                  sets each file's service policy (YAML: service + policy), validated first
+  trellis apply -f <file|dir>                  sets each file's service policy (YAML: service + policy, or an HTTPRoute)
   trellis diff -f <file|dir>                   what apply would change
   trellis check [-f <file|dir>]                files valid (offline); console reachable, agents synced; exit 1 on failure
   trellis rollback <revision>                  reverts what a revision changed (a new revision)

@@ -6,27 +6,32 @@
  *   service: payments
  *   policy: { split: [...], timeoutMs: 2000, retries: {...} }
  *
+ * or a Gateway API HTTPRoute in its mesh form (httproute.ts), which sets the service's routes and split.
+ *
  * Validated with the protocol's own schemas before anything is sent; every problem names file, line and field.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { policyVersionIssues, type ServicePolicy, serviceNameSchema, servicePolicySchema } from "@trellis/protocol";
+import { policyVersionIssues, type ServicePolicy, servicePolicySchema } from "@trellis/protocol";
 import { type Document, LineCounter, parseAllDocuments } from "yaml";
+import { type Path, readDocument } from "./policy-document.ts";
 
 export interface PolicyDoc {
   file: string;
   service: string;
   policy: ServicePolicy;
-  /** Where a field (path inside the document) is: `file:line:col`. */
-  at(path: (string | number)[]): string;
+  /** The policy fields the document sets (a ServicePolicy: all of them; an HTTPRoute: routes and split). */
+  fields: (keyof ServicePolicy)[];
+  /** Where a policy field (its path inside the policy) is written: `file:line:col`. */
+  locate(policyPath: (string | number)[]): string;
 }
+
+const pathOf = (p: readonly PropertyKey[]): Path => p.map((k) => (typeof k === "symbol" ? String(k) : k));
 
 /** An invalid file: every problem, one per line; exit code 1 (nothing was sent). */
 export class FileError extends Error {
   readonly fileError = true;
 }
-
-const DOC_KEYS = new Set(["kind", "service", "policy"]);
 
 export function filesOf(target: string): string[] {
   if (!statSync(target, { throwIfNoEntry: false })) throw new FileError(`${target}: no such file or directory`);
@@ -63,23 +68,16 @@ export function loadPolicyFiles(targets: readonly string[]): PolicyDoc[] {
         problems.push(`${file}:${p.line}:${p.col}: ${e.message.split("\n")[0]}`);
       }
       if (doc.errors.length > 0) continue;
-      const raw = doc.toJS() as Record<string, unknown> | null;
+      const raw = doc.toJS() as unknown;
       if (raw === null) continue; // an empty document (a trailing ---)
-      if (typeof raw !== "object" || Array.isArray(raw)) {
-        problems.push(`${at([])}: expected a mapping with service and policy`);
-        continue;
+      const read = readDocument(raw, at);
+      if ("problems" in read) problems.push(...read.problems);
+      else {
+        const policy = servicePolicySchema.safeParse(read.input);
+        const locate = (path: Path) => at(read.sourceOf(path));
+        if (policy.success) docs.push({ file, service: read.service, policy: policy.data, fields: read.fields, locate });
+        else for (const i of policy.error.issues) problems.push(`${locate(pathOf(i.path))}: ${read.label(pathOf(i.path))}: ${i.message}`);
       }
-      for (const k of Object.keys(raw)) if (!DOC_KEYS.has(k)) problems.push(`${at([k])}: ${k}: unknown field (expected kind, service, policy)`);
-      if (raw.kind !== undefined && raw.kind !== "ServicePolicy") problems.push(`${at(["kind"])}: kind: expected ServicePolicy`);
-      const service = serviceNameSchema.safeParse(raw.service);
-      if (!service.success) problems.push(`${at(["service"])}: service: ${service.error.issues[0]?.message ?? "invalid"}`);
-      const policy = servicePolicySchema.safeParse(raw.policy ?? {});
-      if (!policy.success)
-        for (const i of policy.error.issues) {
-          const path = ["policy", ...i.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
-          problems.push(`${at(path)}: ${path.join(".")}: ${i.message}`);
-        }
-      if (service.success && policy.success) docs.push({ file, service: service.data, policy: policy.data, at });
     }
   }
   if (problems.length > 0) throw new FileError(problems.join("\n"));
@@ -88,8 +86,5 @@ export function loadPolicyFiles(targets: readonly string[]): PolicyDoc[] {
 
 /** The versions a document names that the service does not have (the console refuses them too). */
 export function versionProblems(doc: PolicyDoc, versions: readonly string[]): string[] {
-  return policyVersionIssues(doc.policy, versions, doc.service).map((i) => {
-    const path = ["policy", ...i.path];
-    return `${doc.at(path)}: ${path.join(".")}: ${i.message}`;
-  });
+  return policyVersionIssues(doc.policy, versions, doc.service).map((i) => `${doc.locate(i.path)}: policy.${i.path.join(".")}: ${i.message}`);
 }

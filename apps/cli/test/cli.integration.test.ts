@@ -130,6 +130,64 @@ describe("trellis CLI", () => {
     assert.equal(after, before, "nothing stored");
   });
 
+  test("apply -f of a Gateway API HTTPRoute (mesh form): matches become routes, weighted backendRefs the split; other fields kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trellis-httproute-"));
+    const route = [
+      "apiVersion: gateway.networking.k8s.io/v1",
+      "kind: HTTPRoute",
+      "metadata:",
+      "  name: payments-canary",
+      "spec:",
+      "  parentRefs:",
+      '    - group: ""',
+      "      kind: Service",
+      "      name: payments",
+      "  rules:",
+      "    - matches:",
+      "        - headers:",
+      "            - name: x-canary",
+      '              value: "1"',
+      "        - path:",
+      "            type: PathPrefix",
+      "            value: /beta",
+      "      backendRefs:",
+      "        - name: payments-v2",
+      "          port: 8080",
+      "    - backendRefs:",
+      "        - name: payments-v1",
+      "          weight: 90",
+      "        - name: payments-v2",
+      "          weight: 10",
+    ];
+    writeFileSync(join(dir, "route.yaml"), `${route.join("\n")}\n`);
+    const d = await trellis(["diff", "-f", dir], as(viewer));
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /[+~] routes: /);
+    assert.doesNotMatch(d.stdout, /timeoutMs/);
+    const a = await trellis(["apply", "-f", dir], as(operator));
+    assert.equal(a.code, 0, a.stderr);
+    const { policy } = JSON.parse((await trellis(["get", "policy", "payments", "-o", "json"], as(viewer))).stdout) as {
+      policy: { routes: { match: unknown; version?: string }[]; split: unknown; timeoutMs: number };
+    };
+    assert.deepEqual(
+      policy.routes.map((r) => [r.match, r.version]),
+      [
+        [{ headers: [{ name: "x-canary", value: "1" }] }, "v2"],
+        [{ pathPrefix: "/beta" }, "v2"],
+      ],
+    );
+    assert.deepEqual(policy.split, [
+      { version: "v1", weight: 90 },
+      { version: "v2", weight: 10 },
+    ]);
+    assert.equal(policy.timeoutMs, 2500, "an HTTPRoute sets routes and split only");
+    const bad = join(dir, "bad-route.yaml");
+    writeFileSync(bad, `${route.join("\n").replace("kind: Service", "kind: Gateway").replace("name: payments-v1", "name: orders-v1")}\n`);
+    const r = await trellis(["apply", "-f", bad], as(operator));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`${bad}:8:13: spec\\.parentRefs\\.0\\.kind: the parentRef must be a Service`));
+  });
+
   test("check: files offline; console, token and agents live; a NACKED agent fails it (exit 1) by name and reason", async () => {
     const dir = mkdtempSync(join(tmpdir(), "trellis-check-"));
     writeFileSync(join(dir, "ok.yaml"), "service: payments\npolicy:\n  timeoutMs: 1000\n");

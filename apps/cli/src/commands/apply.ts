@@ -1,6 +1,6 @@
 /**
  * `trellis apply -f <file|dir>` and `trellis diff -f <file|dir>`: each document replaces a service's whole traffic
- * policy (fields it leaves out are cleared). Every document is validated (schemas, then the service's known versions)
+ * policy (fields it leaves out are cleared), an HTTPRoute its routes and split. Every document is validated (schemas, then the service's known versions)
  * before anything is sent, so an invalid file stores nothing.
  */
 import { type ServicePolicy, servicePolicySchema, servicePolicyShape } from "@trellis/protocol";
@@ -19,9 +19,9 @@ interface Planned {
 const show = (v: unknown) => JSON.stringify(v);
 
 /** What applying `doc` over `current` changes, one line per field. */
-export function fieldChanges(current: ServicePolicy, next: ServicePolicy): string[] {
+export function fieldChanges(current: ServicePolicy, next: ServicePolicy, fields: readonly (keyof ServicePolicy)[] = FIELDS): string[] {
   const out: string[] = [];
-  for (const k of FIELDS) {
+  for (const k of fields) {
     const [a, b] = [current[k], next[k]];
     if (show(a) === show(b)) continue;
     if (a === undefined) out.push(`+ ${k}: ${show(b)}`);
@@ -41,7 +41,7 @@ async function plan(client: ConsoleClient, args: Args): Promise<Planned[]> {
     const r = await client.query<{ versions: string[]; policy: unknown }>("traffic.get", { service: doc.service });
     problems.push(...versionProblems(doc, r.versions));
     const current = servicePolicySchema.safeParse(r.policy ?? {});
-    planned.push({ doc, changes: fieldChanges(current.success ? current.data : {}, doc.policy) });
+    planned.push({ doc, changes: fieldChanges(current.success ? current.data : {}, doc.policy, doc.fields) });
   }
   if (problems.length > 0) throw new FileError(problems.join("\n"));
   return planned;
@@ -60,7 +60,7 @@ export async function apply(client: ConsoleClient, args: Args): Promise<string> 
       out += `${doc.service}: unchanged\n`;
       continue;
     }
-    const patch = Object.fromEntries(FIELDS.map((k) => [k, doc.policy[k] ?? null]));
+    const patch = Object.fromEntries(doc.fields.map((k) => [k, doc.policy[k] ?? null]));
     const r = await client.mutate<{ revision: { id: number } | null; configVersion: number }>("traffic.update", { service: doc.service, patch });
     out += `${doc.service}: configured (${changes.length} field(s); revision ${r.revision?.id ?? "-"}, config version v${r.configVersion})\n`;
   }
