@@ -8,7 +8,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type ConsoleHandle, ConsoleSession, eventually, FakeAgent, repoRoot, run, startConsole, stopAll } from "@trellis/testkit";
+import {
+  type ConsoleHandle,
+  ConsoleSession,
+  eventually,
+  FakeAgent,
+  freePort,
+  repoRoot,
+  run,
+  startAgent,
+  startConsole,
+  stopAll,
+} from "@trellis/testkit";
 import { parse } from "yaml";
 import { trellis } from "./trellis.ts";
 
@@ -198,10 +209,19 @@ describe("trellis CLI", () => {
     const badFile = await trellis(["check", "-f", dir]);
     assert.equal(badFile.code, 1);
     assert.match(badFile.stdout, /× .*bad\.yaml:3:14: policy\.timeoutMs/);
-    const good = await trellis(["check"], as(viewer));
-    assert.equal(good.code, 0, good.stdout + good.stderr);
+    // A real agent: it asks for a certificate (the FakeAgents do not).
+    const real = await startAgent({ service: "ledger", appPort: await freePort(), console: c.wsAgents, token: c.token });
+    const good = await eventually(
+      async () => {
+        const r = await trellis(["check"], as(viewer));
+        return r.code === 0 && /√ 1 agent certificate\(s\) valid/.test(r.stdout) && r;
+      },
+      10_000,
+      "check passing with the real agent's certificate",
+    );
     assert.match(good.stdout, /√ console reachable/);
-    assert.match(good.stdout, /√ 2 agent\(s\) connected, all synced/);
+    assert.match(good.stdout, /√ 3 agent\(s\) connected, all synced/);
+    await real.stop();
     const nacker = new FakeAgent(c.wsUrl, { service: "payments", version: "v1", token: c.token, address: "127.0.0.1:7103", autoAck: false });
     agents.push(nacker);
     await nacker.connect();

@@ -1,14 +1,15 @@
 /**
  * `trellis check [-f <file|dir>]`, like `linkerd check`: policy files valid (offline, the protocol's schemas), the
  * console reachable, the token accepted, every connected agent SYNCED to the current config version (a NACKED or
- * STALE agent fails, with its reason). Prints one line per check; exits 1 when any failed.
+ * STALE agent fails, with its reason), their certificates valid and not close to expiry (check-certs.ts). Prints one line per check; exits 1 when any failed.
  */
 import type { Args } from "../args.ts";
 import { ApiError, type ConsoleClient } from "../client.ts";
 import { resolveTarget } from "../config.ts";
 import { loadPolicyFiles } from "../policy-file.ts";
+import { type CertifiedAgent, certificateProblem } from "./check-certs.ts";
 
-interface Agent {
+interface Agent extends CertifiedAgent {
   service: string;
   instanceId: string;
   syncState: string;
@@ -47,6 +48,10 @@ async function live(client: ConsoleClient, consoleUrl: string): Promise<string[]
       bad(`${a.service}/${a.instanceId}: ${a.syncState} (acked v${a.ackedVersion} of v${r.configVersion})${a.syncError ? `: ${a.syncError}` : ""}`),
     );
   if (behind.length === 0) lines.push(ok(`${r.agents.length} agent(s) connected, all synced to config version v${r.configVersion}`));
+  const certified = r.agents.filter((a) => a.certificate);
+  const certProblems = certified.map((a) => certificateProblem(a)).filter((p) => p !== null);
+  lines.push(...certProblems.map(bad));
+  if (certProblems.length === 0) lines.push(ok(`${certified.length} agent certificate(s) valid and not close to expiry`));
   return lines;
 }
 
