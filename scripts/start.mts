@@ -211,7 +211,7 @@ async function main() {
   });
   await shop.waitFor((o) => o.msg === "shop ready", 120_000, '"shop ready"');
   process.stdout.write(
-    `\n  Trellis console: ${url}   (sign in; users and join tokens under Settings)\n${adminNotice ? `${adminNotice}\n` : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`,
+    `\n  Trellis console: ${url}   (sign in; users, join tokens and API tokens under Settings)\n${adminNotice ? `${adminNotice}\n` : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`,
   );
 }
 

@@ -13,6 +13,7 @@ import type { ConsoleConfig } from "../config.ts";
 import { closeDb } from "../db.ts";
 import { loadJoinToken } from "../join-token.ts";
 import type { Logger } from "../log.ts";
+import { ApiTokenAuth } from "../security/api-tokens.ts";
 import { buildBackend } from "./backend.ts";
 import { prepareNext } from "./frontend.ts";
 import { createGate, type Gate, startingGate } from "./gate.ts";
@@ -71,6 +72,7 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
   const { controlPlane } = backend;
   gate = createGate({
     auth: backend.services.auth,
+    tokens: new ApiTokenAuth(backend.services.repos),
     trpc: backend.trpc,
     next: frontend.handle,
     agents: controlPlane,
