@@ -1,17 +1,34 @@
 /**
  * prisma/postgresql (schema + migrations) is derived from the SQLite schema by scripts/derive-postgres-schema.mts and
- * kept in git: this fails when someone changed the SQLite side (a new model, a new migration) without re-deriving.
+ * kept in git: this fails when someone changed the SQLite side (a new model, a new migration) without re-deriving, or
+ * when the derived migrations do not build the derived schema.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { repoRoot, run } from "@trellis/testkit";
+import { repoRoot, run, startPostgres } from "@trellis/testkit";
 import { derivePostgresSchema, staleness } from "../../scripts/derive-postgres-schema.mts";
 
 test("the derived PostgreSQL schema and migrations are up to date (the script's --check passes)", async () => {
   assert.deepEqual(staleness(), [], "run: node --import tsx scripts/derive-postgres-schema.mts");
   await run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts/derive-postgres-schema.mts"), "--check"], { cwd: repoRoot });
+});
+
+test("the PostgreSQL migrations build exactly the derived schema (migrate diff through a shadow database)", async () => {
+  // Also covers the CLI's replaced connectToShadowDb (postgres-cli-adapter.ts): the diff replays the migrations there.
+  const server = await startPostgres();
+  try {
+    const url = await server.createDatabase("diff");
+    const args = ["migrate", "diff", "--from-migrations", "prisma/postgresql/migrations", "--to-schema-datamodel", "prisma/postgresql/schema.prisma"];
+    const out = await run(process.execPath, [join(repoRoot, "apps/web/scripts/prisma.mjs"), ...args, "--exit-code"], {
+      cwd: repoRoot,
+      env: { DATABASE_URL: url },
+    });
+    assert.match(out, /No difference detected/);
+  } finally {
+    await server.stop();
+  }
 });
 
 test("any model derives: a new model is carried over as it is, only the datasource and the client output change", () => {

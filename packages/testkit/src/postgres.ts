@@ -16,6 +16,8 @@ import { freePort } from "./wait.ts";
 
 export interface PostgresServer {
   port: number;
+  /** The cluster's temp directory (data, sockets, server.log), removed by `stop()`. */
+  dir: string;
   /** The superuser every database is reached as (trust authentication, no password). */
   user: string;
   /** postgres://<user>@127.0.0.1:<port>/<name> */
@@ -86,6 +88,7 @@ export async function startPostgres(opts: { user?: string } = {}): Promise<Postg
     const urlOf = (name: string) => `postgres://${user}@127.0.0.1:${port}/${name}`;
     return {
       port,
+      dir,
       user,
       urlOf,
       async createDatabase(name) {
