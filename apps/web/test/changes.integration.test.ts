@@ -4,21 +4,16 @@
  * domain errors with stable codes and store nothing; rollbacks revert what their revision changed.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { DATABASES, type TestDatabase, testDatabase } from "@trellis/testkit";
+import { DATABASES } from "@trellis/testkit";
 import { ConfigChanges } from "../server/changes/index.ts";
-import { closeDb, openDb } from "../server/db.ts";
 import { ConsoleError } from "../server/errors.ts";
 import { createLogger } from "../server/log.ts";
-import { applyMigrations } from "../server/migrate.ts";
-import { createRepositories, type Repositories } from "../server/repositories/index.ts";
+import type { Repositories } from "../server/repositories/index.ts";
+import { type MigratedDb, openMigratedDb } from "./support/migrated-db.ts";
 
 // One body, run once per database (SQLite, PostgreSQL): the state below is reset by each run's before().
-let dir: string;
-let db: TestDatabase;
+let db: MigratedDb;
 const log = createLogger({ component: "test" });
 let repos: Repositories;
 let changes: ConfigChanges;
@@ -45,12 +40,9 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: str
 for (const kind of DATABASES)
   describe(`the change road (${kind})`, () => {
     before(async () => {
-      dir = mkdtempSync(path.join(tmpdir(), "trellis-changes-"));
-      db = await testDatabase(kind);
+      db = await openMigratedDb(kind, log);
+      repos = db.repos;
       publisher.currentVersion = 0;
-      const databaseUrl = db.env.DATABASE_URL ?? `file:${path.join(dir, "trellis.db")}`;
-      await applyMigrations({ dataDir: dir, databaseUrl, log });
-      repos = createRepositories(await openDb(databaseUrl));
       changes = new ConfigChanges(repos, publisher, log);
       for (const v of ["v1", "v2"]) await repos.services.ensure("payments", v);
       await repos.services.ensure("catalog", "v1");
@@ -58,9 +50,7 @@ for (const kind of DATABASES)
     });
 
     after(async () => {
-      await closeDb();
-      await db?.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await db?.close();
     });
 
     beforeEach(() => {
