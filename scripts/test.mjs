@@ -24,6 +24,17 @@ const SYSTEM_PROGRAMS = {
   ip: "iproute2",
   iptables: "iptables",
   setpriv: "util-linux",
+  initdb: "postgresql",
+};
+
+/**
+ * Kit names that mean a system program runs for the test (its name is in the kit, not in the test file): a test that
+ * loops over DATABASES runs PostgreSQL too.
+ */
+const KIT_PROGRAMS = {
+  startPostgres: "initdb",
+  testDatabase: "initdb",
+  DATABASES: "initdb",
 };
 
 /** @param {string} dir @returns {string[]} */
@@ -54,6 +65,9 @@ if (filters.length) files = files.filter((f) => filters.some((p) => f.includes(p
 const need = {};
 const sources = files.map((f) => readFileSync(join(root, f), "utf8"));
 for (const [bin, pkg] of Object.entries(SYSTEM_PROGRAMS)) if (sources.some((text) => new RegExp(`["'/]${bin}["']`).test(text))) need[bin] = pkg;
+for (const [helper, bin] of Object.entries(KIT_PROGRAMS))
+  if (sources.some((text) => new RegExp(`\\b${helper}\\b`).test(text)))
+    need[bin] = SYSTEM_PROGRAMS[/** @type {keyof typeof SYSTEM_PROGRAMS} */ (bin)];
 if (browser && !process.env.CHROMIUM_PATH) need["/usr/bin/chromium"] = "chromium";
 ensureSystemPackages(need, { why: "npm test" });
 

@@ -32,7 +32,8 @@ export interface StartConsoleOptions {
   token?: string;
   /** Default 0: the OS chooses. */
   port?: number;
-  env?: NodeJS.ProcessEnv;
+  /** Merged over the defaults (a plain record: Next's types make NODE_ENV required in NodeJS.ProcessEnv). */
+  env?: Record<string, string | undefined>;
   /** Bound on the wait for "console listening" (default 60 s). */
   timeoutMs?: number;
 }

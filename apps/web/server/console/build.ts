@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { ConsoleConfig } from "../config.ts";
+import { isPostgresUrl } from "../database-url.ts";
 import { closeDb } from "../db.ts";
 import { loadJoinToken } from "../join-token.ts";
 import type { Logger } from "../log.ts";
@@ -48,7 +49,7 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
   log.info("console starting", {
     mode: cfg.dev ? "development" : "production",
     dataDir: cfg.dataDir,
-    database: cfg.databaseUrl.startsWith("file:") ? "sqlite" : "other",
+    database: isPostgresUrl(cfg.databaseUrl) ? "postgresql" : "sqlite",
     joinToken: token.source === "env" ? "from TRELLIS_JOIN_TOKEN" : `${token.source} (${token.file})`,
   });
 
