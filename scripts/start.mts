@@ -156,6 +156,8 @@ async function main() {
       HOST: host,
       TRELLIS_DATA_DIR: dataDir,
       NODE_ENV: process.env.NODE_ENV ?? "production",
+      // Capture mode: the agents reach the console across the pods' bridge, so the join token travels over TLS.
+      ...(capture ? { TRELLIS_TLS: "1" } : {}),
       // The demo's initial policies (payments canary 90/10), applied at the console's first start only.
       ...(withShop ? { TRELLIS_SEED_FILE: process.env.TRELLIS_SEED_FILE ?? "examples/shop/mesh-seed.json" } : {}),
     },
@@ -195,6 +197,8 @@ async function main() {
     "--exit-with-parent",
   ];
   if (capture) shopArgs.push("--capture");
+  // A TLS console (beyond loopback, or capture mode): its agents verify it against the console's own CA.
+  if (url.startsWith("https://")) shopArgs.push("--console-ca", join(dataDir, "ca", "ca.crt"));
   // A TRELLIS_JOIN_TOKEN in the environment is what the console uses, and the agents inherit it; otherwise the
   // console keeps its token in <data>/join-token.
   if (!process.env.TRELLIS_JOIN_TOKEN) {
@@ -207,7 +211,7 @@ async function main() {
   });
   await shop.waitFor((o) => o.msg === "shop ready", 120_000, '"shop ready"');
   process.stdout.write(
-    `\n  Trellis console: ${url}   (sign in; users and join tokens under Settings)\n${adminNotice ? `${adminNotice}\n` : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`,
+    `\n  Trellis console: ${url}   (sign in; users, join tokens and API tokens under Settings)\n${adminNotice ? `${adminNotice}\n` : ""}  (the shop's ports table is above and in ${join(dataDir, "shop", "ports.json")}; Ctrl-C stops everything)\n\n`,
   );
 }
 

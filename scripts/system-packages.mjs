@@ -2,12 +2,18 @@
 // packages. Missing ones are installed through apt-get when we may (root, or password-less sudo); otherwise we stop at
 // once with the exact command to run, before any test starts, instead of failing deep in the run.
 import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
+
+/** Debian keeps PostgreSQL's server programs (initdb, pg_ctl) off the PATH, in one directory per major version. */
+function postgresBinDirs() {
+  const base = "/usr/lib/postgresql";
+  return existsSync(base) ? readdirSync(base).map((v) => join(base, v, "bin")) : [];
+}
 
 /** @param {string} bin @returns {string | null} the program's path on PATH (or the absolute path given) */
 export function which(bin) {
-  const dirs = bin.includes("/") ? [""] : (process.env.PATH ?? "").split(delimiter).concat("/usr/sbin", "/usr/bin");
+  const dirs = bin.includes("/") ? [""] : (process.env.PATH ?? "").split(delimiter).concat("/usr/sbin", "/usr/bin", ...postgresBinDirs());
   for (const dir of dirs) {
     const path = dir ? join(dir, bin) : bin;
     try {

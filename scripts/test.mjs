@@ -24,6 +24,17 @@ const SYSTEM_PROGRAMS = {
   ip: "iproute2",
   iptables: "iptables",
   setpriv: "util-linux",
+  initdb: "postgresql",
+};
+
+/**
+ * Kit names that mean a system program runs for the test (its name is in the kit, not in the test file): a test that
+ * loops over DATABASES runs PostgreSQL too.
+ */
+const KIT_PROGRAMS = {
+  startPostgres: "initdb",
+  testDatabase: "initdb",
+  DATABASES: "initdb",
 };
 
 /** @param {string} dir @returns {string[]} */
@@ -54,6 +65,9 @@ if (filters.length) files = files.filter((f) => filters.some((p) => f.includes(p
 const need = {};
 const sources = files.map((f) => readFileSync(join(root, f), "utf8"));
 for (const [bin, pkg] of Object.entries(SYSTEM_PROGRAMS)) if (sources.some((text) => new RegExp(`["'/]${bin}["']`).test(text))) need[bin] = pkg;
+for (const [helper, bin] of Object.entries(KIT_PROGRAMS))
+  if (sources.some((text) => new RegExp(`\\b${helper}\\b`).test(text)))
+    need[bin] = SYSTEM_PROGRAMS[/** @type {keyof typeof SYSTEM_PROGRAMS} */ (bin)];
 if (browser && !process.env.CHROMIUM_PATH) need["/usr/bin/chromium"] = "chromium";
 ensureSystemPackages(need, { why: "npm test" });
 
@@ -70,7 +84,12 @@ if (!run("npx", ["turbo", "run", "build", "--output-logs=errors-only"])) process
 let failed = false;
 if (files.length) {
   console.log(`node:test — ${files.length} files`);
-  failed ||= !run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=180000", ...files]);
+  // Run first, then combine: `failed ||= run(…)` would skip the run once something failed.
+  const ok = run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=180000", ...files]);
+  failed = failed || !ok;
 }
-if (browser) failed ||= !run("npx", ["playwright", "test", "-c", "playwright/playwright.config.ts"]);
+if (browser) {
+  const ok = run("npx", ["playwright", "test", "-c", "playwright/playwright.config.ts"]);
+  failed = failed || !ok;
+}
 process.exit(failed ? 1 : 0);

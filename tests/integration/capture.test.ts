@@ -3,7 +3,8 @@
  * catalog, payments), each a network namespace with its own address on a private bridge (PodNetwork, @trellis/testkit/netns),
  * each with a plain app on port 8080 that calls the next one by name (`http://catalog:8080/chain`, no proxy
  * environment) and an agent in capture mode running as UID 1337, its rules installed by `trellis-agent init-capture`.
- * The console runs on the host on the bridge's host address (10.250.<k>.1), which the agents reach over the veth.
+ * The console runs on the host on the bridge's host address (10.250.<k>.1), which the agents reach over the veth;
+ * beyond loopback it serves wss, and the kit hands the agents its CA (--console-ca).
  *
  * Root only (namespaces, iptables): without root the suite fails at once and says so; it never skips.
  */

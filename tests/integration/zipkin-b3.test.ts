@@ -79,6 +79,8 @@ describe("B3 context continued, spans exported to Zipkin", () => {
     });
     session = await ConsoleSession.signIn(c.url);
     for (const name of ["catalog", "web"]) agents[name] = await startShopService(name);
+    // Calls between agents run over mTLS by default: both need their certificate before the first one.
+    for (const agent of Object.values(agents)) await agent.waitForLine((l) => l.msg === "certificate installed", 15_000, "certificate installed");
     await session.mutate("telemetry.setPolicy", { sampleRate: 0, slowThresholdMs: 10_000, slowThresholdMsByService: {} });
     await eventually(
       async () => {

@@ -226,6 +226,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       url: opts.consoleUrl,
       ca: opts.consoleCa,
       caPin: opts.consoleCaPin,
+      serverName: opts.consoleServerName,
       hello,
       onSnapshot: createSnapshotHandler(config, (s) => persistSnapshot(opts.stateDir, s), log),
       log,

@@ -23,6 +23,8 @@ export interface AgentOptions {
   consoleCa: string | null;
   /** `--console-ca-hash sha256:<hex>`: the console's CA, by the hash of its public key (fetched, then trusted). */
   consoleCaPin: string | null;
+  /** `--console-server-name`: the name the console's certificate is checked for, when it is reached by another address. */
+  consoleServerName: string | null;
   token: string;
   stateDir: string;
   instanceId: string;
@@ -37,6 +39,7 @@ export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-
        [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1] [--admin-host 127.0.0.1]
        [--console ws://127.0.0.1:3000/ws/agents | wss://<host>:3000/ws/agents]
        [--console-ca <console CA file> | --console-ca-hash sha256:<hex> | TRELLIS_CONSOLE_CA / TRELLIS_CONSOLE_CA_HASH env]
+       [--console-server-name <name the console's certificate names, when reached through a relay or by address>]
        [--token-file <path> | TRELLIS_JOIN_TOKEN env]
        [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
        [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
@@ -78,6 +81,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       console: { type: "string" },
       "console-ca": { type: "string" },
       "console-ca-hash": { type: "string" },
+      "console-server-name": { type: "string" },
       "token-file": { type: "string" },
       "state-dir": { type: "string" },
       "instance-id": { type: "string" },
@@ -170,6 +174,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     consoleUrl,
     consoleCa,
     consoleCaPin,
+    consoleServerName: values["console-server-name"] ?? null,
     token,
     stateDir,
     instanceId,

@@ -1,8 +1,12 @@
-/** The one PrismaClient of the process (libsql driver adapter, JS query compiler). Only repositories use it. */
+/**
+ * The one PrismaClient of the process (JS query compiler, a driver adapter). Only repositories use it.
+ * SQLite (libsql adapter, `DATABASE_URL=file:…`, the default) or PostgreSQL (pg adapter, `postgres://…`, db-postgres.ts).
+ */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { isPostgresUrl } from "./database-url.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 
@@ -10,8 +14,14 @@ const registry = globalThis as unknown as { __trellisPrisma?: Db };
 
 export async function openDb(databaseUrl: string): Promise<Db> {
   if (registry.__trellisPrisma) return registry.__trellisPrisma;
+  const prisma = isPostgresUrl(databaseUrl) ? await (await import("./db-postgres.ts")).openPostgres(databaseUrl) : await openSqlite(databaseUrl);
+  registry.__trellisPrisma = prisma;
+  return prisma;
+}
+
+async function openSqlite(databaseUrl: string): Promise<Db> {
   if (!databaseUrl.startsWith("file:")) {
-    throw new Error("only SQLite (DATABASE_URL=file:…) is supported by this console build; PostgreSQL comes later");
+    throw new Error("DATABASE_URL must be file:… (SQLite) or postgres://… (PostgreSQL)");
   }
   mkdirSync(path.dirname(databaseUrl.slice("file:".length)), { recursive: true });
   const prisma = new PrismaClient({ adapter: new PrismaLibSQL({ url: databaseUrl }) });
@@ -19,7 +29,6 @@ export async function openDb(databaseUrl: string): Promise<Db> {
   // WAL lets readers (tRPC) run while the hub writes; busy_timeout rides out short write contention.
   await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await prisma.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
-  registry.__trellisPrisma = prisma;
   return prisma;
 }
 

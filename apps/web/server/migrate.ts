@@ -1,5 +1,6 @@
 /**
- * Applies prisma/migrations at console start with the Prisma CLI's own `migrate deploy` (JS schema engine, offline),
+ * Applies the migrations at console start (prisma/migrations for SQLite, prisma/postgresql/migrations for
+ * `postgres://…`: prisma.config.ts picks them by DATABASE_URL) with the Prisma CLI's own `migrate deploy` (JS schema engine, offline),
  * so `_prisma_migrations` is exactly what Prisma expects. Takes ~1 s. Output is captured and logged as JSON.
  */
 import { execFile } from "node:child_process";

@@ -1,5 +1,7 @@
 /** The tRPC app router. Its type is all the browser imports from the server. */
+
 import { agentsRouter } from "./routers/agents.ts";
+import { apiTokensRouter } from "./routers/api-tokens.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { caRouter } from "./routers/ca.ts";
 import { graphRouter } from "./routers/graph.ts";
@@ -21,6 +23,7 @@ export const appRouter = router({
   telemetry: telemetryRouter,
   ca: caRouter,
   audit: auditRouter,
+  apiTokens: apiTokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -71,8 +71,9 @@ function requireRole(needed: Role) {
     if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in required" });
     if (RANK[user.role] < RANK[needed]) throw new TRPCError({ code: "FORBIDDEN", message: `needs the ${needed} role (you are ${user.role})` });
     // What the call does is audited as this user, from this address (audit/request-actor.ts).
-    return withRequestActor({ actorKind: "user", actor: user.username, clientAddress: ctx.clientAddress ?? null }, () =>
-      next({ ctx: { ...ctx, user } }),
+    return withRequestActor(
+      { actorKind: user.kind === "token" ? "token" : "user", actor: user.username, clientAddress: ctx.clientAddress ?? null },
+      () => next({ ctx: { ...ctx, user } }),
     );
   });
 }
@@ -81,7 +82,7 @@ export const operatorProcedure = base.use(requireRole("operator"));
 export const adminProcedure = base.use(requireRole("admin"));
 export const createCallerFactory = t.createCallerFactory;
 
-/** Who a change is recorded as in the config history: the signed-in user. */
+/** Who a change is recorded as in the config history: the signed-in user, or `token:<name>` for an API token. */
 export function actorOf(ctx: Pick<Context, "user">): string {
   return ctx.user?.username ?? "system";
 }

@@ -54,6 +54,12 @@ const routes: GateRoutes = {
       socket.end("HTTP/1.1 418 Live\r\nconnection: close\r\n\r\n");
     },
   },
+  tokens: {
+    async userFor(value) {
+      calls.push("token lookup");
+      return value === "trl_good" ? { id: "t1", username: "token:ci", role: "operator", kind: "token" } : null;
+    },
+  },
   health: () => ({ agents: 3, configVersion: 42 }),
   stopping: () => stopping,
   log: quiet,
@@ -133,6 +139,18 @@ describe("request gate", { concurrency: false }, () => {
     const ok = await post({ "x-trellis-csrf": "1", origin: base });
     assert.equal(ok.body, "trpc");
     assert.equal(calls.at(-1), "trpc POST alice");
+  });
+
+  test("a bearer token reaches tRPC with its caller and needs no CSRF header; a bad one is 401 even beside a session", async () => {
+    const post = (headers: Record<string, string>) => get("/api/trpc/traffic.setSplit", { method: "POST", headers });
+    const ok = await post({ authorization: "Bearer trl_good", origin: "http://automation.example" });
+    assert.equal(ok.body, "trpc");
+    assert.deepEqual(calls, ["token lookup", "trpc POST token:ci"]);
+    calls = [];
+    const bad = await post({ authorization: "Bearer trl_revoked", ...signedIn, "x-trellis-csrf": "1" });
+    assert.equal(bad.status, 401);
+    assert.equal((await get("/api/trpc/services.list", { headers: { authorization: "Basic abc" } })).status, 401);
+    assert.deepEqual(calls, ["token lookup", "token lookup"], "no session lookup for a bearer call");
   });
 
   test("pages without a session redirect to the sign-in page; public paths are served without a lookup", async () => {

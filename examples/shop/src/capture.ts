@@ -3,7 +3,8 @@
  * PodNetwork), its app unchanged — it listens on 0.0.0.0:8080 and calls `http://catalog:8080/…` by name with no
  * proxy — and its agent as UID 1337 behind `trellis-agent init-capture` rules. The pods' /etc/hosts names each service
  * after its first instance's address (which address does not matter: capture routes by Host, the agent balances over
- * all instances). The console stays on 127.0.0.1; a relay on the bridge's host address lets the agents reach it.
+ * all instances). The console stays on 127.0.0.1, serving TLS; a relay on the bridge's host address lets the agents
+ * reach it (the TCP relay leaves TLS end to end: agents verify the console's certificate for "localhost").
  * Linux + root only: `captureUnsupported()` says why not, and what to do, anywhere else.
  */
 import { execFileSync } from "node:child_process";
@@ -100,6 +101,14 @@ export class ShopPods {
     capture.push("--outbound-port", String(CAPTURE.outbound), "--inbound-port", String(CAPTURE.inbound), "--admin-port", String(CAPTURE.admin));
     const argv = this.inPod(spec, [process.execPath, agentCli, ...flags, ...capture], CAPTURE.proxyUid);
     return { argv, env: { TRELLIS_JOIN_TOKEN: this.token } };
+  }
+
+  /** A copy of the console's CA in the agent's state dir: the agent runs as the proxy UID, the original is root's. */
+  consoleCaFor(stateDir: string, caFile: string): string {
+    reachable(stateDir);
+    const copy = path.join(stateDir, "console-ca.crt");
+    fs.writeFileSync(copy, fs.readFileSync(caFile), { mode: 0o644 });
+    return copy;
   }
 
   /** Where the launcher (on the host) reaches the instance's admin listener: not redirected, by design. */

@@ -2,6 +2,7 @@
  * Starts the demo shop: every service instance with its own real Trellis agent, then the load generator.
  *
  *   node examples/shop/dist/launch.js --console ws://127.0.0.1:3000/ws/agents --token-file data/join-token
+ *        [--console-ca data/ca/ca.crt]   (a wss:// console: the CA its certificate chains to)
  *        [--state-root data/shop] [--rps 40] [--no-load] [--agent apps/agent/dist/cli.js] [--exit-with-parent]
  *        [--capture [--check]]
  *
@@ -40,6 +41,8 @@ const STOP_GRACE_MS = 2000;
 export interface LaunchOptions {
   console?: string;
   tokenFile?: string;
+  /** The CA the console's TLS certificate chains to (a wss:// console), handed to every agent as --console-ca. */
+  consoleCa?: string;
   stateRoot: string;
   rps: number;
   load: boolean;
@@ -57,6 +60,7 @@ export function parseLaunchArgs(argv: string[]): LaunchOptions {
     options: {
       console: { type: "string" },
       "token-file": { type: "string" },
+      "console-ca": { type: "string" },
       "state-root": { type: "string" },
       rps: { type: "string", default: process.env.SHOP_RPS ?? "40" },
       "no-load": { type: "boolean", default: false },
@@ -73,6 +77,7 @@ export function parseLaunchArgs(argv: string[]): LaunchOptions {
   return {
     console: values.console,
     tokenFile: values["token-file"] ? path.resolve(values["token-file"]) : undefined,
+    consoleCa: values["console-ca"] ? path.resolve(values["console-ca"]) : undefined,
     stateRoot: path.resolve(values["state-root"] ?? path.join(REPO_ROOT, "data", "shop")),
     rps,
     load: !values["no-load"],
@@ -206,6 +211,8 @@ class Instance {
     if (pods) {
       // Capture mode: the rules first, then the agent as UID 1337 on the fixed ports they name (token in its env).
       pods.installRules(this.spec, this.l.opts.agentCli);
+      // The agents reach the console through the relay on the bridge: TLS end to end, checked for the console's name.
+      if (this.l.opts.consoleCa) flags.push("--console-ca", pods.consoleCaFor(this.dir, this.l.opts.consoleCa), "--console-server-name", "localhost");
       const { argv, env } = pods.agent(this.spec, this.l.opts.agentCli, flags, this.dir);
       agent = new ProcessGroup(`${this.spec.id}/agent`, ...argv, { ...opts, env });
     } else {
@@ -217,6 +224,7 @@ class Instance {
       };
       for (const [flag, value] of Object.entries(ports)) flags.push(flag, String(value));
       if (this.l.opts.tokenFile) flags.push("--token-file", this.l.opts.tokenFile);
+      if (this.l.opts.consoleCa) flags.push("--console-ca", this.l.opts.consoleCa);
       agent = spawnNode(`${this.spec.id}/agent`, [this.l.opts.agentCli, ...flags], opts);
     }
     this.agent = agent;

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { ConsoleSession, spawnNode } from "@trellis/testkit";
+import { ConsoleSession, spawnNode, trustConsoleCa } from "@trellis/testkit";
 import { namespaceSupport } from "@trellis/testkit/netns";
 import { cleanup, eventually, repoRoot, tempDir } from "./support.ts";
 
@@ -61,8 +61,9 @@ describe("npm start -- --capture", { concurrency: false }, () => {
     const summary = await p.waitFor((l) => l.msg === "loadgen summary", 30_000, "a loadgen summary line");
     assert.ok((summary.success_pct as number) >= 95, JSON.stringify(summary));
 
-    const url = /console listening at (http:\/\/\S+)/.exec(p.output.join("\n"))?.[1];
-    assert.ok(url, "console URL printed");
+    const url = /console listening at (https:\/\/\S+)/.exec(p.output.join("\n"))?.[1];
+    assert.ok(url, "console URL printed, over TLS (the agents reach it across the pods' bridge)");
+    trustConsoleCa(url, path.join(dataDir, "ca", "ca.crt"));
     const admin = await ConsoleSession.signIn(url, "admin", ADMIN_PASSWORD);
     await eventually(
       async () => {

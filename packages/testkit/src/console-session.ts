@@ -3,6 +3,7 @@
  * cookie, mutations with the CSRF header. Tests and the bench go through `ConsoleSession` so that authentication
  * lives in one place.
  */
+import { consoleFetch } from "./console-trust.ts";
 
 /** The admin password every console started by `startConsole` has (TRELLIS_ADMIN_PASSWORD). */
 export const TEST_ADMIN_PASSWORD = "test-admin-password-0123";
@@ -43,7 +44,7 @@ export class ConsoleSession {
 
   /** Signs in with a username and password (POST /api/auth/signin) and keeps the session cookie. */
   static async signIn(baseUrl: string, username = "admin", password = TEST_ADMIN_PASSWORD): Promise<ConsoleSession> {
-    const res = await fetch(`${baseUrl}/api/auth/signin`, {
+    const res = await consoleFetch(`${baseUrl}/api/auth/signin`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ username, password }),
@@ -63,14 +64,14 @@ export class ConsoleSession {
 
   async query<T>(path: string, input?: unknown): Promise<T> {
     const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-    const res = await fetch(`${this.baseUrl}/api/trpc/${path}${qs}`, { headers: this.headers });
+    const res = await consoleFetch(`${this.baseUrl}/api/trpc/${path}${qs}`, { headers: this.headers });
     const body = (await res.json()) as { result?: { data?: unknown } };
     if (!res.ok || !body.result) throw new TrpcError(path, res.status, body);
     return unwrap<T>(body.result.data);
   }
 
   async mutate<T>(path: string, input?: unknown): Promise<T> {
-    const res = await fetch(`${this.baseUrl}/api/trpc/${path}`, {
+    const res = await consoleFetch(`${this.baseUrl}/api/trpc/${path}`, {
       method: "POST",
       headers: { ...this.headers, "content-type": "application/json", "x-trellis-csrf": "1" },
       body: JSON.stringify(input ?? null),

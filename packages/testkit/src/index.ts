@@ -8,12 +8,16 @@
  * - bounded polling and ports (wait.ts);
  * - how chromium is launched (browser.ts);
  * - "pods" as Linux network namespaces with their own addresses, for capture mode (netns.ts, also importable alone as
- *   `@trellis/testkit/netns`, Node builtins only).
+ *   `@trellis/testkit/netns`, Node builtins only);
+ * - a throwaway PostgreSQL server (postgres.ts) and the databases the console's tests run against (databases.ts).
  */
 export * from "./browser.ts";
 export * from "./console-session.ts";
+export * from "./console-trust.ts";
+export * from "./databases.ts";
 export * from "./fake-agent.ts";
 export * from "./mesh.ts";
 export * from "./netns.ts";
+export * from "./postgres.ts";
 export * from "./process.ts";
 export * from "./wait.ts";

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MeshSnapshotInput } from "@trellis/protocol";
 import { TEST_ADMIN_PASSWORD } from "./console-session.ts";
+import { consoleCaFile, trustConsoleCa } from "./console-trust.ts";
 import { type LogLine, ProcessGroup, tempDir } from "./process.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -31,7 +32,8 @@ export interface StartConsoleOptions {
   token?: string;
   /** Default 0: the OS chooses. */
   port?: number;
-  env?: NodeJS.ProcessEnv;
+  /** Merged over the defaults (a plain record: Next's types make NODE_ENV required in NodeJS.ProcessEnv). */
+  env?: Record<string, string | undefined>;
   /** Bound on the wait for "console listening" (default 60 s). */
   timeoutMs?: number;
 }
@@ -54,6 +56,8 @@ export async function startConsole(opts: StartConsoleOptions = {}): Promise<Cons
   });
   const line = await proc.waitFor((l) => l.msg === "console listening", opts.timeoutMs ?? 60_000, "console listening");
   const url = String(line.url);
+  // Beyond loopback (or with TRELLIS_TLS=1) the console serves TLS from its own CA: trust it as operators do.
+  if (url.startsWith("https://")) trustConsoleCa(url, join(dataDir, "ca", "ca.crt"));
   const wsUrl = url.replace(/^http/, "ws");
   return { proc, url, wsUrl, wsAgents: `${wsUrl}/ws/agents`, dataDir, token };
 }
@@ -110,6 +114,8 @@ export async function startAgent(o: StartAgentOptions): Promise<AgentHandle> {
   const instanceId = o.instanceId ?? (o.console ? `${o.service}-${version}-${Math.random().toString(36).slice(2, 8)}` : undefined);
   if (instanceId) args.push("--instance-id", instanceId);
   if (o.console) args.push("--console", o.console);
+  const caFile = o.console ? consoleCaFile(o.console) : undefined;
+  if (caFile && !(o.args ?? []).some((a) => a.startsWith("--console-ca"))) args.push("--console-ca", caFile);
   args.push(...(o.args ?? []));
   const [command, ...argv] = [...(o.prefix ?? []), process.execPath, ...(o.nodeArgs ?? []), ...args];
   const proc = new ProcessGroup(`agent ${o.service}`, command, argv, {

@@ -20,6 +20,8 @@ export interface ControlLinkOptions {
   ca?: string | null;
   /** `sha256:<hex>` of the console CA's public key: the CA is fetched by a bare TLS handshake, then trusted as `ca`. */
   caPin?: string | null;
+  /** The name the console's certificate is verified for (and sent as SNI) instead of the URL's host: a relay, an IP. */
+  serverName?: string | null;
   hello: () => HelloFrame;
   onSnapshot: (frame: SnapshotFrame) => Promise<SnapshotReply>;
   log: Logger;
@@ -127,6 +129,7 @@ export class ControlLink {
       perMessageDeflate: false,
       maxPayload: 32 * 1024 * 1024,
       ...(this.ca ? { ca: this.ca } : {}),
+      ...(this.opts.serverName ? { servername: this.opts.serverName } : {}),
     });
     this.ws = ws;
     ws.on("open", () => {

@@ -10,9 +10,11 @@ import { mkdirSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { ConsoleConfig } from "../config.ts";
+import { isPostgresUrl } from "../database-url.ts";
 import { closeDb } from "../db.ts";
 import { loadJoinToken } from "../join-token.ts";
 import type { Logger } from "../log.ts";
+import { ApiTokenAuth } from "../security/api-tokens.ts";
 import { buildBackend } from "./backend.ts";
 import { prepareNext } from "./frontend.ts";
 import { createGate, type Gate, startingGate } from "./gate.ts";
@@ -47,7 +49,7 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
   log.info("console starting", {
     mode: cfg.dev ? "development" : "production",
     dataDir: cfg.dataDir,
-    database: cfg.databaseUrl.startsWith("file:") ? "sqlite" : "other",
+    database: isPostgresUrl(cfg.databaseUrl) ? "postgresql" : "sqlite",
     joinToken: token.source === "env" ? "from TRELLIS_JOIN_TOKEN" : `${token.source} (${token.file})`,
   });
 
@@ -71,6 +73,7 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
   const { controlPlane } = backend;
   gate = createGate({
     auth: backend.services.auth,
+    tokens: new ApiTokenAuth(backend.services.repos),
     trpc: backend.trpc,
     next: frontend.handle,
     agents: controlPlane,

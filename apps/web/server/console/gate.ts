@@ -4,7 +4,8 @@
  *   /healthz        liveness JSON (no session)
  *   /api/auth/*     sign-in / sign-out (Auth)
  *   /api/trpc/*     tRPC: a session is required (401 JSON otherwise); anything but GET/HEAD must come from the
- *                   console's own origin with the CSRF header (403 JSON otherwise)
+ *                   console's own origin with the CSRF header (403 JSON otherwise). Or an API token
+ *                   (`Authorization: Bearer`): no cookie is involved, so no CSRF check; unknown, revoked or expired → 401
  *   public paths    the sign-in page and what it needs: served without a session
  *   everything else Next.js, signed in (a browser without a session is sent to /signin?next=…)
  *   upgrades        /ws/agents → the control plane; /ws/live → the live graph, signed in and same-origin only.
@@ -16,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.ts";
 import type { SessionUser } from "../repositories/index.ts";
+import { bearerOf } from "../security/api-tokens.ts";
 import { CSRF_HEADER, sameOrigin } from "../security/auth.ts";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -31,6 +33,8 @@ export interface GateRoutes {
     handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
     userFromRequest(req: IncomingMessage): Promise<SessionUser | null>;
   };
+  /** API tokens: the caller a bearer value stands for (null: unknown, revoked, expired). Without it bearers get 401. */
+  tokens?: { userFor(value: string): Promise<SessionUser | null> };
   /** tRPC; the signed-in user is on the request (see `userOf`). */
   trpc: RequestHandler;
   next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -113,15 +117,23 @@ export function createGate(routes: GateRoutes): Gate {
     res.end();
   };
 
-  function serve(req: IncomingMessage, res: ServerResponse, url: string, path: string, isTrpc: boolean, user: SessionUser | null): void {
+  function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    path: string,
+    isTrpc: boolean,
+    user: SessionUser | null,
+    bearer = false,
+  ): void {
     if (isTrpc) {
       if (!user) {
         res.writeHead(401, { "content-type": "application/json" });
         res.end(UNAUTHORIZED_BODY);
         return;
       }
-      // CSRF: anything but a read must be same-origin and carry the custom header.
-      if (req.method !== "GET" && req.method !== "HEAD" && (!sameOrigin(req) || !req.headers[CSRF_HEADER])) {
+      // CSRF: anything but a read must be same-origin and carry the custom header (not for bearers: no cookie to abuse).
+      if (!bearer && req.method !== "GET" && req.method !== "HEAD" && (!sameOrigin(req) || !req.headers[CSRF_HEADER])) {
         res.writeHead(403, { "content-type": "application/json" });
         res.end(CROSS_SITE_BODY);
         return;
@@ -150,6 +162,13 @@ export function createGate(routes: GateRoutes): Gate {
       }
       const isTrpc = path === "/api/trpc" || path.startsWith("/api/trpc/");
       if (isPublicPath(path) && !isTrpc) return serve(req, res, url, path, false, null);
+      const bearer = isTrpc ? bearerOf(req) : undefined;
+      if (bearer !== undefined) {
+        const tokens = routes.tokens;
+        if (!tokens) return serve(req, res, url, path, true, null, true);
+        tokens.userFor(bearer).then((user) => serve(req, res, url, path, true, user, true), failed(res, "token lookup failed", {}));
+        return;
+      }
       routes.auth.userFromRequest(req).then((user) => serve(req, res, url, path, isTrpc, user), failed(res, "session lookup failed", {}));
     },
 

@@ -47,6 +47,7 @@ export class CertificateIssuer {
           notBefore: c.notBefore.toISOString(),
           notAfter: c.notAfter.toISOString(),
         };
+        session.certificate = { notBefore: out.notBefore, notAfter: out.notAfter };
         session.send(JSON.stringify(out));
         this.log.info("certificate issued", { instanceId: h.instanceId, spiffeId: c.spiffeId, serial: c.serial, notAfter: out.notAfter });
       },

@@ -22,6 +22,8 @@ export interface AgentSessionInfo {
   lastError: string | null;
   telemetryFrames: number;
   invalidFrames: number;
+  /** The validity of the last certificate issued to it on this connection (null: none yet). */
+  certificate: { notBefore: string; notAfter: string } | null;
 }
 
 export class AgentSession {
@@ -35,6 +37,8 @@ export class AgentSession {
   tokenId: string | null = null;
   csrInFlight = false;
   certificatesIssued = 0;
+  /** The last certificate issued on this connection. */
+  certificate: { notBefore: string; notAfter: string } | null = null;
   /** The agent's last `trust-status` (CA rotation progress). */
   trust: TrustStatusFrame | null = null;
   backlog: RawData[] = [];
@@ -96,6 +100,7 @@ export class AgentSession {
       lastError: d.lastError,
       telemetryFrames: this.telemetryFrames,
       invalidFrames: this.invalidFrames,
+      certificate: this.certificate,
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { Db } from "../db.ts";
+import { ApiTokenRepository } from "./api-tokens.ts";
 import { AuditRepository } from "./audit.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
@@ -22,6 +23,8 @@ export interface Repositories {
   security: SecurityPolicyRepository;
   users: UserRepository;
   joinTokens: JoinTokenRepository;
+  /** Bearer tokens for the API (issue 11). */
+  apiTokens: ApiTokenRepository;
   spans: SpanRepository;
   rollups: RollupRepository;
   telemetryPolicy: TelemetryPolicyRepository;
@@ -40,6 +43,7 @@ export function createRepositories(db: Db): Repositories {
     security: new SecurityPolicyRepository(db),
     users: new UserRepository(db),
     joinTokens: new JoinTokenRepository(db),
+    apiTokens: new ApiTokenRepository(db),
     spans: new SpanRepository(db),
     rollups: new RollupRepository(db),
     telemetryPolicy: new TelemetryPolicyRepository(db),
@@ -47,6 +51,7 @@ export function createRepositories(db: Db): Repositories {
   };
 }
 
+export type { ApiTokenRow, VerifiedApiToken } from "./api-tokens.ts";
 export type { ActorKind, AuditFilter, AuditInput, AuditOutcome, AuditRow } from "./audit.ts";
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
 export type { CommitInput, RevisionPart, RevisionRow } from "./revisions.ts";

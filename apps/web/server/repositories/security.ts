@@ -8,6 +8,8 @@ export interface SessionUser {
   id: string;
   username: string;
   role: Role;
+  /** Set when the caller is an API token (bearer): `username` is then `token:<name>` and `id` the token's id. */
+  kind?: "token";
 }
 
 export interface JoinTokenRow {

@@ -22,6 +22,8 @@ export const agentsRouter = router({
           syncError: s ? s.lastError : a.syncError,
           pending: s?.pending ?? false,
           telemetryFrames: s?.telemetryFrames ?? 0,
+          /** The certificate issued on its current connection (null: none, or not connected). */
+          certificate: s?.certificate ?? null,
         };
       }),
     };

@@ -6,6 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { ApiTokensCard } from "./ApiTokensCard.tsx";
 import { CaRotationCard } from "./CaRotationCard.tsx";
 import { MeshMtlsCard } from "./MeshMtlsCard.tsx";
 
@@ -171,6 +172,7 @@ export function SettingsPanel() {
           </p>
         )}
       </section>
+      <ApiTokensCard />
       <CaRotationCard />
     </div>
   );

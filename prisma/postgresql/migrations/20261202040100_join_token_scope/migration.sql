@@ -1,0 +1,1 @@
+-- PostgreSQL: this step is part of 20261202040200_audit (derived in one go).
