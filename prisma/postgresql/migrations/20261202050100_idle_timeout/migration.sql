@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ResiliencePolicy" ADD COLUMN     "idleTimeoutMs" INTEGER;
+
