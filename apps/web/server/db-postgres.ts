@@ -5,12 +5,9 @@
  */
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma-postgresql/client.ts";
-import type { Db } from "./db.ts";
 
-export async function openPostgres(databaseUrl: string): Promise<Db> {
+export async function openPostgres(databaseUrl: string): Promise<InstanceType<typeof PrismaClient>> {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
   await prisma.$connect();
-  // Both clients come from one set of models (scripts/derive-postgres-schema.mts): their model APIs are the same, only
-  // the provider-specific type parameters differ, so repositories take either as `Db`.
-  return prisma as unknown as Db;
+  return prisma;
 }

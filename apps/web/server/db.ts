@@ -14,7 +14,11 @@ const registry = globalThis as unknown as { __trellisPrisma?: Db };
 
 export async function openDb(databaseUrl: string): Promise<Db> {
   if (registry.__trellisPrisma) return registry.__trellisPrisma;
-  const prisma = isPostgresUrl(databaseUrl) ? await (await import("./db-postgres.ts")).openPostgres(databaseUrl) : await openSqlite(databaseUrl);
+  // Both clients come from one set of models (scripts/derive-postgres-schema.mts): their model APIs are the same, only
+  // the provider-specific type parameters differ, so repositories take either as `Db`.
+  const prisma = isPostgresUrl(databaseUrl)
+    ? ((await (await import("./db-postgres.ts")).openPostgres(databaseUrl)) as unknown as Db)
+    : await openSqlite(databaseUrl);
   registry.__trellisPrisma = prisma;
   return prisma;
 }
