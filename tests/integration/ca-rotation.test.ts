@@ -23,7 +23,7 @@ import {
 } from "@trellis/testkit";
 import { CertificateAuthority } from "../../apps/web/server/security/ca.ts";
 import type { RotationView } from "../../apps/web/server/security/rotation-view.ts";
-import { type CallerApp, type EchoApp, request, startCatalogAndWeb } from "../support/apps.ts";
+import { type CallerApp, type EchoApp, request, type SteadyLoad, startCatalogAndWeb, startLoad } from "../support/apps.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
 import { makePluginCa } from "../support/plugin-ca.ts";
 
@@ -34,38 +34,6 @@ interface AgentIdentity {
 
 async function identityOf(agent: AgentHandle): Promise<AgentIdentity> {
   return JSON.parse((await request(agent.admin, "/identity")).body.toString());
-}
-
-type Load = ReturnType<typeof startLoad>;
-
-/** Steady load through web's agent to catalog (3 sequential workers) until `stop()`. */
-function startLoad(webAgent: AgentHandle) {
-  let running = true;
-  let ok = 0;
-  const failures: string[] = [];
-  const started = Date.now();
-  const worker = async (w: number) => {
-    for (let i = 0; running; i++) {
-      try {
-        const r = await request(webAgent.inbound, `/call/catalog/w${w}/${i}`);
-        if (r.status === 200) ok++;
-        else failures.push(`${r.status} ${r.headers["x-trellis-error"] ?? ""} ${r.body.toString().slice(0, 200)}`);
-      } catch (e) {
-        failures.push(String(e));
-      }
-    }
-  };
-  const workers = Promise.all([worker(1), worker(2), worker(3)]);
-  return {
-    get ok() {
-      return ok;
-    },
-    async stop() {
-      running = false;
-      await workers;
-      return { ok, failures, seconds: (Date.now() - started) / 1000 };
-    },
-  };
 }
 
 describe("CA rotation under load", () => {
@@ -81,7 +49,7 @@ describe("CA rotation under load", () => {
    * New agent-to-agent mTLS connections under the phase's certificates and bundle: a changed circuit-breaker
    * connection cap makes web's agent replace its pool to catalog; then some load must flow over the new pool.
    */
-  async function freshConnections(load: Load) {
+  async function freshConnections(load: SteadyLoad) {
     const cap = 100 + ++poolChanges;
     await admin.mutate("traffic.update", { service: "catalog", patch: { circuitBreaker: { maxConnections: cap } } });
     await eventually(
@@ -94,7 +62,7 @@ describe("CA rotation under load", () => {
   }
 
   /** Waits until every agent reached the phase (both connected), runs load over fresh connections, then advances. */
-  async function advanceWhenReady(phase: RotationView["phase"], load: Load): Promise<RotationView> {
+  async function advanceWhenReady(phase: RotationView["phase"], load: SteadyLoad): Promise<RotationView> {
     await eventually(
       async () => {
         const v = await admin.query<RotationView>("ca.rotation");

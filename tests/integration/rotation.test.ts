@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type AgentHandle, adminSession, type ConsoleHandle, eventually, startConsole, stopAll } from "@trellis/testkit";
-import { type CallerApp, type EchoApp, request, startCatalogAndWeb } from "../support/apps.ts";
+import { type CallerApp, type EchoApp, request, startCatalogAndWeb, startLoad } from "../support/apps.ts";
 import { issueClientCert, openCa, tlsRequest } from "../support/pki.ts";
 
 const TTL_SECONDS = 6;
@@ -54,19 +54,8 @@ describe("certificate rotation under load", () => {
     const caPem = fs.readFileSync(path.join(consoleProc.dataDir, "ca", "ca.crt"), "utf8");
     const client = await issueClientCert(await openCa(consoleProc.dataDir, 3600), "web");
     const deadline = Date.now() + LOAD_MS;
-    let ok = 0;
+    const load = startLoad(webAgent);
     const failures: string[] = [];
-    const worker = async (w: number) => {
-      for (let i = 0; Date.now() < deadline; i++) {
-        try {
-          const r = await request(webAgent.inbound, `/call/catalog/w${w}/${i}`);
-          if (r.status === 200) ok++;
-          else failures.push(`${r.status} ${r.headers["x-trellis-error"] ?? ""} ${r.body.toString().slice(0, 200)}`);
-        } catch (e) {
-          failures.push(String(e));
-        }
-      }
-    };
     const serials = new Set<string>();
     const handshakes = async () => {
       while (Date.now() < deadline) {
@@ -78,7 +67,9 @@ describe("certificate rotation under load", () => {
         await new Promise((r) => setTimeout(r, 500));
       }
     };
-    await Promise.all([worker(1), worker(2), worker(3), handshakes()]);
+    await handshakes();
+    const { ok, failures: callFailures } = await load.stop();
+    failures.push(...callFailures);
     const after = { web: await adminJson(webAgent, "/identity"), catalog: await adminJson(catalogAgent, "/identity") };
     console.log(
       JSON.stringify({

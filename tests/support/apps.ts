@@ -127,3 +127,38 @@ export async function startCatalogAndWeb(c: ConsoleHandle): Promise<CatalogAndWe
   webApp.outboundPort = webAgent.outbound;
   return { catalogApp, catalogAgent, webApp, webAgent };
 }
+
+/**
+ * Steady load through web's agent to catalog (3 sequential workers, each call `/call/catalog/w<n>/<i>` on web's
+ * inbound) until `stop()`: what the zero-failure tests (certificate renewal, CA rotation) count.
+ */
+export function startLoad(webAgent: AgentHandle) {
+  let running = true;
+  let ok = 0;
+  const failures: string[] = [];
+  const started = Date.now();
+  const worker = async (w: number) => {
+    for (let i = 0; running; i++) {
+      try {
+        const r = await request(webAgent.inbound, `/call/catalog/w${w}/${i}`);
+        if (r.status === 200) ok++;
+        else failures.push(`${r.status} ${r.headers["x-trellis-error"] ?? ""} ${r.body.toString().slice(0, 200)}`);
+      } catch (e) {
+        failures.push(String(e));
+      }
+    }
+  };
+  const workers = Promise.all([worker(1), worker(2), worker(3)]);
+  return {
+    get ok() {
+      return ok;
+    },
+    async stop() {
+      running = false;
+      await workers;
+      return { ok, failures, seconds: (Date.now() - started) / 1000 };
+    },
+  };
+}
+
+export type SteadyLoad = ReturnType<typeof startLoad>;
