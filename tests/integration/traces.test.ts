@@ -6,25 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  type AgentHandle,
-  type ConsoleHandle,
-  ConsoleSession,
-  eventually,
-  FakeAgent,
-  freePort,
-  ProcessGroup,
-  repoRoot,
-  startAgent,
-  startConsole,
-  stopAll,
-} from "@trellis/testkit";
-import { request } from "../support/apps.ts";
+import { type ConsoleHandle, ConsoleSession, eventually, FakeAgent, freePort, startConsole, stopAll } from "@trellis/testkit";
+import { request, type ShopService, startShopService } from "../support/apps.ts";
 
 interface StoredSpan {
   traceId: string;
@@ -39,29 +25,6 @@ interface StoredSpan {
   error: string | null;
   attributes: Record<string, string | number | boolean>;
   events: { name: string; attributes: Record<string, string | number | boolean> }[];
-}
-
-const shopApp = join(repoRoot, "examples/shop/dist/app.js");
-
-interface ShopService {
-  app: ProcessGroup;
-  agent: AgentHandle;
-}
-
-async function startShopService(c: ConsoleHandle, service: string): Promise<ShopService> {
-  const appPort = await freePort();
-  const outbound = await freePort();
-  const app = new ProcessGroup(`${service} app`, process.execPath, [shopApp], {
-    env: { SERVICE: service, VERSION: "v1", PORT: String(appPort), OUTBOUND_PORT: String(outbound), INSTANCE_ID: `${service}-t` },
-  });
-  await app.waitFor((l) => l.msg === "app listening", 15_000, `${service} app listening`);
-  const agent = await startAgentWithOutbound(c, service, appPort, outbound);
-  return { app, agent };
-}
-
-function startAgentWithOutbound(c: ConsoleHandle, service: string, appPort: number, outbound: number): Promise<AgentHandle> {
-  // The app was started knowing its agent's outbound port (OUTBOUND_PORT): the agent binds exactly that port.
-  return startAgent({ service, version: "v1", appPort, console: c.wsAgents, token: c.token, args: ["--outbound-port", String(outbound)] });
 }
 
 function traceparent(traceId: string, sampled: boolean): string {
@@ -108,7 +71,6 @@ describe("request traces through the mesh", () => {
   }
 
   before(async () => {
-    assert.ok(existsSync(shopApp), "examples/shop/dist/app.js is built (npm run build)");
     receiver = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (d: Buffer) => chunks.push(d));

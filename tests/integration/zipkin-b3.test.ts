@@ -7,24 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  type AgentHandle,
-  type ConsoleHandle,
-  ConsoleSession,
-  eventually,
-  freePort,
-  ProcessGroup,
-  repoRoot,
-  startAgent,
-  startConsole,
-  stopAll,
-} from "@trellis/testkit";
-import { request } from "../support/apps.ts";
+import { type AgentHandle, type ConsoleHandle, ConsoleSession, eventually, startConsole, stopAll } from "@trellis/testkit";
+import { request, startShopService } from "../support/apps.ts";
 
 interface ZipkinSpan {
   traceId: string;
@@ -39,8 +26,6 @@ interface ZipkinSpan {
   tags: Record<string, string>;
 }
 
-const shopApp = join(repoRoot, "examples/shop/dist/app.js");
-
 describe("B3 context continued, spans exported to Zipkin", () => {
   let c: ConsoleHandle;
   let session: ConsoleSession;
@@ -48,18 +33,7 @@ describe("B3 context continued, spans exported to Zipkin", () => {
   let collector: http.Server;
   const posts: { url: string; method: string; contentType: string; spans: ZipkinSpan[] }[] = [];
 
-  async function startShopService(service: string): Promise<AgentHandle> {
-    const appPort = await freePort();
-    const outbound = await freePort();
-    const app = new ProcessGroup(`${service} app`, process.execPath, [shopApp], {
-      env: { SERVICE: service, VERSION: "v1", PORT: String(appPort), OUTBOUND_PORT: String(outbound), INSTANCE_ID: `${service}-z` },
-    });
-    await app.waitFor((l) => l.msg === "app listening", 15_000, `${service} app listening`);
-    return startAgent({ service, version: "v1", appPort, console: c.wsAgents, token: c.token, args: ["--outbound-port", String(outbound)] });
-  }
-
   before(async () => {
-    assert.ok(existsSync(shopApp), "examples/shop/dist/app.js is built (npm run build)");
     collector = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (d: Buffer) => chunks.push(d));
@@ -78,9 +52,7 @@ describe("B3 context continued, spans exported to Zipkin", () => {
       env: { TRELLIS_ZIPKIN_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`, TRELLIS_SPAN_FLUSH_MS: "200" },
     });
     session = await ConsoleSession.signIn(c.url);
-    for (const name of ["catalog", "web"]) agents[name] = await startShopService(name);
-    // Calls between agents run over mTLS by default: both need their certificate before the first one.
-    for (const agent of Object.values(agents)) await agent.waitForLine((l) => l.msg === "certificate installed", 15_000, "certificate installed");
+    for (const name of ["catalog", "web"]) agents[name] = (await startShopService(c, name)).agent;
     await session.mutate("telemetry.setPolicy", { sampleRate: 0, slowThresholdMs: 10_000, slowThresholdMsByService: {} });
     await eventually(
       async () => {
