@@ -7,18 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ConsoleHandle, eventually, ProcessGroup, repoRoot, startConsole, tempDir } from "@trellis/testkit";
-
-export interface InstanceInfo {
-  id: string;
-  service: string;
-  version: string;
-  appPort?: number;
-  inbound?: number;
-  outbound?: number;
-  admin?: number;
-  ready?: boolean;
-  pids?: { app?: number; agent?: number };
-}
+import type { InstanceRow } from "../examples/shop/src/launch.ts";
 
 export class Mesh {
   console!: ConsoleHandle;
@@ -58,11 +47,11 @@ export class Mesh {
     this.consoleDataDir = this.console.dataDir;
   }
 
-  instances(): InstanceInfo[] {
-    return (JSON.parse(readFileSync(join(this.stateRoot, "ports.json"), "utf8")) as { instances: InstanceInfo[] }).instances;
+  instances(): InstanceRow[] {
+    return (JSON.parse(readFileSync(join(this.stateRoot, "ports.json"), "utf8")) as { instances: InstanceRow[] }).instances;
   }
 
-  instance(id: string): InstanceInfo {
+  instance(id: string): InstanceRow {
     const i = this.instances().find((x) => x.id === id);
     if (!i) throw new Error(`no instance ${id} in the shop`);
     return i;
@@ -80,7 +69,7 @@ export class Mesh {
   }
 
   /** Waits until the launcher reports a new, ready process for `which` of `id` (pid differs from `oldPid`). */
-  async restarted(id: string, which: "app" | "agent", oldPid: number | undefined, timeoutMs = 60_000): Promise<InstanceInfo> {
+  async restarted(id: string, which: "app" | "agent", oldPid: number | undefined, timeoutMs = 60_000): Promise<InstanceRow> {
     return eventually(
       async () => {
         const i = this.instance(id);
