@@ -173,6 +173,10 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       renewals: identity.renewals,
       mtlsMode: front.mode,
     }),
+    identityPending: () =>
+      !identity.valid && config.snapshot?.services.some((s) => s.mtls !== "DISABLE")
+        ? "no workload certificate yet (the snapshot asks for mTLS)"
+        : null,
     identity: () =>
       identity.current && {
         spiffeId: identity.current.spiffeId,

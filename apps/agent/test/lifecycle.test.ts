@@ -44,6 +44,22 @@ test("an agent started with only a state dir (console unreachable) serves traffi
   assert.equal(code, 0);
 });
 
+test("a snapshot that asks for mTLS keeps /ready at 503 until the agent holds a certificate (console unreachable: none)", async () => {
+  const self = await startApp("self");
+  const deadConsole = await closedPort();
+  const agent = await startAgent({
+    service: "shop",
+    appPort: self.port,
+    snapshot: snapshot("shop", [{ name: "shop", versions: ["v1"], endpoints: [], mtls: "PERMISSIVE" }], 5),
+    args: ["--console", `ws://127.0.0.1:${deadConsole}/ws/agents`],
+  });
+  const ready = await getText(agent.admin, "/ready");
+  assert.equal(ready.status, 503);
+  assert.match(ready.text, /no workload certificate/);
+  // The snapshot is applied all the same: readiness is what waits, not the config.
+  assert.equal(JSON.parse((await getText(agent.admin, "/config")).text).version, 5);
+});
+
 test("an invalid persisted snapshot is ignored (not ready), not fatal", async () => {
   const app = await startApp("app");
   const agent = await startAgent({ service: "shop", appPort: app.port, snapshot: snapshot("other", [], 1) });

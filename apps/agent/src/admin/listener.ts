@@ -16,6 +16,11 @@ export interface AdminDeps {
   security?: () => import("./metrics.ts").ProcessInfo["security"];
   /** `/identity`: the certificate this agent holds (public parts only). */
   identity?: () => unknown;
+  /**
+   * Why the agent cannot take part in mTLS yet (the applied snapshot asks for it and no valid certificate is held),
+   * or null: /ready stays 503 until then, so an orchestrator does not start the app before its agent can call.
+   */
+  identityPending?: () => string | null;
 }
 
 function send(res: import("node:http").ServerResponse, status: number, type: string, body: string): void {
@@ -54,8 +59,11 @@ export function createAdminListener(deps: AdminDeps): Server {
         send(res, 200, "text/plain", "ok\n");
         return;
       case "/ready":
-        if (deps.config.ready) send(res, 200, "text/plain", `ready (config version ${deps.config.version})\n`);
-        else send(res, 503, "text/plain", "not ready: no config snapshot applied\n");
+        {
+          const pending = deps.config.ready ? (deps.identityPending?.() ?? null) : "no config snapshot applied";
+          if (pending === null) send(res, 200, "text/plain", `ready (config version ${deps.config.version})\n`);
+          else send(res, 503, "text/plain", `not ready: ${pending}\n`);
+        }
         return;
       case "/config":
         send(
