@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type AgentHandle, type ConsoleHandle, freePort, ProcessGroup, repoRoot, startAgent } from "@trellis/testkit";
+import { type AgentHandle, type ConsoleHandle, eventually, freePort, ProcessGroup, repoRoot, startAgent } from "@trellis/testkit";
 
 export interface SeenRequest {
   method: string;
@@ -175,8 +175,8 @@ export interface ShopService {
 
 /**
  * One demo-shop service (examples/shop's built app) behind its own agent, joined to `c`. The app is started knowing
- * its agent's outbound port, and the agent binds exactly that port. Resolves once the agent holds its certificate:
- * calls between agents run over mTLS by default, so that is when the service can be called.
+ * its agent's outbound port, and the agent binds exactly that port. Resolves once the agent is ready (/ready: a
+ * snapshot applied and, as calls between agents run over mTLS by default, its certificate held).
  */
 export async function startShopService(c: ConsoleHandle, service: string): Promise<ShopService> {
   if (!existsSync(shopApp)) throw new Error(`${shopApp} is missing: run npm run build`);
@@ -194,6 +194,6 @@ export async function startShopService(c: ConsoleHandle, service: string): Promi
     token: c.token,
     args: ["--outbound-port", String(outbound)],
   });
-  await agent.waitForLine((l) => l.msg === "certificate installed", 15_000, `${service} certificate installed`);
+  await eventually(async () => (await request(agent.admin, "/ready")).status === 200, 15_000, `${service}'s agent ready`);
   return { app, agent };
 }
