@@ -121,12 +121,17 @@ export interface CatalogAndWeb {
   webAgent: AgentHandle;
 }
 
-/** The two-service mesh the integration tests start from: catalog (an echo app) and web (a caller), each with its agent joined to `c`. */
-export async function startCatalogAndWeb(c: ConsoleHandle): Promise<CatalogAndWeb> {
+/**
+ * The two-service mesh the integration tests start from: catalog (an echo app) and web (a caller), each with its agent
+ * joined to `c` — or given the URLs of several console replicas (tried in that order; they share the join token).
+ */
+export async function startCatalogAndWeb(c: ConsoleHandle | readonly ConsoleHandle[]): Promise<CatalogAndWeb> {
+  const consoles = "wsAgents" in c ? [c] : c;
+  const joinTo = { console: consoles.map((x) => x.wsAgents), token: consoles[0].token };
   const catalogApp = await startEchoApp("catalog");
-  const catalogAgent = await startAgent({ service: "catalog", appPort: catalogApp.port, console: c.wsAgents, token: c.token });
+  const catalogAgent = await startAgent({ service: "catalog", appPort: catalogApp.port, ...joinTo });
   const webApp = await startCallerApp();
-  const webAgent = await startAgent({ service: "web", appPort: webApp.port, console: c.wsAgents, token: c.token });
+  const webAgent = await startAgent({ service: "web", appPort: webApp.port, ...joinTo });
   webApp.outboundPort = webAgent.outbound;
   return { catalogApp, catalogAgent, webApp, webAgent };
 }

@@ -165,6 +165,14 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     proxyErrors,
     endpoints,
     controlConnected: () => link?.connected ?? false,
+    control: () =>
+      link && {
+        console: link.console,
+        connected: link.connected,
+        connectedSince: link.connectedSince === null ? null : new Date(link.connectedSince).toISOString(),
+        failovers: link.failovers,
+        consoles: opts.consoleUrls,
+      },
     startTimeSeconds: Math.floor(Date.now() / 1000 - process.uptime()),
     security: () => ({
       denials: denials.totals.values(),
@@ -213,7 +221,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
   reporter.start(config.snapshot?.telemetry.intervalMs ?? 1000);
   config.onApplied((s) => reporter.start(s.telemetry.intervalMs));
 
-  if (opts.consoleUrl !== null) {
+  if (opts.consoleUrls.length > 0) {
     const hello = (): HelloFrame => ({
       type: "hello",
       protocol: PROTOCOL_VERSION,
@@ -227,7 +235,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       configVersion: config.version,
     });
     link = new ControlLink({
-      url: opts.consoleUrl,
+      urls: opts.consoleUrls,
       ca: opts.consoleCa,
       caPin: opts.consoleCaPin,
       serverName: opts.consoleServerName,

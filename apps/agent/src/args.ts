@@ -18,7 +18,8 @@ export interface AgentOptions {
   inboundHost: string;
   adminHost: string;
   advertiseHost: string;
-  consoleUrl: string | null;
+  /** Console URLs (replicas), in the order they are tried; empty = no console (persisted snapshot only). */
+  consoleUrls: string[];
   /** PEM of the CA the console's certificate must chain to (`--console-ca`); null = the system's CAs. */
   consoleCa: string | null;
   /** `--console-ca-hash sha256:<hex>`: the console's CA, by the hash of its public key (fetched, then trusted). */
@@ -37,7 +38,7 @@ export interface AgentOptions {
 
 export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
        [--inbound-port 0] [--outbound-port 0] [--admin-port 0] [--inbound-host 127.0.0.1] [--admin-host 127.0.0.1]
-       [--console ws://127.0.0.1:3000/ws/agents | wss://<host>:3000/ws/agents]
+       [--console ws://127.0.0.1:3000/ws/agents | wss://<host>:3000/ws/agents]  (repeated or comma-separated: replicas)
        [--console-ca <console CA file> | --console-ca-hash sha256:<hex> | TRELLIS_CONSOLE_CA / TRELLIS_CONSOLE_CA_HASH env]
        [--console-server-name <name the console's certificate names, when reached through a relay or by address>]
        [--token-file <path> | TRELLIS_JOIN_TOKEN env]
@@ -65,6 +66,19 @@ function positiveInt(name: string, v: string | undefined, def: number): number {
   return n;
 }
 
+/** `--console` values (each may be a comma-separated list) → distinct ws(s):// URLs, in order. */
+function consoleList(values: string[]): string[] {
+  const urls: string[] = [];
+  for (const url of values.flatMap((v) => v.split(",")).map((v) => v.trim())) {
+    if (url === "" || urls.includes(url)) continue;
+    if (!/^wss?:\/\//.test(url)) throw new UsageError(`--console must be a ws:// or wss:// URL (got ${url})`);
+    const refusal = plaintextRefusal(url);
+    if (refusal) throw new UsageError(refusal);
+    urls.push(url);
+  }
+  return urls;
+}
+
 export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentOptions {
   const { values } = parseArgs({
     args: argv,
@@ -78,7 +92,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "admin-port": { type: "string" },
       "inbound-host": { type: "string" },
       "admin-host": { type: "string" },
-      console: { type: "string" },
+      console: { type: "string", multiple: true },
       "console-ca": { type: "string" },
       "console-ca-hash": { type: "string" },
       "console-server-name": { type: "string" },
@@ -113,12 +127,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   if (token.length > 512) throw new UsageError("join token is longer than 512 characters");
 
-  const consoleUrl = values.console ?? env.TRELLIS_CONSOLE ?? null;
-  if (consoleUrl !== null && !/^wss?:\/\//.test(consoleUrl)) throw new UsageError("--console must be a ws:// or wss:// URL");
-  if (consoleUrl !== null) {
-    const refusal = plaintextRefusal(consoleUrl);
-    if (refusal) throw new UsageError(refusal);
-  }
+  const consoleUrls = consoleList(values.console ?? (env.TRELLIS_CONSOLE ? [env.TRELLIS_CONSOLE] : []));
   let consoleCa: string | null = null;
   const caFile = values["console-ca"] ?? env.TRELLIS_CONSOLE_CA;
   if (caFile) {
@@ -131,7 +140,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     const bad = pinError(consoleCaPin);
     if (bad) throw new UsageError(bad);
     if (consoleCa !== null) throw new UsageError("give --console-ca or --console-ca-hash, not both");
-    if (consoleUrl !== null && !consoleUrl.startsWith("wss://")) throw new UsageError("--console-ca-hash needs a wss:// console");
+    if (consoleUrls.some((u) => !u.startsWith("wss://"))) throw new UsageError("--console-ca-hash needs wss:// consoles");
   }
 
   // Instance id: flag, else the one kept in the state dir, else a new one (kept there for the next start).
@@ -171,7 +180,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     // Capture mode leaves the admin port unredirected so probes from outside the pod reach it: listen for them.
     adminHost: values["admin-host"] ?? (capture ? "0.0.0.0" : "127.0.0.1"),
     advertiseHost: values["advertise-host"] ?? "127.0.0.1",
-    consoleUrl,
+    consoleUrls,
     consoleCa,
     consoleCaPin,
     consoleServerName: values["console-server-name"] ?? null,

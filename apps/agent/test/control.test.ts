@@ -240,6 +240,41 @@ describe("control link", () => {
     assert.equal((await request({ port: agent.inbound, path: "/", headers: { host: "shop" } })).status, 200);
   });
 
+  test("fails over to the next console when its console drops, resumes with the version held; /config and /metrics name the console", async () => {
+    const a = await fakeConsole();
+    const b = await fakeConsole();
+    after(() => {
+      a.close();
+      b.close();
+    });
+    const app = await startApp("app");
+    const agent = await startAgent({ service: "shop", appPort: app.port, args: ["--console", `${a.url},${b.url}`] });
+    assert.equal((await a.next<HelloFrame>("hello")).configVersion, 0);
+    a.send({ type: "snapshot", version: 21, nonce: "a21", snapshot: snapshot("shop", [{ name: "shop", versions: ["v1"], endpoints: [] }], 21) });
+    await a.next("ack");
+    const onA = JSON.parse((await getText(agent.admin, "/config")).text).console;
+    assert.equal(onA.console, a.url);
+    assert.equal(onA.connected, true);
+    assert.deepEqual(onA.consoles, [a.url, b.url]);
+    assert.equal(onA.failovers, 0);
+
+    a.close(); // the replica dies: its socket drops and nothing listens there any more
+    const helloB = await b.next<HelloFrame>("hello", 3_000);
+    assert.equal(helloB.configVersion, 21, "the hello to the other replica carries the version held");
+    b.send({ type: "snapshot", version: 22, nonce: "b22", snapshot: snapshot("shop", [{ name: "shop", versions: ["v1"], endpoints: [] }], 22) });
+    assert.equal((await b.next<AckFrame>("ack")).nonce, "b22");
+    const onB = JSON.parse((await getText(agent.admin, "/config")).text);
+    assert.equal(onB.version, 22);
+    assert.equal(onB.console.console, b.url);
+    assert.equal(onB.console.connected, true);
+    assert.equal(onB.console.failovers, 1);
+    const metrics = (await getText(agent.admin, "/metrics")).text;
+    assert.match(metrics, new RegExp(`trellis_control_console\\{url="${b.url}"\\} 1`));
+    assert.match(metrics, new RegExp(`trellis_control_console\\{url="${a.url}"\\} 0`));
+    assert.match(metrics, /trellis_control_failovers_total 1/);
+    await agent.waitForLine((l) => l.msg === "control link down" && l.next === b.url, 1_000, "link down log naming the next console");
+  });
+
   test("a console that stops answering heartbeats is detected and the link is re-established", async () => {
     const fc = await fakeConsole({ autoPong: false });
     after(() => fc.close());

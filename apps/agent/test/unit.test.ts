@@ -4,7 +4,6 @@ import { test } from "node:test";
 import { BUCKET_COUNT, type MeshSnapshotInput, meshSnapshotSchema, telemetryFrameSchema } from "@trellis/protocol";
 import { renderMetrics } from "../src/admin/metrics.ts";
 import { compileRoutes } from "../src/config/routes.ts";
-import { Backoff } from "../src/control/backoff.ts";
 import { serviceOf } from "../src/outbound/decode.ts";
 import { pickTarget } from "../src/outbound/pickers.ts";
 import { compileAuthz } from "../src/policy/authz.ts";
@@ -68,16 +67,6 @@ test("service name from an authority", () => {
   assert.equal(serviceOf("Catalog:8080"), "catalog");
   assert.equal(serviceOf("catalog."), "catalog");
   assert.equal(serviceOf("[::1]:80"), "[::1]:80");
-});
-
-test("backoff: capped exponential with full jitter", () => {
-  const max = new Backoff(250, 10_000, () => 0.999999);
-  const seq = Array.from({ length: 8 }, () => max.next());
-  assert.deepEqual(seq, [249, 499, 999, 1999, 3999, 7999, 9999, 9999]);
-  const min = new Backoff(250, 10_000, () => 0);
-  assert.equal(min.next(), 0);
-  max.reset();
-  assert.equal(max.next(), 249);
 });
 
 function routesFor(services: MeshSnapshotInput["services"]) {

@@ -67,8 +67,11 @@ export interface StartAgentOptions {
   /** Default v1. */
   version?: string;
   appPort: number;
-  /** The console's /ws/agents URL; with it the agent gets a unique --instance-id unless one is given. */
-  console?: string;
+  /**
+   * The console's /ws/agents URL, or several (replicas, tried in order: the agent fails over between them); with it the
+   * agent gets a unique --instance-id unless one is given.
+   */
+  console?: string | readonly string[];
   token?: string;
   /** Default: a fresh temp dir (removed by stopAll). */
   stateDir?: string;
@@ -111,10 +114,12 @@ export async function startAgent(o: StartAgentOptions): Promise<AgentHandle> {
   const stateDir = o.stateDir ?? tempDir(`agent-${o.service}`);
   if (o.snapshot) writeFileSync(join(stateDir, "snapshot.json"), JSON.stringify(o.snapshot));
   const args = [cli, "--service", o.service, "--version", version, "--app-port", String(o.appPort), "--state-dir", stateDir];
-  const instanceId = o.instanceId ?? (o.console ? `${o.service}-${version}-${Math.random().toString(36).slice(2, 8)}` : undefined);
+  const consoles = typeof o.console === "string" ? [o.console] : (o.console ?? []);
+  const instanceId = o.instanceId ?? (consoles.length > 0 ? `${o.service}-${version}-${Math.random().toString(36).slice(2, 8)}` : undefined);
   if (instanceId) args.push("--instance-id", instanceId);
-  if (o.console) args.push("--console", o.console);
-  const caFile = o.console ? consoleCaFile(o.console) : undefined;
+  for (const url of consoles) args.push("--console", url);
+  // Replicas share the mesh CA: the first TLS console's registered CA verifies them all.
+  const caFile = consoles.map((url) => consoleCaFile(url)).find((file) => file !== undefined);
   if (caFile && !(o.args ?? []).some((a) => a.startsWith("--console-ca"))) args.push("--console-ca", caFile);
   args.push(...(o.args ?? []));
   const [command, ...argv] = [...(o.prefix ?? []), process.execPath, ...(o.nodeArgs ?? []), ...args];

@@ -4,7 +4,7 @@ import type { ConfigState } from "../config/state.ts";
 import type { EdgeRegistry } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
 import type { EndpointRegistry } from "../upstream/endpoints.ts";
-import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
+import { type ControlStatus, METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 
 export interface AdminDeps {
   config: ConfigState;
@@ -12,6 +12,8 @@ export interface AdminDeps {
   proxyErrors: ProxyErrorCounter;
   endpoints: EndpointRegistry;
   controlConnected: () => boolean;
+  /** Which console the control link talks to (null: no console configured). */
+  control?: () => ControlStatus | null;
   startTimeSeconds: number;
   security?: () => import("./metrics.ts").ProcessInfo["security"];
   /** `/identity`: the certificate this agent holds (public parts only). */
@@ -45,6 +47,7 @@ export function createAdminListener(deps: AdminDeps): Server {
           renderMetrics(deps.edges, deps.proxyErrors, {
             configVersion: deps.config.version,
             controlConnected: deps.controlConnected(),
+            control: deps.control?.(),
             ready: deps.config.ready,
             endpoints: deps.endpoints.size(),
             startTimeSeconds: deps.startTimeSeconds,
@@ -70,7 +73,12 @@ export function createAdminListener(deps: AdminDeps): Server {
           res,
           200,
           "application/json",
-          JSON.stringify({ version: deps.config.version, appliedAt: deps.config.appliedAt, snapshot: deps.config.snapshot }),
+          JSON.stringify({
+            version: deps.config.version,
+            appliedAt: deps.config.appliedAt,
+            console: deps.control?.() ?? null,
+            snapshot: deps.config.snapshot,
+          }),
         );
         return;
       default:

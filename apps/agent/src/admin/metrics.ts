@@ -20,9 +20,24 @@ function num(n: number): string {
   return Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n < 0 ? "-Inf" : "NaN";
 }
 
+/** The control link as the admin listener shows it: which console (replica) the agent talks to. */
+export interface ControlStatus {
+  /** The console connected to, or being dialled while down. */
+  console: string;
+  connected: boolean;
+  /** ISO time the current connection opened; null while down. */
+  connectedSince: string | null;
+  /** Connections established on another console than the one before. */
+  failovers: number;
+  /** Every console URL the agent was given, in dial order. */
+  consoles: readonly string[];
+}
+
 export interface ProcessInfo {
   configVersion: number;
   controlConnected: boolean;
+  /** Absent when the agent has no console. */
+  control?: ControlStatus | null;
   ready: boolean;
   endpoints: number;
   startTimeSeconds: number;
@@ -110,6 +125,16 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
   out.push("# HELP trellis_control_connected Whether the control link to the console is up (1) or not (0).");
   out.push("# TYPE trellis_control_connected gauge");
   out.push(`trellis_control_connected ${info.controlConnected ? 1 : 0}`);
+  const control = info.control;
+  if (control) {
+    out.push("# HELP trellis_control_console Which console (replica) the control link is connected to: 1 for that URL, 0 for the others.");
+    out.push("# TYPE trellis_control_console gauge");
+    for (const url of control.consoles)
+      out.push(`trellis_control_console{url="${esc(url)}"} ${control.connected && url === control.console ? 1 : 0}`);
+    out.push("# HELP trellis_control_failovers_total Control connections established on another console than the one before.");
+    out.push("# TYPE trellis_control_failovers_total counter");
+    out.push(`trellis_control_failovers_total ${control.failovers}`);
+  }
   out.push("# HELP trellis_ready Whether a config snapshot is applied (1) or not (0).");
   out.push("# TYPE trellis_ready gauge");
   out.push(`trellis_ready ${info.ready ? 1 : 0}`);

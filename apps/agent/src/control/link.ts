@@ -1,21 +1,22 @@
 /**
- * The control link: one websocket to the console (`/ws/agents`). Sends `hello` on open, answers `snapshot` frames
- * with ack/nack (in order), logs `error` frames, reconnects with capped exponential backoff + full jitter, and
- * detects a dead console by heartbeat (ping every interval; no pong or frame for two intervals → terminate). Over wss://
- * the console's certificate is verified (against `ca` when given) before anything is sent: the hello, with the join
- * token, goes out only on a verified connection; an untrusted console is refused with a clear error (and retried with
- * the backoff, in case the operator fixes it).
+ * The control link: one websocket to a console (`/ws/agents`). Sends `hello` on open, answers `snapshot` frames
+ * with ack/nack (in order), logs `error` frames, fails over to the next console URL and reconnects with capped
+ * exponential backoff + full jitter (failover.ts), and detects a dead console by heartbeat (ping every interval; no
+ * pong or frame for two intervals → terminate). Over wss:// the console's certificate is verified (against `ca` when
+ * given) before anything is sent: the hello, with the join token, goes out only on a verified connection; an untrusted
+ * console is refused with a clear error (and retried with the backoff, in case the operator fixes it).
  * Nothing here is on the data path: the console being down never stops traffic.
  */
 import { type AgentFrame, type CertificateFrame, type HelloFrame, parseConsoleFrame, type SnapshotFrame, type TrustFrame } from "@trellis/protocol";
 import WebSocket from "ws";
 import type { Logger } from "../log.ts";
-import { Backoff } from "./backoff.ts";
 import { CONTROL_CONSOLE_UNTRUSTED, discoverPinnedCa, isUntrustedCertificate } from "./console-trust.ts";
+import { ConsoleFailover } from "./failover.ts";
 import { nack, type SnapshotReply } from "./snapshots.ts";
 
 export interface ControlLinkOptions {
-  url: string;
+  /** Console URLs (replicas), dialled in turn: the link moves to the next when a connection fails or drops. */
+  urls: readonly string[];
   /** PEM CA bundle the console's certificate must chain to (wss://); null/absent = the system's CAs. */
   ca?: string | null;
   /** `sha256:<hex>` of the console CA's public key: the CA is fetched by a bare TLS handshake, then trusted as `ca`. */
@@ -26,7 +27,8 @@ export interface ControlLinkOptions {
   onSnapshot: (frame: SnapshotFrame) => Promise<SnapshotReply>;
   log: Logger;
   heartbeatMs: number;
-  backoff?: Backoff;
+  /** Dial order and backoff (default: `urls`, 250 ms doubling per pass over them, 10 s cap, full jitter). */
+  failover?: ConsoleFailover;
   /** After hello went out on a new connection (the identity asks for a certificate here). */
   onUp?: () => void;
   onCertificate?: (frame: CertificateFrame) => void;
@@ -41,21 +43,45 @@ export class ControlLink {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private missed = 0;
   private queue: Promise<void> = Promise.resolve();
-  private readonly backoff: Backoff;
+  private readonly failover: ConsoleFailover;
+  /** The console answered on this connection (the backoff was reset). */
+  private established = false;
   connected = false;
   /** Connections opened so far (for logs and tests). */
   sessions = 0;
+  /** When the current connection opened (ms since the epoch), null while down. */
+  connectedSince: number | null = null;
 
   /** The CA the console's certificate must chain to (given, or found by its pin). */
   private ca: string | null;
 
   constructor(private readonly opts: ControlLinkOptions) {
-    this.backoff = opts.backoff ?? new Backoff(250, 10_000);
+    this.failover = opts.failover ?? new ConsoleFailover(opts.urls);
     this.ca = opts.ca ?? null;
   }
 
   start(): void {
     this.connect();
+  }
+
+  /** The console dialled now (the one connected to while `connected`). */
+  get console(): string {
+    return this.failover.current;
+  }
+
+  /** Connections established on another console than the one before. */
+  get failovers(): number {
+    return this.failover.failovers;
+  }
+
+  /** The connection failed or dropped: move to the next console, dial it after the jittered backoff. */
+  private redial(): { url: string; delayMs: number } {
+    const next = this.failover.failed();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, next.delayMs);
+    return next;
   }
 
   send(frame: AgentFrame): boolean {
@@ -91,28 +117,34 @@ export class ControlLink {
   /** The pinned CA is not known yet: fetch the console's chain (TLS only, nothing sent) and pick it by its hash. */
   private discover(pin: string): void {
     const { log } = this.opts;
-    discoverPinnedCa(this.opts.url, pin).then(
+    const url = this.failover.current;
+    discoverPinnedCa(url, pin).then(
       (pem) => {
         if (this.stopped) return;
+        // Replicas share the mesh CA: the one found on any of them verifies them all.
         this.ca = pem;
-        log.info("console CA found by its pinned hash", { console: this.opts.url, pin });
+        log.info("console CA found by its pinned hash", { console: url, pin });
         this.connect();
       },
       (err: Error) => {
         if (this.stopped) return;
-        const delay = this.backoff.next();
+        const next = this.redial();
         if (isUntrustedCertificate(err))
           log.error("console refused: its certificate is not signed by the CA we trust; join token not sent", {
             code: CONTROL_CONSOLE_UNTRUSTED,
-            console: this.opts.url,
+            console: url,
             error: err.message,
-            retryInMs: delay,
+            next: next.url,
+            retryInMs: next.delayMs,
           });
-        else log.warn("console unreachable", { console: this.opts.url, attempts: this.backoff.attempts, error: err.message, retryInMs: delay });
-        this.reconnectTimer = setTimeout(() => {
-          this.reconnectTimer = null;
-          this.connect();
-        }, delay);
+        else
+          log.warn("console unreachable", {
+            console: url,
+            attempts: this.failover.attempts,
+            error: err.message,
+            next: next.url,
+            retryInMs: next.delayMs,
+          });
       },
     );
   }
@@ -124,7 +156,9 @@ export class ControlLink {
       return;
     }
     const { log } = this.opts;
-    const ws = new WebSocket(this.opts.url, {
+    const url = this.failover.current;
+    this.established = false;
+    const ws = new WebSocket(url, {
       handshakeTimeout: 5_000,
       perMessageDeflate: false,
       maxPayload: 32 * 1024 * 1024,
@@ -134,9 +168,10 @@ export class ControlLink {
     this.ws = ws;
     ws.on("open", () => {
       this.connected = true;
+      this.connectedSince = Date.now();
       this.sessions++;
       this.missed = 0;
-      log.info("control link up", { console: this.opts.url, session: this.sessions });
+      log.info("control link up", { console: url, session: this.sessions });
       ws.send(JSON.stringify(this.opts.hello()));
       this.startHeartbeat(ws);
       this.opts.onUp?.();
@@ -155,7 +190,7 @@ export class ControlLink {
       if (isUntrustedCertificate(err))
         log.error("console refused: its certificate is not signed by the CA we trust; join token not sent", {
           code: CONTROL_CONSOLE_UNTRUSTED,
-          console: this.opts.url,
+          console: url,
           reason: (err as NodeJS.ErrnoException).code,
           error: err.message,
         });
@@ -164,17 +199,14 @@ export class ControlLink {
     ws.on("close", (code, reason) => {
       const wasConnected = this.connected;
       this.connected = false;
+      this.connectedSince = null;
       this.stopHeartbeat();
       if (this.ws === ws) this.ws = null;
       if (this.stopped) return;
-      const delay = this.backoff.next();
-      if (wasConnected) log.warn("control link down", { code, reason: reason.toString(), retryInMs: delay });
-      else if (this.backoff.attempts <= 1 || this.backoff.attempts % 10 === 0)
-        log.warn("console unreachable", { console: this.opts.url, attempts: this.backoff.attempts, retryInMs: delay });
-      this.reconnectTimer = setTimeout(() => {
-        this.reconnectTimer = null;
-        this.connect();
-      }, delay);
+      const next = this.redial();
+      if (wasConnected) log.warn("control link down", { console: url, code, reason: reason.toString(), next: next.url, retryInMs: next.delayMs });
+      else if (this.failover.attempts <= this.failover.urls.length || this.failover.attempts % 10 === 0)
+        log.warn("console unreachable", { console: url, attempts: this.failover.attempts, next: next.url, retryInMs: next.delayMs });
     });
   }
 
@@ -191,10 +223,15 @@ export class ControlLink {
       return;
     }
     const frame = parsed.frame;
-    this.backoff.reset();
     if (frame.type === "error") {
       (frame.fatal ? log.error : log.warn)("console error", { code: frame.code, message: frame.message, fatal: frame.fatal });
       return;
+    }
+    // The console answered: the next drop starts from the base delay. Not on error frames: a console that refuses this
+    // agent (bad token, scope) closes next, and the retries must keep backing off.
+    if (!this.established) {
+      this.established = true;
+      this.failover.established();
     }
     if (frame.type === "certificate") {
       this.opts.onCertificate?.(frame);
