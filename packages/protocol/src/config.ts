@@ -106,8 +106,8 @@ export const retryOnSchema = z.enum(RETRY_ON);
 export type RetryOn = z.infer<typeof retryOnSchema>;
 
 /**
- * Retries (re-dispatched by the agent; only for requests without a body, and only idempotent methods unless
- * `nonIdempotent`). The budget (as Linkerd/Finagle) caps retries at `ratio` of recent requests plus
+ * Retries (re-dispatched by the agent; only idempotent methods unless `nonIdempotent`, and only requests whose body,
+ * if any, is at most 64 KiB — kept for the retry, as Linkerd does; larger bodies stream through and are never retried). The budget (as Linkerd/Finagle) caps retries at `ratio` of recent requests plus
  * `minRetriesPerSecond`, over a 10 s window, so that retries cannot multiply load in an outage.
  */
 export const retryPolicySchema = z

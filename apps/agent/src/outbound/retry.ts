@@ -1,8 +1,9 @@
 /**
  * retry: re-dispatches a failed attempt through the same exchange — balance picks an endpoint again (ejected ones
  * are skipped), circuit and connect run again. Only what the service's policy allows (retryOn classes), only
- * bodiless idempotent requests (see policy/retry-policy.ts), never after the response started, and only while the
- * retry budget pays for it. Each attempt may have its own time limit (perTryTimeoutMs, until the response starts);
+ * idempotent requests (see policy/retry-policy.ts) whose body was kept for replay (≤ 64 KiB, read here before the
+ * first attempt: proxy/replay-body.ts), never after the response started, and only while the retry budget pays
+ * for it. Each attempt may have its own time limit (perTryTimeoutMs, until the response starts);
  * the service's timeoutMs (the layer above) still bounds the whole call.
  *
  * Every retry is decided here, in `mayRetry`: for a proxy-made failure (onFailure) and for a retriable status when
@@ -14,6 +15,7 @@ import { errors, ProxyErrorKind } from "../errors.ts";
 import { RetryState } from "../policy/retry-policy.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Layer, Stack } from "../proxy/layer.ts";
+import { type BodyWaiter, bufferBody, isReplayable } from "../proxy/replay-body.ts";
 
 function onTryTimeout(ex: Exchange): void {
   const r = ex.retry!;
@@ -34,7 +36,7 @@ function clearTryTimer(r: RetryState): void {
   }
 }
 
-export class RetryLayer implements Layer {
+export class RetryLayer implements Layer, BodyWaiter {
   readonly name = "retry";
 
   /** Wall-clock milliseconds for the budget's one-second buckets (injectable for tests). */
@@ -44,11 +46,27 @@ export class RetryLayer implements Layer {
     const rp = ex.route!.retry;
     if (rp === null) return true;
     rp.budget.deposit(this.now());
-    if (!rp.eligible(ex.req.method ?? "", ex.hasBody)) return true;
+    if (!rp.eligible(ex.req.method ?? "")) return true;
+    if (ex.hasBody && ex.bodySource === null && rp.attempts > 0) {
+      bufferBody(ex, this); // resumes in bodyReady
+      return false;
+    }
+    this.arm(ex);
+    return true;
+  }
+
+  /** The body was read (proxy/replay-body.ts): retriable if it was kept, streamed unretried if it grew too large. */
+  bodyReady(ex: Exchange): void {
+    this.arm(ex);
+    (ex.stack as Stack).resumeAfter(ex, this);
+  }
+
+  private arm(ex: Exchange): void {
+    if (!isReplayable(ex)) return;
+    const rp = ex.route!.retry!;
     const r = new RetryState(rp, rp.attempts);
     ex.retry = r;
     armTryTimer(ex, r);
-    return true;
   }
 
   /** The one retry decision: allowed by the policy's count and paid for by the budget (withdrawn when true). */

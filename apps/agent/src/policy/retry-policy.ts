@@ -2,9 +2,10 @@
  * A service's retry policy compiled for the request path: flags instead of arrays, and the budget. Pure decisions
  * over plain values (no exchange): outbound/retry.ts is the one place that applies them.
  *
- * What may be retried: requests without a body (nothing to replay — bodies stream through unbuffered) whose method
- * is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), or any bodiless method when the policy says
- * `nonIdempotent: true`. A retry happens only before anything of the response reached the client.
+ * What may be retried: requests whose method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), or any method
+ * when the policy says `nonIdempotent: true`, and whose body, if any, was kept for replay (≤ 64 KiB, see
+ * proxy/replay-body.ts; larger bodies stream through unbuffered and are never retried). A retry happens only before
+ * anything of the response reached the client.
  */
 import type { RetryPolicy, TrellisError } from "@trellis/protocol";
 import { ProxyErrorKind as K } from "../errors.ts";
@@ -41,8 +42,8 @@ export class RetryRuntime {
     this.on4xx = on.has("retriable-4xx");
   }
 
-  eligible(method: string, hasBody: boolean): boolean {
-    if (hasBody) return false;
+  /** The method allows a retry (the body's size is decided separately, once it is read). */
+  eligible(method: string): boolean {
     return this.nonIdempotent || IDEMPOTENT.has(method);
   }
 

@@ -5,7 +5,7 @@
  * stream. One object per request, no Promises, no per-request closures.
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
 import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
@@ -81,6 +81,8 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
   source: string | null = null;
   host: string | null = null;
   hasBody = false;
+  /** What is sent upstream instead of `req` as the body: its buffered copy, or a stream of it (proxy/replay-body.ts). */
+  bodySource: Buffer | Readable | null = null;
   /** Inbound: the caller's SPIFFE id from its certificate (cached per connection), null for plaintext. */
   peer: string | null = null;
   /** The protocol an HTTP/1.1 upgrade asks for (`websocket`), null for plain requests. */
@@ -223,7 +225,7 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
       path: this.path,
       method: req.method as Dispatcher.HttpMethod,
       headers: this.headers,
-      body: this.hasBody ? req : null,
+      body: this.hasBody ? (this.bodySource ?? req) : null,
     };
     if (this.upgrade !== null) opts.upgrade = this.upgrade;
     if (this.idleTimeoutMs > 0) opts.bodyTimeout = this.idleTimeoutMs;
