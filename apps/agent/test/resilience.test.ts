@@ -41,6 +41,9 @@ describe("traffic policies in the data path", () => {
         routes: [
           { name: "canary", match: { headers: [{ name: "X-Canary", value: "1" }] }, version: "v2" },
           { name: "legacy", match: { pathPrefix: "/legacy" }, version: "v1" },
+          { name: "exact-delete", match: { pathExact: "/items", method: "DELETE" }, version: "v1" },
+          { name: "regex", match: { pathRegex: "/orders/[0-9]+" }, version: "v1" },
+          { name: "query", match: { query: [{ name: "beta", value: "old" }] }, version: "v1" },
         ],
       },
     ]);
@@ -48,6 +51,13 @@ describe("traffic policies in the data path", () => {
       assert.equal((await call(agent.outbound, "/x", "GET", { "x-canary": "1" })).headers["x-app"], "v2");
       assert.equal((await call(agent.outbound, "/legacy/items")).headers["x-app"], "v1");
       assert.equal((await call(agent.outbound, "/other")).headers["x-app"], "v2", "unmatched calls follow the split");
+      assert.equal((await call(agent.outbound, "/items?x=1", "DELETE")).headers["x-app"], "v1", "exact path + method");
+      assert.equal((await call(agent.outbound, "/items", "GET")).headers["x-app"], "v2", "another method");
+      assert.equal((await call(agent.outbound, "/items/1", "DELETE")).headers["x-app"], "v2", "exact is not a prefix");
+      assert.equal((await call(agent.outbound, "/orders/42?y")).headers["x-app"], "v1", "regex on the path, query excluded");
+      assert.equal((await call(agent.outbound, "/orders/42x")).headers["x-app"], "v2", "regex matches the whole path");
+      assert.equal((await call(agent.outbound, "/p?a=1&beta=old")).headers["x-app"], "v1", "query parameter");
+      assert.equal((await call(agent.outbound, "/p?beta=older")).headers["x-app"], "v2", "query value exactly");
     }
   });
 

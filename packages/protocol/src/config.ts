@@ -79,18 +79,59 @@ export const headerMatchSchema = z
   })
   .strict();
 
+/** An exact query parameter match (name and value case-sensitive, after percent-decoding, as Istio's `queryParams`). */
+export const queryMatchSchema = z.object({ name: z.string().min(1).max(128), value: z.string().max(1024) }).strict();
+
+/**
+ * A path regex (ECMAScript syntax) matched against the whole path, query excluded (as Gateway API's
+ * `RegularExpression`). Kept short: an operator's regex runs on every request of the service.
+ */
+export const pathRegexSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .superRefine((source, ctx) => {
+    try {
+      new RegExp(source);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: `not a valid regular expression (${(e as Error).message})` });
+    }
+  });
+
+/** Anchors `source` so that it matches the whole path, as the agent applies it. */
+export function compilePathRegex(source: string): RegExp {
+  return new RegExp(`^(?:${source})$`);
+}
+
+export const routeMatchSchema = z
+  .object({
+    /** Matched by whole segments: `/api` matches `/api`, `/api/x` and `/api?q`, not `/apikeys`. */
+    pathPrefix: z.string().startsWith("/", "must start with /").max(1024).optional(),
+    /** The path exactly (query excluded): `/api` matches `/api` and `/api?q`, not `/api/x`. */
+    pathExact: z.string().startsWith("/", "must start with /").max(1024).optional(),
+    pathRegex: pathRegexSchema.optional(),
+    /** The request method (upper case). */
+    method: z
+      .string()
+      .regex(/^[A-Z]{1,16}$/, "must be an HTTP method in upper case (GET, POST, …)")
+      .optional(),
+    headers: z.array(headerMatchSchema).max(16).optional(),
+    /** Every listed query parameter must be present with that value. */
+    query: z.array(queryMatchSchema).max(16).optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const paths = (["pathPrefix", "pathExact", "pathRegex"] as const).filter((k) => m[k] !== undefined);
+    if (paths.length > 1)
+      ctx.addIssue({ code: "custom", path: [paths[1]], message: `use one of pathPrefix, pathExact or pathRegex (got ${paths.join(" and ")})` });
+  });
+export type RouteMatch = z.infer<typeof routeMatchSchema>;
+
 /** A route: requests matching every given condition go to `version`, or are split by `split`. */
 export const routeRuleSchema = z
   .object({
     name: z.string().min(1).max(64).optional(),
-    match: z
-      .object({
-        /** Matched by whole segments: `/api` matches `/api`, `/api/x` and `/api?q`, not `/apikeys`. */
-        pathPrefix: z.string().startsWith("/", "must start with /").max(1024).optional(),
-        headers: z.array(headerMatchSchema).max(16).optional(),
-      })
-      .strict()
-      .default({}),
+    match: routeMatchSchema.default({}),
     version: versionSchema.optional(),
     split: trafficSplitSchema.optional(),
   })

@@ -5,12 +5,14 @@
  */
 import {
   type CircuitBreaker,
+  compilePathRegex,
   type FaultInjection,
   type LoadBalancer,
   type MeshSnapshot,
   type MtlsMode,
   type OutlierDetection,
   type RetryPolicy,
+  type RouteMatch,
   type SplitEntry,
   spiffeIdOf,
   UNKNOWN_VERSION,
@@ -59,6 +61,37 @@ export function chooseFrom(split: SplitChoice[]): TargetSet {
   return split[split.length - 1].set;
 }
 
+/** Conditions of a route rule beyond path prefix and headers (absent ones always hold). */
+export interface MoreMatch {
+  /** The path before any `?`, exactly. */
+  readonly pathExact: string | null;
+  /** Anchored (whole path, query excluded). */
+  readonly pathRegex: RegExp | null;
+  readonly method: string | null;
+  /** Flat [name, value, …]: each parameter must be present with that value (after percent-decoding). */
+  readonly query: string[];
+}
+
+const NO_MORE: MoreMatch = { pathExact: null, pathRegex: null, method: null, query: [] };
+
+function pathOnly(target: string): string {
+  const q = target.indexOf("?");
+  return q === -1 ? target : target.slice(0, q);
+}
+
+function queryHolds(target: string, want: string[]): boolean {
+  const q = target.indexOf("?");
+  if (q === -1) return false;
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(target.slice(q + 1));
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < want.length; i += 2) if (!params.getAll(want[i]).includes(want[i + 1])) return false;
+  return true;
+}
+
 /** A compiled route rule: match conditions (all must hold) and where matching calls go. */
 export class RouteRuleMatch {
   constructor(
@@ -67,11 +100,22 @@ export class RouteRuleMatch {
     /** Flat [lower-case name, value, …]. */
     readonly headers: string[],
     readonly split: SplitChoice[],
+    readonly more: MoreMatch = NO_MORE,
   ) {}
 
-  /** `path` is the request target (path and query); the prefix matches whole segments (policy/path-prefix.ts). */
-  matches(path: string, raw: string[]): boolean {
+  /**
+   * `path` is the request target (path and query); the prefix matches whole segments (policy/path-prefix.ts). The
+   * method is the request's as sent (methods are case-sensitive, RFC 9110).
+   */
+  matches(path: string, raw: string[], method = ""): boolean {
     if (this.pathPrefix !== null && !matchesPathPrefix(path, this.pathPrefix)) return false;
+    const more = this.more;
+    if (more !== NO_MORE) {
+      if (more.method !== null && method !== more.method) return false;
+      if (more.pathExact !== null && pathOnly(path) !== more.pathExact) return false;
+      if (more.pathRegex !== null && !more.pathRegex.test(pathOnly(path))) return false;
+      if (more.query.length > 0 && !queryHolds(path, more.query)) return false;
+    }
     const want = this.headers;
     for (let i = 0; i < want.length; i += 2) {
       const name = want[i];
@@ -87,6 +131,19 @@ export class RouteRuleMatch {
     }
     return true;
   }
+}
+
+/** The compiled form of a rule's extra conditions; `NO_MORE` (the fast path) when it has none. */
+export function compileMoreMatch(m: RouteMatch): MoreMatch {
+  if (m.pathExact === undefined && m.pathRegex === undefined && m.method === undefined && (m.query ?? []).length === 0) return NO_MORE;
+  const query: string[] = [];
+  for (const q of m.query ?? []) query.push(q.name, q.value);
+  return {
+    pathExact: m.pathExact ?? null,
+    pathRegex: m.pathRegex !== undefined ? compilePathRegex(m.pathRegex) : null,
+    method: m.method ?? null,
+    query,
+  };
 }
 
 export class ServiceRoute {
@@ -114,10 +171,10 @@ export class ServiceRoute {
   }
 
   /** Routes first (the first rule that matches decides), then the default split. */
-  route(path: string, headers: string[]): TargetSet {
+  route(path: string, headers: string[], method = ""): TargetSet {
     const rules = this.rules;
     if (rules !== null) {
-      for (let i = 0; i < rules.length; i++) if (rules[i].matches(path, headers)) return chooseFrom(rules[i].split);
+      for (let i = 0; i < rules.length; i++) if (rules[i].matches(path, headers, method)) return chooseFrom(rules[i].split);
     }
     return this.chooseSubset();
   }
@@ -224,7 +281,7 @@ export function compileRoutes(
         if (to === null) throw new Error(`services.${svc.name}.routes.${i}: routes nowhere (every weight is 0)`);
         const headers: string[] = [];
         for (const h of r.match.headers ?? []) headers.push(h.name.toLowerCase(), h.value);
-        return new RouteRuleMatch(r.name ?? `route-${i}`, r.match.pathPrefix ?? null, headers, to);
+        return new RouteRuleMatch(r.name ?? `route-${i}`, r.match.pathPrefix ?? null, headers, to, compileMoreMatch(r.match));
       });
     }
     const prev = previous?.services.get(svc.name);

@@ -1,6 +1,6 @@
 /**
  * route: resolves the destination service in the applied snapshot, then picks the subset (version) this call goes
- * to: the first of the service's routes whose path prefix and headers match decides, else the default split (by
+ * to: the first of the service's routes whose path, method, headers and query match decides, else the default split (by
  * weight). Which endpoint inside the subset is the balancer's job, not this layer's.
  */
 
@@ -33,7 +33,7 @@ export class RouteLayer implements Layer {
       return false;
     }
     ex.route = route;
-    const subset = route.route(ex.path, ex.headers);
+    const subset = route.route(ex.path, ex.headers, ex.req.method ?? "");
     ex.subset = subset;
     ex.edge = subset.emptyEdge;
     return true;
