@@ -1,6 +1,7 @@
 /**
  * A real Prometheus server (Debian's `prometheus`) scrapes two agents' `/metrics`, and PromQL sees the mesh's request
- * rate by destination. Also: the exposition passes `promtool check metrics`.
+ * rate by destination, and scrapes the console's own /metrics (from loopback: no token needed) for its agents and
+ * telemetry frames per second. Also: the exposition passes `promtool check metrics`.
  *
  *   test --> agent(web) inbound --> caller app --> agent(web) outbound --> agent(catalog) inbound --> echo app
  */
@@ -77,6 +78,9 @@ describe("Prometheus scrapes the agents", () => {
         "  - job_name: trellis-agents",
         "    static_configs:",
         `      - targets: ["127.0.0.1:${webAgent.admin}", "127.0.0.1:${catalogAgent.admin}"]`,
+        "  - job_name: trellis-console",
+        "    static_configs:",
+        `      - targets: ["${new URL(c.url).host}"]`,
         "",
       ].join("\n"),
     );
@@ -124,6 +128,27 @@ describe("Prometheus scrapes the agents", () => {
     );
     assert.equal(p99.data.result.length, 1);
     assert.ok(Number.isFinite(Number(p99.data.result[0].value[1])));
+    // The console's own metrics: both agents on this replica, and telemetry frames per second (one per agent).
+    const agents = await eventually(
+      async () => {
+        const r = await query('trellis_console_agents_connected{job="trellis-console"}');
+        return r.data.result.length === 1 ? r.data.result[0] : null;
+      },
+      30_000,
+      "prometheus scrapes the console",
+    );
+    assert.equal(agents.value[1], "2");
+    assert.ok(agents.metric.replica, "series carry the replica label");
+    const frames = await eventually(
+      async () => {
+        const r = await query('sum(rate(trellis_console_telemetry_frames_total{job="trellis-console"}[10s]))');
+        const v = Number(r.data.result[0]?.value[1]);
+        return v >= 1.5 ? v : null;
+      },
+      30_000,
+      "about one telemetry frame per agent per second at the console",
+    );
+    assert.ok(frames <= 4, `about one frame per agent per second (got ${frames})`);
     await prom.stop();
   });
 });

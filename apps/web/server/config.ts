@@ -1,5 +1,6 @@
 /** Console process configuration from the environment (docs/processes.md). */
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,6 +36,11 @@ export interface ConsoleConfig {
   tlsKeyFile: string | undefined;
   /** TRELLIS_TLS_HOSTS: more DNS names / IP addresses for the console's own certificate (comma-separated). */
   tlsHosts: string[];
+  /**
+   * This console among the replicas sharing one database (TRELLIS_REPLICA_ID; default `<hostname>-<pid>`, unique on a
+   * host and, on Kubernetes, per pod): the `replica` label of its /metrics.
+   */
+  replicaId: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
@@ -62,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
       .split(",")
       .map((h) => h.trim())
       .filter(Boolean),
+    replicaId: env.TRELLIS_REPLICA_ID || `${os.hostname()}-${process.pid}`,
   };
 }
 

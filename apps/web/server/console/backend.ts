@@ -16,6 +16,7 @@ import { openDb } from "../db.ts";
 import { LiveHub } from "../live-hub.ts";
 import { LiveView } from "../live-view.ts";
 import type { Logger } from "../log.ts";
+import { ConsoleMetrics } from "../metrics/console-metrics.ts";
 import { applyMigrations } from "../migrate.ts";
 import { startObservability } from "../observability/index.ts";
 import { createRepositories } from "../repositories/index.ts";
@@ -31,6 +32,8 @@ export interface Backend {
   services: Services;
   controlPlane: ControlPlane;
   liveHub: LiveHub;
+  /** The console's own Prometheus metrics (/metrics). */
+  metrics: ConsoleMetrics;
   /** tRPC over the services; the gate has put the signed-in user on the request. */
   trpc: http.RequestListener;
   /** Agent and browser sockets first, then observability (bounded): the shutdown's first two steps. */
@@ -39,7 +42,8 @@ export interface Backend {
 
 export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: Logger): Promise<Backend> {
   await applyMigrations({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl, log });
-  const repos = createRepositories(await openDb(cfg.databaseUrl));
+  const metrics = new ConsoleMetrics(cfg.replicaId);
+  const repos = createRepositories(await openDb(cfg.databaseUrl, { onOperation: (ms) => metrics.dbOperation(ms) }));
   const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
   if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
   const audit = new AuditLog(repos, log.child({ component: "audit" }));
@@ -83,6 +87,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     log: log.child({ component: "control-plane" }),
     onRegistryChange: (services) => live.setRegistry(services),
     endpointGate,
+    metrics,
   });
   const changes = new ConfigChanges(repos, controlPlane, log.child({ component: "changes" }), audit);
   if (cfg.seedFile) {
@@ -93,6 +98,11 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   await controlPlane.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
+  metrics.watch({
+    agentsConnected: () => controlPlane.connectedCount,
+    liveSockets: () => liveHub.clientCount,
+    configVersion: () => controlPlane.currentVersion,
+  });
   const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust, audit };
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -106,6 +116,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     services,
     controlPlane,
     liveHub,
+    metrics,
     trpc,
     async close() {
       auditRetention.stop();

@@ -78,6 +78,7 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
     next: frontend.handle,
     agents: controlPlane,
     live: backend.liveHub,
+    metrics: backend.metrics,
     health: () => ({ agents: controlPlane.connectedCount, configVersion: controlPlane.currentVersion }),
     stopping: () => stopping,
     log,

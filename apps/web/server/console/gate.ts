@@ -2,6 +2,7 @@
  * The request gate of the console's http.Server: who may reach what, and where it goes.
  *
  *   /healthz        liveness JSON (no session)
+ *   /metrics        the console's Prometheus metrics: from loopback, or with an API token (metrics/endpoint.ts)
  *   /api/auth/*     sign-in / sign-out (Auth)
  *   /api/trpc/*     tRPC: a session is required (401 JSON otherwise); anything but GET/HEAD must come from the
  *                   console's own origin with the CSRF header (403 JSON otherwise). Or an API token
@@ -16,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.ts";
+import { type MetricsSource, serveMetrics } from "../metrics/endpoint.ts";
 import type { SessionUser } from "../repositories/index.ts";
 import { bearerOf } from "../security/api-tokens.ts";
 import { CSRF_HEADER, sameOrigin } from "../security/auth.ts";
@@ -40,6 +42,8 @@ export interface GateRoutes {
   next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   agents: { handleUpgrade: UpgradeHandler };
   live: { handleUpgrade: UpgradeHandler };
+  /** The console's own metrics for /metrics (absent: 404 there, as any unknown path would be to Next). */
+  metrics?: MetricsSource;
   /** What /healthz reports besides `ok`. */
   health: () => { agents: number; configVersion: number };
   /** True once the console is shutting down. */
@@ -156,6 +160,10 @@ export function createGate(routes: GateRoutes): Gate {
       const path = url.split("?")[0];
       if (url === "/healthz") return health(res, true, routes.health());
       if (routes.stopping()) return unavailable(res, true);
+      if (path === "/metrics" && routes.metrics) {
+        serveMetrics(req, res, routes.metrics, { tokens: routes.tokens }).catch(failed(res, "metrics request failed", {}));
+        return;
+      }
       if (path.startsWith("/api/auth/")) {
         routes.auth.handle(req, res, path).catch(failed(res, "auth request failed", { path }));
         return;

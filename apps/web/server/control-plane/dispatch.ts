@@ -11,6 +11,7 @@ import type { Logger } from "../log.ts";
 import type { DenialStore } from "../security/denials.ts";
 import type { CertificateIssuer } from "./certificates.ts";
 import type { Handshake } from "./handshake.ts";
+import type { ControlPlaneMetrics } from "./metrics.ts";
 import { CLOSE_PROTOCOL } from "./options.ts";
 import type { SnapshotSender } from "./sender.ts";
 import type { AgentSession } from "./session.ts";
@@ -30,6 +31,7 @@ export interface DispatchDeps {
   spans?: { enqueue(spans: Span[]): void };
   log: Logger;
   maxInvalidFrames: number;
+  metrics?: Pick<ControlPlaneMetrics, "telemetryFrame">;
 }
 
 export class FrameDispatcher {
@@ -78,6 +80,7 @@ export class FrameDispatcher {
     switch (frame.type) {
       case "telemetry":
         session.telemetryFrames++;
+        this.deps.metrics?.telemetryFrame();
         this.deps.store.ingest(frame.window);
         if (frame.window.denials.length > 0) this.deps.denials?.ingest(frame.window.denials);
         if (frame.window.spans.length > 0) this.deps.spans?.enqueue(frame.window.spans);

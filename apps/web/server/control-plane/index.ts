@@ -28,6 +28,7 @@ import { FrameDispatcher } from "./dispatch.ts";
 import type { EndpointGate } from "./endpoint-gate.ts";
 import { Handshake } from "./handshake.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { type ControlPlaneMetrics, NO_METRICS } from "./metrics.ts";
 import { type ControlPlaneOptions, defaultControlPlaneOptions } from "./options.ts";
 import { type ConfigPublisher, Publisher, type RegistryListener } from "./publisher.ts";
 import { SessionRegistry } from "./registry.ts";
@@ -59,6 +60,8 @@ export interface ControlPlaneDeps {
   onRegistryChange?: RegistryListener;
   /** Which connected agents are served as endpoints (default all); a change of its answers schedules a round. */
   endpointGate?: EndpointGate;
+  /** Push rounds, ACK latency, NACKs and telemetry frames for the console's /metrics. */
+  metrics?: ControlPlaneMetrics;
   options?: Partial<ControlPlaneOptions>;
 }
 
@@ -81,6 +84,7 @@ export class ControlPlane implements ConfigPublisher {
     this.options = o;
     const { repos, log } = deps;
     const { db, sessions } = this;
+    const metrics = deps.metrics ?? NO_METRICS;
     this.recorder = new SyncRecorder({ repos, db, sessions, log, flushMs: o.syncFlushMs });
     this.grace = new RestartGrace(o.restartGraceMs, (expired) => {
       log.info("restart grace expired", { instances: expired });
@@ -98,6 +102,7 @@ export class ControlPlane implements ConfigPublisher {
       onSyncChange: (instanceId) => this.recorder.markDirty(instanceId),
       onRegistryChange: deps.onRegistryChange,
       gate: deps.endpointGate,
+      metrics,
     });
     deps.endpointGate?.onChange(() => this.publisher.scheduleRound());
     this.trustPush = new TrustPush(deps.trust, sessions, log);
@@ -112,6 +117,7 @@ export class ControlPlane implements ConfigPublisher {
       spans: deps.spans,
       log,
       maxInvalidFrames: o.maxInvalidFrames,
+      metrics,
     });
     this.heartbeat = new Heartbeat({
       repos,

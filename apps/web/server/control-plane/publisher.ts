@@ -14,6 +14,7 @@ import { buildTopology, topologyKey } from "../snapshot-builder.ts";
 import { ConfigVersion } from "./config-version.ts";
 import { syncOf, type VersionSync } from "./delivery.ts";
 import { type EndpointGate, gateEndpoints } from "./endpoint-gate.ts";
+import type { ControlPlaneMetrics } from "./metrics.ts";
 import { planMtls, stageComplete } from "./mtls-staging.ts";
 import type { SessionRegistry } from "./registry.ts";
 import type { RestartGrace } from "./restart-grace.ts";
@@ -50,6 +51,8 @@ export interface PublisherDeps {
   onRegistryChange?: RegistryListener;
   /** Which agents may be served as endpoints (Kubernetes: those whose pod is a ready EndpointSlice endpoint). */
   gate?: EndpointGate;
+  /** Counts push rounds (and, through the sender, ACK latency and NACKs) for /metrics. */
+  metrics?: ControlPlaneMetrics;
 }
 
 export class Publisher implements ConfigPublisher {
@@ -77,6 +80,7 @@ export class Publisher implements ConfigPublisher {
       log: deps.log,
       onSyncChange: deps.onSyncChange,
       onAck: () => this.checkStage(),
+      metrics: deps.metrics,
     });
   }
 
@@ -193,6 +197,7 @@ export class Publisher implements ConfigPublisher {
       log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
     }
     this.deps.onRegistryChange?.(services);
+    this.deps.metrics?.pushRound();
     const current = this.cut;
     for (const session of this.deps.sessions.ready()) if (session.delivery.sentVersion < current.version) this.sender.deliver(session);
     if (mtls.staging) {

@@ -4,6 +4,7 @@ import type { AckFrame, NackFrame } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import type { ConfigVersion } from "./config-version.ts";
 import { acked, type Delivery, nacked, offer, overdue, sent } from "./delivery.ts";
+import type { ControlPlaneMetrics } from "./metrics.ts";
 import type { AgentSession } from "./session.ts";
 
 export interface SenderDeps {
@@ -15,6 +16,7 @@ export interface SenderDeps {
   onSyncChange: (instanceId: string) => void;
   /** The agent acked a version (a staged mTLS change may be complete). */
   onAck: () => void;
+  metrics?: Pick<ControlPlaneMetrics, "snapshotAcked" | "snapshotNacked">;
 }
 
 export class SnapshotSender {
@@ -47,19 +49,24 @@ export class SnapshotSender {
   }
 
   ack(session: AgentSession, frame: AckFrame): void {
-    if (this.answered(session, frame, acked(session.delivery, frame))) this.deps.onAck();
+    const sentAt = session.delivery.inFlight?.sentAt;
+    if (!this.answered(session, frame, acked(session.delivery, frame))) return;
+    if (sentAt !== undefined) this.deps.metrics?.snapshotAcked(Date.now() - sentAt);
+    this.deps.onAck();
   }
 
   nack(session: AgentSession, frame: NackFrame): void {
     const h = session.hello!;
     const next = nacked(session.delivery, frame);
-    if (next)
+    if (next) {
+      this.deps.metrics?.snapshotNacked();
       this.deps.log.warn("snapshot nacked", {
         instanceId: h.instanceId,
         service: h.service,
         version: frame.version,
         error: frame.error.slice(0, 500),
       });
+    }
     this.answered(session, frame, next);
   }
 
