@@ -5,6 +5,7 @@ import { apiTokensRouter } from "./routers/api-tokens.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { caRouter } from "./routers/ca.ts";
 import { graphRouter } from "./routers/graph.ts";
+import { replicasRouter } from "./routers/replicas.ts";
 import { securityRouter } from "./routers/security.ts";
 import { servicesRouter } from "./routers/services.ts";
 import { telemetryRouter } from "./routers/telemetry.ts";
@@ -24,6 +25,7 @@ export const appRouter = router({
   ca: caRouter,
   audit: auditRouter,
   apiTokens: apiTokensRouter,
+  replicas: replicasRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -70,16 +70,20 @@ export class TelemetryStore {
   }
 
   ingest(window: Pick<TelemetryWindow, "windowStart" | "edges">, nowMs: number = Date.now()): number {
-    const sec = this.bucketSecond(window, nowMs);
+    return this.merge(this.bucketSecond(window, nowMs), window.edges, nowMs);
+  }
+
+  /** Adds edge records to second `sec` (an agent's window placed by `ingest`, or another replica's aggregate). */
+  merge(sec: number, edges: readonly (EdgeStats | EdgeRecord)[], nowMs: number = Date.now()): number {
     const nowSec = Math.floor(nowMs / 1000);
     if (sec <= nowSec - this.retentionSeconds) return 0;
     this.prune(nowSec);
     const bucket = sec > nowSec - this.fineSeconds ? this.bucketIn(this.fine, sec) : this.bucketIn(this.coarse, coarseStart(sec));
-    for (const e of window.edges) this.add(bucket, e);
+    for (const e of edges) this.add(bucket, e);
     this.windowsIngested++;
     this.version++;
-    this.edgesIngested += window.edges.length;
-    return window.edges.length;
+    this.edgesIngested += edges.length;
+    return edges.length;
   }
 
   private bucketIn(tier: Map<number, Bucket>, sec: number): Bucket {

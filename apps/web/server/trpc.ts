@@ -11,6 +11,7 @@ import type { ControlPlane } from "./control-plane/index.ts";
 import { ConsoleError, type ConsoleErrorCode } from "./errors.ts";
 import type { LiveView } from "./live-view.ts";
 import type { Observability } from "./observability/index.ts";
+import type { Replication } from "./replicas/index.ts";
 import type { Repositories, Role, SessionUser } from "./repositories/index.ts";
 import type { Auth } from "./security/auth.ts";
 import type { DenialStore } from "./security/denials.ts";
@@ -30,6 +31,8 @@ export interface Services {
   trust: MeshTrust;
   /** The audit log (sign-ins, users, tokens, config changes). */
   audit: AuditLog;
+  /** This console among the replicas sharing the database: id, heartbeats, leases, shared telemetry. */
+  replication: Replication;
 }
 
 /** Per request: the services plus the signed-in user (null without a session; the custom server sets it) and the client's address. */

@@ -27,7 +27,7 @@ interface SentSnapshot {
 }
 
 /** The mesh state a round reads. */
-let state: { version: number; endpoints: EndpointRow[]; mtls: Map<string, MtlsMode>; telemetry: TelemetryPolicy };
+let state: { version: number; key?: string; endpoints: EndpointRow[]; mtls: Map<string, MtlsMode>; telemetry: TelemetryPolicy };
 let sessions: SessionRegistry;
 let publisher: Publisher;
 
@@ -39,9 +39,11 @@ const repos = {
   security: { mtlsModes: async () => state.mtls, meshDefault: async () => "PERMISSIVE", authzByService: async () => new Map() },
   meshState: {
     currentVersion: async () => state.version,
-    nextVersion: async (atLeast = 0) => {
+    versionFor: async (key: string, atLeast = 0) => {
+      if (state.key === key && state.version > atLeast) return { version: state.version, cut: false };
       state.version = Math.max(state.version, atLeast) + 1;
-      return state.version;
+      state.key = key;
+      return { version: state.version, cut: true };
     },
   },
 } as unknown as Repositories;

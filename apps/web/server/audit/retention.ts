@@ -3,6 +3,7 @@
  * TRELLIS_AUDIT_PRUNE_MS (default 6 h) after it. The timer never keeps the process alive.
  */
 import type { Logger } from "../log.ts";
+import { type RunExclusively, runHere } from "../replicas/leases.ts";
 import type { Repositories } from "../repositories/index.ts";
 
 export interface AuditRetentionOptions {
@@ -23,6 +24,8 @@ export class AuditRetention {
     private readonly opts: AuditRetentionOptions,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Replicas: pruning runs on the holder of the `audit-retention` lease only. */
+    private readonly exclusive: RunExclusively = runHere,
   ) {}
 
   async prune(): Promise<number> {
@@ -37,8 +40,9 @@ export class AuditRetention {
   }
 
   async start(): Promise<void> {
-    await this.prune();
-    this.timer = setInterval(() => void this.prune(), this.opts.pruneMs);
+    const prune = () => this.exclusive("audit-retention", () => this.prune());
+    await prune();
+    this.timer = setInterval(() => void prune(), this.opts.pruneMs);
     this.timer.unref();
   }
 

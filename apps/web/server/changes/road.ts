@@ -122,7 +122,7 @@ export class ChangeRoad {
     });
     if (committed.revision === null) return { revision: null, configVersion: this.publisher.currentVersion, doc: committed.doc };
     const { revision } = committed;
-    const configVersion = await this.publisher.publish();
+    const configVersion = await this.publisher.publish(scope ? [scope] : []);
     await this.repos.revisions.setConfigVersion(revision.id, configVersion);
     this.log.info("config change committed", {
       part,

@@ -19,6 +19,7 @@ import type { Logger } from "../log.ts";
 import { ConsoleMetrics } from "../metrics/console-metrics.ts";
 import { applyMigrations } from "../migrate.ts";
 import { startObservability } from "../observability/index.ts";
+import { type Replication, startReplication } from "../replicas/index.ts";
 import { createRepositories } from "../repositories/index.ts";
 import { appRouter } from "../root.ts";
 import { Auth } from "../security/auth.ts";
@@ -34,21 +35,26 @@ export interface Backend {
   liveHub: LiveHub;
   /** The console's own Prometheus metrics (/metrics). */
   metrics: ConsoleMetrics;
+  /** This console among the replicas sharing the database (one on SQLite). */
+  replication: Replication;
   /** tRPC over the services; the gate has put the signed-in user on the request. */
   trpc: http.RequestListener;
   /** Agent and browser sockets first, then observability (bounded): the shutdown's first two steps. */
   close(): Promise<void>;
 }
 
-export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: Logger): Promise<Backend> {
+export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: Logger, url: string | null = null): Promise<Backend> {
   await applyMigrations({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl, log });
   const metrics = new ConsoleMetrics(cfg.replicaId);
   const repos = createRepositories(await openDb(cfg.databaseUrl, { onOperation: (ms) => metrics.dbOperation(ms) }));
   const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
   if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
+  const store = new TelemetryStore();
+  const replication = await startReplication({ databaseUrl: cfg.databaseUrl, repos, store, log, url });
+  const exclusive = replication.leases.runExclusively;
   const audit = new AuditLog(repos, log.child({ component: "audit" }));
   const auth = new Auth(repos, { audit, guard: new SignInGuard(signInGuardOptionsFromEnv()) });
-  const auditRetention = new AuditRetention(repos, auditRetentionFromEnv(), log.child({ component: "audit" }));
+  const auditRetention = new AuditRetention(repos, auditRetentionFromEnv(), log.child({ component: "audit" }), Date.now, exclusive);
   await auditRetention.start();
   const admin = await auth.ensureFirstAdmin(cfg.adminPassword);
   if (admin.created) {
@@ -68,10 +74,9 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     rotation: trust.state.rotation?.phase ?? null,
   });
   const denials = new DenialStore();
-  const store = new TelemetryStore();
   const live = new LiveView(store);
   live.setRegistry(await repos.services.summaries());
-  const obs = await startObservability(repos, store, log);
+  const obs = await startObservability(repos, store, log, process.env, exclusive);
   // Loaded only on Kubernetes: the client library is large and the default console never needs it.
   const endpointGate =
     cfg.discovery.mode === "kubernetes"
@@ -79,7 +84,8 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
       : undefined;
   const controlPlane = new ControlPlane({
     repos,
-    store,
+    store: replication.telemetry,
+    replica: replication.link,
     spans: obs.spans,
     joinToken,
     trust,
@@ -96,6 +102,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
   }
   await controlPlane.start();
+  replication.attach(controlPlane);
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
   metrics.watch({
@@ -103,7 +110,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     liveSockets: () => liveHub.clientCount,
     configVersion: () => controlPlane.currentVersion,
   });
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust, audit };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust, audit, replication };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
@@ -117,10 +124,12 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     controlPlane,
     liveHub,
     metrics,
+    replication,
     trpc,
     async close() {
       auditRetention.stop();
       await Promise.all([controlPlane.close(), liveHub.close(), endpointGate?.stop()]);
+      await Promise.race([replication.close(), new Promise((r) => setTimeout(r, 300).unref())]);
       await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },
   };

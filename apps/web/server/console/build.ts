@@ -68,7 +68,10 @@ export async function buildConsole(cfg: ConsoleConfig, log: Logger): Promise<Con
   server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
   const { port, url } = await listen(server, cfg.port, cfg.host, tls ? "https" : "http");
 
-  const [backend, frontend] = await Promise.all([buildBackend(cfg, token.token, log), prepareNext({ dev: cfg.dev, host: cfg.host, port, server })]);
+  const [backend, frontend] = await Promise.all([
+    buildBackend(cfg, token.token, log, url),
+    prepareNext({ dev: cfg.dev, host: cfg.host, port, server }),
+  ]);
   let stopping = false;
   const { controlPlane } = backend;
   gate = createGate({

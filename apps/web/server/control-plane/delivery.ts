@@ -106,7 +106,10 @@ export function syncRow(instanceId: string, d: Delivery): { row: SyncStateRow; n
 }
 
 /** How far the given agents got with `version`: acked it (or newer), NACKed it, or not yet. */
-export function syncOf(version: number, agents: Iterable<{ instanceId: string; delivery: Delivery }>): VersionSync {
+export function syncOf(
+  version: number,
+  agents: Iterable<{ instanceId: string; delivery: Pick<Delivery, "ackedVersion" | "sentVersion" | "syncState" | "lastError"> }>,
+): VersionSync {
   let total = 0;
   let applied = 0;
   let nackedCount = 0;

@@ -22,8 +22,10 @@ export interface HandshakeDeps {
   repos: Repositories;
   db: SerialQueue;
   sessions: SessionRegistry;
-  publisher: Pick<Publisher, "scheduleRound" | "checkStage" | "joined">;
+  publisher: Pick<Publisher, "changedHere" | "checkStage" | "joined">;
   log: Logger;
+  /** This console replica: instances it registers are its own (Instance.replicaId). */
+  replicaId: string;
   helloTimeoutMs: number;
 }
 
@@ -102,7 +104,7 @@ export class Handshake {
     }
     publisher.joined(hello);
     try {
-      await db.run(() => repos.instances.registerHello(hello, new Date()));
+      await db.run(() => repos.instances.registerHello(hello, new Date(), this.deps.replicaId));
     } catch (err) {
       log.error("agent registration failed", { instanceId: hello.instanceId, error: err as Error });
       session.fail("internal", "registration failed", 1011);
@@ -119,7 +121,7 @@ export class Handshake {
       configVersion: hello.configVersion,
       remote: session.remote,
     });
-    publisher.scheduleRound();
+    publisher.changedHere([hello.service]);
     return true;
   }
 
@@ -148,9 +150,10 @@ export class Handshake {
     if (!sessions.release(session)) return; // replaced by a newer connection
     if (this.stopped) return;
     log.info("agent disconnected", { instanceId: h.instanceId, service: h.service, code });
-    db.run(() => repos.instances.markDisconnected(h.instanceId, new Date()))
+    // Scoped to this replica: an agent that already failed over to another replica stays connected there.
+    db.run(() => repos.instances.markDisconnected(h.instanceId, new Date(), this.deps.replicaId))
       .catch((err) => log.error("marking agent disconnected failed", { instanceId: h.instanceId, error: err as Error }))
-      .finally(() => publisher.scheduleRound());
+      .finally(() => publisher.changedHere([h.service]));
   }
 
   /** The console is shutting down: closing sockets no longer withdraws endpoints (they get the restart grace). */

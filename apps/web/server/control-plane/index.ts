@@ -11,19 +11,20 @@
  *   heartbeat.ts       pings, dead-socket cut-off, lastSeen refresh
  *
  * All database work goes through the repositories, serialized on one queue (SQLite has one writer anyway).
+ * Several replicas on one PostgreSQL (`replica`): instances are written as this replica's, and its changes are
+ * announced to the others (server/replicas/).
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { MtlsMode, Span } from "@trellis/protocol";
+import type { MtlsMode, Span, TelemetryWindow } from "@trellis/protocol";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { hashToken, tokenPrefix } from "../join-token.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
 import type { DenialStore } from "../security/denials.ts";
 import type { AgentTrust } from "../security/rotation.ts";
-import type { TelemetryStore } from "../telemetry-store.ts";
 import { CertificateIssuer, type IssuerSource } from "./certificates.ts";
-import type { VersionSync } from "./delivery.ts";
+import { syncOf, type VersionSync } from "./delivery.ts";
 import { FrameDispatcher } from "./dispatch.ts";
 import type { EndpointGate } from "./endpoint-gate.ts";
 import { Handshake } from "./handshake.ts";
@@ -45,7 +46,8 @@ export type { AgentSessionInfo } from "./session.ts";
 
 export interface ControlPlaneDeps {
   repos: Repositories;
-  store: TelemetryStore;
+  /** Where agents' telemetry windows go (the store, or the replicas' share in front of it): synchronous, no I/O. */
+  store: { ingest(window: TelemetryWindow): void };
   /** The bootstrap join token (TRELLIS_JOIN_TOKEN or <data>/join-token): stored (hashed) as the first token. */
   joinToken?: string;
   /** The mesh's trust (MeshTrust): issues agents' certificates and gives the bundle they trust; without it `csr`
@@ -62,11 +64,25 @@ export interface ControlPlaneDeps {
   endpointGate?: EndpointGate;
   /** Push rounds, ACK latency, NACKs and telemetry frames for the console's /metrics. */
   metrics?: ControlPlaneMetrics;
+  /** This console among the replicas sharing the database; default: the only console. */
+  replica?: ReplicaLink;
   options?: Partial<ControlPlaneOptions>;
 }
 
+/** What the control plane needs to know about the other console replicas. */
+export interface ReplicaLink {
+  id: string;
+  /** The other replicas alive now: the agents they hold are theirs, not orphans of a dead console. */
+  liveOthers(): Promise<string[]>;
+  /** Tells the other replicas that the config changed (they run a round for their own agents). */
+  announce(change: { services: string[]; version: number }): void;
+}
+
+const ONLY_CONSOLE: ReplicaLink = { id: "local", liveOthers: async () => [], announce: () => undefined };
+
 export class ControlPlane implements ConfigPublisher {
   readonly options: ControlPlaneOptions;
+  readonly replica: ReplicaLink;
   readonly publisher: Publisher;
   private readonly wss: WebSocketServer;
   private readonly db = new SerialQueue();
@@ -85,7 +101,9 @@ export class ControlPlane implements ConfigPublisher {
     const { repos, log } = deps;
     const { db, sessions } = this;
     const metrics = deps.metrics ?? NO_METRICS;
-    this.recorder = new SyncRecorder({ repos, db, sessions, log, flushMs: o.syncFlushMs });
+    const replica = deps.replica ?? ONLY_CONSOLE;
+    this.replica = replica;
+    this.recorder = new SyncRecorder({ repos, db, sessions, log, flushMs: o.syncFlushMs, replicaId: replica.id });
     this.grace = new RestartGrace(o.restartGraceMs, (expired) => {
       log.info("restart grace expired", { instances: expired });
       this.publisher.scheduleRound();
@@ -103,10 +121,11 @@ export class ControlPlane implements ConfigPublisher {
       onRegistryChange: deps.onRegistryChange,
       gate: deps.endpointGate,
       metrics,
+      announce: (change) => replica.announce(change),
     });
     deps.endpointGate?.onChange(() => this.publisher.scheduleRound());
     this.trustPush = new TrustPush(deps.trust, sessions, log);
-    this.handshake = new Handshake({ repos, db, sessions, publisher: this.publisher, log, helloTimeoutMs: o.helloTimeoutMs });
+    this.handshake = new Handshake({ repos, db, sessions, publisher: this.publisher, log, helloTimeoutMs: o.helloTimeoutMs, replicaId: replica.id });
     this.dispatcher = new FrameDispatcher({
       handshake: this.handshake,
       sender: this.publisher.sender,
@@ -138,7 +157,8 @@ export class ControlPlane implements ConfigPublisher {
     const now = new Date();
     if (bootstrap) await this.db.run(() => repos.joinTokens.ensure("bootstrap", hashToken(bootstrap), tokenPrefix(bootstrap), "system"));
     const graceMs = this.options.restartGraceMs;
-    const recovered = await this.db.run(() => repos.instances.recoverAfterRestart(graceMs, now));
+    const others = await this.replica.liveOthers();
+    const recovered = await this.db.run(() => repos.instances.recoverAfterRestart(graceMs, now, others));
     if (recovered.length > 0) log.info("endpoints kept through restart grace", { count: recovered.length, graceMs });
     this.grace.keep(recovered);
     await this.publisher.start();
@@ -165,8 +185,13 @@ export class ControlPlane implements ConfigPublisher {
 
   // ---------------------------------------------------------------- what the console asks
 
-  publish(): Promise<number> {
-    return this.publisher.publish();
+  publish(services?: string[]): Promise<number> {
+    return this.publisher.publish(services);
+  }
+
+  /** Another replica committed a change (or its agents came or went): a round for this replica's agents. */
+  changedElsewhere(): void {
+    this.publisher.scheduleRound();
   }
 
   get currentVersion(): number {
@@ -175,6 +200,14 @@ export class ControlPlane implements ConfigPublisher {
 
   syncOf(version: number): VersionSync {
     return this.publisher.syncOf(version);
+  }
+
+  /** How far every connected agent got with `version`: this replica's live, the other replicas' as they wrote it. */
+  async meshSyncOf(version: number): Promise<VersionSync> {
+    const own = [...this.sessions.ready()].map((s) => ({ instanceId: s.hello!.instanceId, delivery: s.delivery }));
+    const elsewhere = await this.deps.repos.instances.syncHeldElsewhere(this.replica.id);
+    const mine = new Set(own.map((a) => a.instanceId));
+    return syncOf(version, [...own, ...elsewhere.filter((r) => !mine.has(r.instanceId)).map((r) => ({ instanceId: r.instanceId, delivery: r }))]);
   }
 
   effectiveMtlsMode(service: string): MtlsMode {
@@ -215,7 +248,7 @@ export class ControlPlane implements ConfigPublisher {
     this.publisher.clearTimers();
     this.grace.stop();
     this.heartbeat.stop();
-    await this.db.run(() => this.deps.repos.instances.stampConnected(new Date())).catch(() => undefined);
+    await this.db.run(() => this.deps.repos.instances.stampConnected(new Date(), this.replica.id)).catch(() => undefined);
     for (const s of this.sessions) {
       if (s.open) s.ws.close(1001, "console shutting down");
       else s.ws.terminate();

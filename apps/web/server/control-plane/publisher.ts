@@ -6,7 +6,13 @@
  * restart grace, policies, mTLS and authorization, the telemetry sampling policy), cuts a new version (persisted,
  * monotonically increasing) when any snapshot changed, and hands each agent behind it to the sender. A STRICT <->
  * DISABLE change is staged through PERMISSIVE (see mtls-staging.ts) until every agent acked or the stage times out.
+ *
+ * Replicas: versions come from the shared MeshState row, keyed by a hash of the topology, so replicas that read the same
+ * state push the same version. A round caused here (a committed change, an agent of this replica joining or leaving)
+ * is announced to the other replicas once it cut its version; an announcement from another replica only schedules a
+ * round here (never announced again: no echo).
  */
+import { createHash } from "node:crypto";
 import type { HelloFrame, MtlsMode } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
@@ -25,9 +31,10 @@ import type { SerialQueue } from "./serial.ts";
 export interface ConfigPublisher {
   /**
    * Pushes the current database state as a config version after the short debounce; resolves with the version it
-   * went out with (a new one whenever the change altered any snapshot).
+   * went out with (a new one whenever the change altered any snapshot). `services`: what the change touched (none:
+   * mesh-wide), for the announcement to the other replicas.
    */
-  publish(): Promise<number>;
+  publish(services?: string[]): Promise<number>;
   /** The config version being pushed (0 before the first round). */
   readonly currentVersion: number;
   /** How far the agents connected now got with `version`. */
@@ -53,6 +60,8 @@ export interface PublisherDeps {
   gate?: EndpointGate;
   /** Counts push rounds (and, through the sender, ACK latency and NACKs) for /metrics. */
   metrics?: ControlPlaneMetrics;
+  /** Tells the other replicas that the config changed (services touched, version cut); absent: one console. */
+  announce?: (change: { services: string[]; version: number }) => void;
 }
 
 export class Publisher implements ConfigPublisher {
@@ -72,6 +81,8 @@ export class Publisher implements ConfigPublisher {
   private effectiveMtls = new Map<string, MtlsMode>();
   private stagedVersion = 0;
   private stageTimer: NodeJS.Timeout | null = null;
+  /** Services changed here since the last round (null: nothing to announce to the other replicas). */
+  private announcing: Set<string> | null = null;
 
   constructor(private readonly deps: PublisherDeps) {
     this.sender = new SnapshotSender({
@@ -99,12 +110,19 @@ export class Publisher implements ConfigPublisher {
     await this.runRound();
   }
 
-  publish(): Promise<number> {
+  publish(services: string[] = []): Promise<number> {
     if (this.stopped) return Promise.resolve(this.currentVersion);
     return new Promise((resolve) => {
       this.waiters.push(resolve);
-      this.scheduleRound();
+      this.changedHere(services);
     });
+  }
+
+  /** Something this replica owns changed (a committed change, one of its agents joined or left): round + announce. */
+  changedHere(services: string[]): void {
+    this.announcing ??= new Set();
+    for (const s of services) this.announcing.add(s);
+    this.scheduleRound();
   }
 
   /** Coalesces bursts of changes into one round. */
@@ -114,11 +132,14 @@ export class Publisher implements ConfigPublisher {
       this.roundTimer = null;
       // Waiters registered before this round reads the store: their change is in it.
       const waiters = this.waiters.splice(0);
+      const announcing = this.announcing;
+      this.announcing = null;
       this.roundChain = this.roundChain
         .then(() => this.runRound())
         .catch((err) => this.deps.log.error("push round failed", { error: err as Error }))
         .finally(() => {
           for (const w of waiters) w(this.currentVersion);
+          if (announcing && this.cut) this.deps.announce?.({ services: [...announcing], version: this.cut.version });
         });
     }, this.deps.debounceMs);
   }
@@ -189,12 +210,12 @@ export class Publisher implements ConfigPublisher {
     this.effectiveMtls = mtls.effective;
     const topology = buildTopology(services, endpoints, policies, { mtls: mtls.effective, authz });
     const key = topologyKey(topology) + JSON.stringify(telemetry);
-    if (!this.cut || this.cut.key !== key || this.minVersion >= this.cut.version) {
-      const floor = Math.max(this.minVersion, this.cut?.version ?? 0);
-      const version = await db.run(() => repos.meshState.nextVersion(floor));
+    if (!this.cut || this.cut.key !== key || this.minVersion > this.cut.version) {
+      const hash = createHash("sha256").update(key).digest("base64url");
+      const { version, cut } = await db.run(() => repos.meshState.versionFor(hash, this.minVersion));
       this.cut = new ConfigVersion(version, topology, key, telemetry, () => this.snapshotBuilds++);
       this.rounds++;
-      log.info("config version cut", { version, services: topology.length, endpoints: endpoints.length });
+      log.info(cut ? "config version cut" : "config version joined", { version, services: topology.length, endpoints: endpoints.length });
     }
     this.deps.onRegistryChange?.(services);
     this.deps.metrics?.pushRound();

@@ -11,7 +11,9 @@ export class SyncRecorder {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
-  constructor(private readonly deps: { repos: Repositories; db: SerialQueue; sessions: SessionRegistry; log: Logger; flushMs: number }) {}
+  constructor(
+    private readonly deps: { repos: Repositories; db: SerialQueue; sessions: SessionRegistry; log: Logger; flushMs: number; replicaId: string },
+  ) {}
 
   /** The agent's sync state changed: written within `flushMs`. */
   markDirty(instanceId: string): void {
@@ -33,7 +35,7 @@ export class SyncRecorder {
       s.delivery = next;
     }
     this.dirty.clear();
-    return this.deps.db.run(() => this.deps.repos.instances.recordSyncStates(rows, new Date()));
+    return this.deps.db.run(() => this.deps.repos.instances.recordSyncStates(rows, new Date(), this.deps.replicaId));
   }
 
   /** No more timed writes; what changed so far is written now. */

@@ -1,5 +1,6 @@
 /** The console's observability services, wired once in console/backend.ts and handed to tRPC through the context. */
 import type { Logger } from "../log.ts";
+import { type RunExclusively, runHere } from "../replicas/leases.ts";
 import type { Repositories } from "../repositories/index.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";
 import { HttpSpanExporter } from "./batch-export.ts";
@@ -22,8 +23,10 @@ export async function startObservability(
   store: TelemetryStore,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  /** Run-once work (rollups, span retention) under a lease when several replicas share the database. */
+  exclusive: RunExclusively = runHere,
 ): Promise<Observability> {
-  const spans = new SpanIngestor(repos.spans, spanIngestOptionsFromEnv(env), log.child({ component: "spans" }));
+  const spans = new SpanIngestor(repos.spans, spanIngestOptionsFromEnv(env), log.child({ component: "spans" }), exclusive);
   const otlpOpts = otlpOptionsFromEnv(env);
   const otlp = otlpOpts ? new HttpSpanExporter(otlpEncoding, otlpOpts, log.child({ component: "otlp" })) : null;
   if (otlp) {
@@ -37,7 +40,7 @@ export async function startObservability(
     log.info("exporting spans in Zipkin v2 JSON", { endpoint: zipkin.url });
   }
   spans.start();
-  const rollups = new RollupTask(store, repos.rollups, rollupOptionsFromEnv(env), log.child({ component: "rollups" }));
+  const rollups = new RollupTask(store, repos.rollups, rollupOptionsFromEnv(env), log.child({ component: "rollups" }), exclusive);
   await rollups.start();
   return {
     store,

@@ -6,6 +6,7 @@ import { BUCKET_COUNT } from "@trellis/protocol";
 import { aggregatePairs, SETTLE_SECONDS } from "../../shared/edge-stats.ts";
 import { binSecondsFor, buildSeries, liveBoundarySec, type MetricPoint, type SeriesBin } from "../../shared/metric-series.ts";
 import type { Logger } from "../log.ts";
+import { type RunExclusively, runHere } from "../replicas/leases.ts";
 import type { RollupRepository, RollupRow } from "../repositories/rollups.ts";
 import type { TelemetryStore } from "../telemetry-store.ts";
 
@@ -58,12 +59,12 @@ export class RollupTask {
     private readonly repo: RollupRepository,
     readonly options: RollupOptions,
     private readonly log: Logger,
+    /** Replicas: only the holder of the `rollups` lease writes (every replica's store holds every agent's traffic). */
+    private readonly exclusive: RunExclusively = runHere,
   ) {}
 
   async start(): Promise<void> {
-    const latest = await this.repo.latestBucketMs(ROLLUP_SECONDS);
-    this.lastMinuteSec = latest === null ? null : latest / 1000;
-    this.timer = setInterval(() => void this.run(), this.options.intervalMs);
+    this.timer = setInterval(() => void this.exclusive("rollups", () => this.run()), this.options.intervalMs);
   }
 
   /** Rolls every settled minute not rolled yet (and still in memory). Returns rows written. */
@@ -71,6 +72,9 @@ export class RollupTask {
     if (this.running) return this.running;
     this.running = (async () => {
       try {
+        // From the database each time: another replica may have held the lease and rolled minutes meanwhile.
+        const latest = await this.repo.latestBucketMs(ROLLUP_SECONDS);
+        if (latest !== null) this.lastMinuteSec = Math.max(this.lastMinuteSec ?? 0, latest / 1000);
         const nowSec = Math.floor(nowMs / 1000);
         // A minute is settled once its last second is (SETTLE_SECONDS after it).
         const lastSettled = Math.floor((nowSec - SETTLE_SECONDS - ROLLUP_SECONDS + 1) / ROLLUP_SECONDS) * ROLLUP_SECONDS;

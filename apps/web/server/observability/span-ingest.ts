@@ -5,6 +5,7 @@
  */
 import type { Span } from "@trellis/protocol";
 import type { Logger } from "../log.ts";
+import { type RunExclusively, runHere } from "../replicas/leases.ts";
 import type { SpanRepository } from "../repositories/spans.ts";
 
 export interface SpanIngestOptions {
@@ -52,6 +53,8 @@ export class SpanIngestor {
     private readonly repo: SpanRepository,
     readonly options: SpanIngestOptions,
     private readonly log: Logger,
+    /** Replicas: retention runs on the holder of the `span-retention` lease only. */
+    private readonly exclusive: RunExclusively = runHere,
   ) {}
 
   addExporter(fn: SpanExporter): void {
@@ -60,7 +63,7 @@ export class SpanIngestor {
 
   start(): void {
     this.flushTimer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
-    this.pruneTimer = setInterval(() => void this.prune(), this.options.pruneIntervalMs);
+    this.pruneTimer = setInterval(() => void this.exclusive("span-retention", () => this.prune()), this.options.pruneIntervalMs);
   }
 
   /** Called from the frame handler: never awaits, never throws. */

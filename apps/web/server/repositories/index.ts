@@ -2,8 +2,10 @@ import type { Db } from "../db.ts";
 import { ApiTokenRepository } from "./api-tokens.ts";
 import { AuditRepository } from "./audit.ts";
 import { InstanceRepository } from "./instances.ts";
+import { LeaseRepository } from "./leases.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
 import { PolicyRepository } from "./policies.ts";
+import { ReplicaRepository } from "./replicas.ts";
 import { RevisionRepository } from "./revisions.ts";
 import { RollupRepository } from "./rollups.ts";
 import { JoinTokenRepository, UserRepository } from "./security.ts";
@@ -30,6 +32,10 @@ export interface Repositories {
   telemetryPolicy: TelemetryPolicyRepository;
   /** Sign-ins, users, tokens and config changes (issue 13). */
   audit: AuditRepository;
+  /** Console replicas sharing the database and their heartbeats (issue 11). */
+  replicas: ReplicaRepository;
+  /** Leases for run-once background work (issue 11). */
+  leases: LeaseRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -48,12 +54,15 @@ export function createRepositories(db: Db): Repositories {
     rollups: new RollupRepository(db),
     telemetryPolicy: new TelemetryPolicyRepository(db),
     audit: new AuditRepository(db),
+    replicas: new ReplicaRepository(db),
+    leases: new LeaseRepository(db),
   };
 }
 
 export type { ApiTokenRow, VerifiedApiToken } from "./api-tokens.ts";
 export type { ActorKind, AuditFilter, AuditInput, AuditOutcome, AuditRow } from "./audit.ts";
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
+export type { ReplicaRow } from "./replicas.ts";
 export type { CommitInput, RevisionPart, RevisionRow } from "./revisions.ts";
 export type { JoinTokenRow, Role, SessionUser } from "./security.ts";
 export type { AuthzRuleRow } from "./security-policies.ts";

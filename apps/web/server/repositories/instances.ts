@@ -30,8 +30,8 @@ export class InstanceRepository {
     private readonly services: ServiceRepository,
   ) {}
 
-  /** Upserts the service, its version and the instance from a `hello`; marks it connected. */
-  async registerHello(hello: HelloFrame, now: Date): Promise<void> {
+  /** Upserts the service, its version and the instance from a `hello`; marks it connected, held by `replicaId`. */
+  async registerHello(hello: HelloFrame, now: Date, replicaId: string): Promise<void> {
     const { serviceId, subsetId } = await this.services.ensure(hello.service, hello.version);
     const fields = {
       serviceId,
@@ -45,6 +45,7 @@ export class InstanceRepository {
       connected: true,
       lastSeen: now,
       ackedVersion: hello.configVersion,
+      replicaId,
     };
     await this.db.instance.upsert({
       where: { instanceId: hello.instanceId },
@@ -53,8 +54,9 @@ export class InstanceRepository {
     });
   }
 
-  async markDisconnected(instanceId: string, now: Date): Promise<void> {
-    await this.db.instance.updateMany({ where: { instanceId }, data: { connected: false, lastSeen: now } });
+  /** The socket `replicaId` held closed; a row another replica holds by now (the agent failed over) is left alone. */
+  async markDisconnected(instanceId: string, now: Date, replicaId: string): Promise<void> {
+    await this.db.instance.updateMany({ where: { instanceId, replicaId }, data: { connected: false, lastSeen: now } });
   }
 
   /** Refreshes lastSeen of live agents (batched, every few seconds). */
@@ -68,7 +70,7 @@ export class InstanceRepository {
    * agents whose state changed a few times a second. Agents in the same state (the common case: one version pushed to
    * all) share one `instanceId IN (…)` statement, so a thousand agents cost a handful of statements, not a thousand.
    */
-  async recordSyncStates(rows: SyncStateRow[], now: Date): Promise<void> {
+  async recordSyncStates(rows: SyncStateRow[], now: Date, replicaId: string): Promise<void> {
     if (rows.length === 0) return;
     const groups = new Map<string, { data: SyncStateRow; ids: string[] }>();
     for (const r of rows) {
@@ -80,7 +82,8 @@ export class InstanceRepository {
     await this.db.$transaction(
       [...groups.values()].map(({ data, ids }) =>
         this.db.instance.updateMany({
-          where: { instanceId: { in: ids } },
+          // Only rows this replica still holds: an agent gone to another replica has its sync state written there.
+          where: { instanceId: { in: ids }, replicaId },
           data: {
             sentVersion: data.sentVersion,
             ackedVersion: data.ackedVersion,
@@ -95,15 +98,17 @@ export class InstanceRepository {
 
   /**
    * At console start: instances still marked connected (the console went away under them) and seen within
-   * `graceMs` are returned so they stay endpoints until they reconnect or the grace passes; then every instance is
-   * marked disconnected, since no agent socket exists yet.
+   * `graceMs` are returned so they stay endpoints until they reconnect or the grace passes; then they are marked
+   * disconnected, since no agent socket exists yet. Instances held by `liveReplicas` (other consoles on the same
+   * database, heartbeat fresh) are theirs and left alone.
    */
-  async recoverAfterRestart(graceMs: number, now: Date): Promise<EndpointRow[]> {
+  async recoverAfterRestart(graceMs: number, now: Date, liveReplicas: string[] = []): Promise<EndpointRow[]> {
+    const orphaned = { connected: true, OR: [{ replicaId: null }, { replicaId: { notIn: liveReplicas } }] };
     const rows = await this.db.instance.findMany({
-      where: { connected: true, lastSeen: { gte: new Date(now.getTime() - graceMs) } },
+      where: { ...orphaned, lastSeen: { gte: new Date(now.getTime() - graceMs) } },
       include: instanceNames,
     });
-    await this.db.instance.updateMany({ where: { connected: true }, data: { connected: false } });
+    await this.db.instance.updateMany({ where: orphaned, data: { connected: false } });
     return rows.map((r) => ({
       instanceId: r.instanceId,
       service: r.service.name,
@@ -114,8 +119,19 @@ export class InstanceRepository {
   }
 
   /** Graceful shutdown: keep `connected` (the console closed the sockets, not the agents) and stamp lastSeen. */
-  async stampConnected(now: Date): Promise<void> {
-    await this.db.instance.updateMany({ where: { connected: true }, data: { lastSeen: now } });
+  async stampConnected(now: Date, replicaId: string): Promise<void> {
+    await this.db.instance.updateMany({ where: { connected: true, replicaId }, data: { lastSeen: now } });
+  }
+
+  /** Sync state of the connected agents other replicas hold (written by them; this replica knows its own live). */
+  async syncHeldElsewhere(
+    replicaId: string,
+  ): Promise<{ instanceId: string; ackedVersion: number; sentVersion: number; syncState: SyncState; lastError: string | null }[]> {
+    const rows = await this.db.instance.findMany({
+      where: { connected: true, OR: [{ replicaId: null }, { replicaId: { not: replicaId } }] },
+      select: { instanceId: true, ackedVersion: true, sentVersion: true, syncState: true, syncError: true },
+    });
+    return rows.map((r) => ({ ...r, syncState: r.syncState as SyncState, lastError: r.syncError }));
   }
 
   async connectedEndpoints(): Promise<EndpointRow[]> {
@@ -141,6 +157,17 @@ export class InstanceRepository {
       include: instanceNames,
     });
     return rows.map(toInstanceRow);
+  }
+
+  /** Connected agents per holding replica id. */
+  async connectedByReplica(): Promise<Map<string | null, number>> {
+    const groups = await this.db.instance.groupBy({ by: ["replicaId"], where: { connected: true }, _count: { _all: true } });
+    return new Map(groups.map((g) => [g.replicaId, g._count._all]));
+  }
+
+  /** Agents connected to any replica. */
+  async countConnected(): Promise<number> {
+    return this.db.instance.count({ where: { connected: true } });
   }
 
   /** Forgets instances disconnected for longer than `olderThanMs` (agents with a fresh id each start pile up). */

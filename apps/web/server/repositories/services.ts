@@ -33,6 +33,8 @@ export interface InstanceRow {
   syncState: string;
   syncError: string | null;
   syncedAt: string | null;
+  /** The console replica holding its socket (issue 11). */
+  replicaId: string | null;
 }
 
 type InstanceWithNames = {
@@ -49,6 +51,7 @@ type InstanceWithNames = {
   ackedVersion: number;
   sentVersion: number;
   syncState: string;
+  replicaId?: string | null;
   syncError: string | null;
   syncedAt: Date | null;
   service: { name: string };
@@ -71,6 +74,7 @@ export function toInstanceRow(i: InstanceWithNames): InstanceRow {
     syncState: i.syncState,
     syncError: i.syncError,
     syncedAt: i.syncedAt ? i.syncedAt.toISOString() : null,
+    replicaId: i.replicaId ?? null,
   };
 }
 

@@ -4,13 +4,18 @@ import { router, viewerProcedure } from "../trpc.ts";
 export const agentsListInput = z.object({ connectedOnly: z.boolean().default(false) }).optional();
 
 export const agentsRouter = router({
-  /** Every known agent (instance) with its sync state per config version, and the current config version. */
+  /**
+   * Every known agent (instance) with its sync state per config version, and the current config version. Replicas:
+   * agents held by another console come as that console wrote them (sync state every 200 ms, lastSeen every few s).
+   */
   list: viewerProcedure.input(agentsListInput).query(async ({ ctx, input }) => {
     const agents = await ctx.repos.instances.list({ connectedOnly: input?.connectedOnly ?? false });
     const live = new Map(ctx.hub.sessionsInfo().map((s) => [s.instanceId, s]));
     return {
       configVersion: ctx.hub.currentVersion,
-      connected: ctx.hub.connectedCount,
+      connected: await ctx.repos.instances.countConnected(),
+      /** This console replica (agents' `replicaId` names the one holding each socket). */
+      replicaId: ctx.hub.replica.id,
       agents: agents.map((a) => {
         const s = live.get(a.instanceId);
         return {

@@ -28,12 +28,12 @@ export const trafficRouter = router({
       configVersion,
       lastRevision: last ?? null,
       /** Sync of the change last made to this service (its config version), else of the current version. */
-      sync: ctx.hub.syncOf(last && last.configVersion > 0 ? last.configVersion : configVersion),
+      sync: await ctx.hub.meshSyncOf(last && last.configVersion > 0 ? last.configVersion : configVersion),
     };
   }),
 
   /** Sync state of a config version across the connected agents ("applied on 4/4 instances"). */
-  sync: viewerProcedure.input(z.object({ version: z.number().int().nonnegative() })).query(({ ctx, input }) => ctx.hub.syncOf(input.version)),
+  sync: viewerProcedure.input(z.object({ version: z.number().int().nonnegative() })).query(({ ctx, input }) => ctx.hub.meshSyncOf(input.version)),
 
   /** Sets the default split (weights sum to 100, known versions); `null` removes it. */
   setSplit: operatorProcedure
