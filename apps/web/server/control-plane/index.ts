@@ -26,7 +26,7 @@ import { CertificateIssuer, type IssuerSource } from "./certificates.ts";
 import type { VersionSync } from "./delivery.ts";
 import { FrameDispatcher } from "./dispatch.ts";
 import type { EndpointGate } from "./endpoint-gate.ts";
-import { Handshake } from "./handshake.ts";
+import { type AdmissionStats, Handshake } from "./handshake.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type ControlPlaneOptions, defaultControlPlaneOptions } from "./options.ts";
 import { type ConfigPublisher, Publisher, type RegistryListener } from "./publisher.ts";
@@ -38,6 +38,7 @@ import { SyncRecorder } from "./sync-recorder.ts";
 import { TrustPush, type TrustSource } from "./trust.ts";
 
 export type { VersionSync } from "./delivery.ts";
+export type { AdmissionStats } from "./handshake.ts";
 export * from "./options.ts";
 export type { ConfigPublisher } from "./publisher.ts";
 export type { AgentSessionInfo } from "./session.ts";
@@ -190,6 +191,11 @@ export class ControlPlane implements ConfigPublisher {
 
   sessionsInfo(): AgentSessionInfo[] {
     return this.sessions.info();
+  }
+
+  /** Batched admission of hellos (token checks, registrations): what waits, batches written, the largest. */
+  admissionStats(): AdmissionStats {
+    return this.handshake.stats();
   }
 
   get rounds(): number {
