@@ -7,89 +7,18 @@
  * The change that is pushed: a traffic split through the console API once issue 3 lands (triggerSplitChange), until
  * then a topology change (a new agent joins, which cuts a new config version pushed to every agent).
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { join } from "node:path";
 import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
-import { type ConsoleSession, repoRoot, startConsole } from "@trellis/testkit";
+import { type ConsoleSession, startConsole } from "@trellis/testkit";
 import { measureGraph } from "./console-graph.ts";
 import { openSession, triggerSplitChange } from "./lib/mesh-api.ts";
 import { procStats } from "./lib/procs.ts";
 import { type ControlPlaneConfig, type ControlPlaneResult, type Log, messageOf, type PushResult, type PushRound } from "./lib/results.ts";
-import type { SimAgentSpec, SimCommand, SimReply, SimResults, TelemetryPlan } from "./lib/sim-agents.ts";
+import type { SimAgentSpec, TelemetryPlan } from "./lib/sim-agents.ts";
+import { SimFleet } from "./lib/sim-fleet.ts";
 import { medianMinMax, percentile } from "./lib/stats.ts";
 
-const SIM = join(repoRoot, "bench/lib/sim-agents.ts");
 const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Ok = Extract<SimReply, { ok: true }>;
-interface SimWorker {
-  child: ChildProcess;
-  pending: Map<number, { resolve: (m: Ok) => void; reject: (e: Error) => void }>;
-}
-
-/** The simulated fleet: worker processes (bench/lib/sim-agents.ts, forked with this process's --import tsx). */
-class SimFleet {
-  readonly workers: SimWorker[];
-  private seq = 0;
-  /** [workerIndex, agent], in join order. */
-  readonly list: [number, SimAgentSpec][] = [];
-
-  constructor(workers: number) {
-    this.workers = Array.from({ length: workers }, () => {
-      const child = fork(SIM, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-      const w: SimWorker = { child, pending: new Map() };
-      child.on("message", (raw) => {
-        const m = raw as SimReply;
-        const p = w.pending.get(m.id);
-        w.pending.delete(m.id);
-        if (m.ok) p?.resolve(m);
-        else p?.reject(new Error(m.error));
-      });
-      return w;
-    });
-  }
-  call<K extends SimCommand["cmd"]>(w: SimWorker, msg: Extract<SimCommand, { cmd: K }>, timeoutMs = 300_000): Promise<SimResults[K]> {
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`sim worker: ${msg.cmd} timed out`)), timeoutMs);
-      w.pending.set(id, {
-        // The worker answers `msg.cmd` with that command's result (sim-agents.ts, `handlers`).
-        resolve: (m) => {
-          clearTimeout(t);
-          resolve(m as unknown as SimResults[K]);
-        },
-        reject: (e) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      });
-      w.child.send({ id, ...msg });
-    });
-  }
-  /** Adds agents, spread over the workers; resolves when each has acked its first snapshot. */
-  async join(url: string, token: string, agents: SimAgentSpec[]): Promise<void> {
-    const per: SimAgentSpec[][] = this.workers.map(() => []);
-    for (const a of agents) {
-      const wi = this.list.length % this.workers.length;
-      per[wi].push(a);
-      this.list.push([wi, a]);
-    }
-    await Promise.all(this.workers.map((w, i) => (per[i].length ? this.call(w, { cmd: "join", url, token, list: per[i] }) : null)));
-  }
-  /** Ack time of a version ≥ v for every agent (in join order; null where not yet acked). */
-  async ackTimes(version: number): Promise<(number | null)[]> {
-    const parts = await Promise.all(this.workers.map((w) => this.call(w, { cmd: "ackTimes", version })));
-    return parts.flatMap((p) => p.times);
-  }
-  async telemetry(edges: TelemetryPlan): Promise<void> {
-    await Promise.all(this.workers.map((w) => this.call(w, { cmd: "telemetry", edges })));
-  }
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => this.call(w, { cmd: "close" }, 5000).catch(() => undefined)));
-    for (const w of this.workers) if (w.child.exitCode === null) w.child.kill("SIGTERM");
-  }
-}
 
 /** What the steps share: the console, the fleet, the signed-in session, and how long each growth took. */
 interface Ctx {

@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --only data,control] [-- --render <results.json>]`: runs the data-plane, control-plane and console benchmarks
- * against references started in this run, writes bench/results/<date>.json and regenerates BENCHMARKS.md
- * (with bench/notes.md appended: the analysis of what limits each figure).
+ * `npm run bench [-- --quick] [-- --only data,control,join] [-- --render <results.json>]`: runs the data-plane, control-plane and console
+ * benchmarks against references started in this run, and the join of a whole fleet; writes bench/results/<date>.json and
+ * regenerates BENCHMARKS.md (with bench/notes.md appended: the analysis of what limits each figure). A run of the join
+ * alone (`--only join`) writes bench/results/<date>-join.json and replaces only the join section of BENCHMARKS.md.
  * Installs nginx / wrk / nghttp2-client from Debian when missing (scripts/system-packages.mjs: as root or via sudo -n,
  * else it stops with the command to run). Every process it starts is stopped at the end.
  */
@@ -14,14 +15,15 @@ import { CHROMIUM, repoRoot, stopAll } from "@trellis/testkit";
 import { ensureSystemPackages } from "../scripts/system-packages.mjs";
 import { controlPlaneAndConsole } from "./control-plane.ts";
 import { dataPlane } from "./data-plane.ts";
+import { joinScenario } from "./join.ts";
 import { versionOf } from "./lib/procs.ts";
-import { evaluateTargets, renderMarkdown } from "./lib/render.ts";
+import { evaluateTargets, JOIN_HEADING, renderJoin, renderMarkdown, spliceSection } from "./lib/render.ts";
 import { type BenchConfig, type BenchResults, type Log, type Machine, messageOf, stackOf } from "./lib/results.ts";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "data,control" },
+    only: { type: "string", default: "data,control,join" },
     "no-write": { type: "boolean", default: false },
     /** Re-renders BENCHMARKS.md from a results file (e.g. after editing bench/notes.md) without measuring. */
     render: { type: "string" },
@@ -31,7 +33,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run bench [-- options]   (node --import tsx bench/run.ts [options])
   --quick              a short run (indicative figures): fewer requests, repeats and agents
-  --only data,control  which parts to run (default both; control includes the console graph)
+  --only data,control,join  which parts to run (default all; control includes the console graph; join alone
+                       replaces only its section of BENCHMARKS.md)
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
   --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
   --help, -h           this text`);
@@ -63,6 +66,7 @@ const cfg: BenchConfig = quick
         graphUpdates: 3,
         graphWarmMs: 3500,
       },
+      join: { agents: 200, services: 100, repeats: 1, simWorkers: 2, databases: ["sqlite"] },
     }
   : {
       data: { rate: 1000, requests: 15_000, warmup: 2000, repeats: 3, wrkSeconds: 8, profileRequests: 10_000 },
@@ -77,6 +81,7 @@ const cfg: BenchConfig = quick
         graphUpdates: 8,
         graphWarmMs: 3500,
       },
+      join: { agents: 1000, services: 250, repeats: 3, simWorkers: 4, databases: ["sqlite", "postgres"] },
     };
 
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1" };
@@ -137,19 +142,34 @@ try {
     }
     await stopAll();
   }
+  if (only.has("join") && cfg.join) {
+    log("join");
+    try {
+      results.join = await joinScenario(cfg.join, log);
+    } catch (e) {
+      results.joinError = stackOf(e);
+      log(`join FAILED: ${messageOf(e)}`);
+      exitCode = 1;
+    }
+    await stopAll();
+  }
 } finally {
   await stopAll();
 }
 results.seconds = (Date.now() - t0) / 1000;
 const day = results.date.slice(0, 10);
-const file = `${day}${quick ? "-quick" : ""}.json`;
+const joinOnly = only.size === 1 && only.has("join");
+const file = `${day}${quick ? "-quick" : ""}${joinOnly ? "-join" : ""}.json`;
 results.file = file;
 if (!results.machine) throw new Error("bench: no machine description (the run stopped before the build)");
 const done: BenchResults = { ...results, machine: results.machine };
 if (!values["no-write"]) {
   mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
   writeFileSync(join(repoRoot, "bench/results", file), `${JSON.stringify(done, null, 2)}\n`);
-  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(done, notes()));
+  const md = join(repoRoot, "BENCHMARKS.md");
+  if (joinOnly && done.join && existsSync(md))
+    writeFileSync(md, spliceSection(readFileSync(md, "utf8"), JOIN_HEADING, renderJoin(done.join, done.date)));
+  else writeFileSync(md, renderMarkdown(done, notes()));
 }
 for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
 log(`done in ${done.seconds?.toFixed(0)} s → bench/results/${file}, BENCHMARKS.md`);

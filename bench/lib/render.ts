@@ -1,5 +1,5 @@
 /** Pure: results JSON → target verdicts and the BENCHMARKS.md text. Unit-tested in bench/test. */
-import type { BenchResults, MedianMinMax, TargetVerdict } from "./results.ts";
+import type { BenchResults, JoinResult, MedianMinMax, TargetVerdict } from "./results.ts";
 
 const f = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toFixed(d));
 /** "median (min–max)" of a medianMinMax record, scaled. */
@@ -114,7 +114,58 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       note: "",
     });
   }
+  if (r.join) t.push(joinTarget(r.join));
   return t;
+}
+
+/** The join target: the slowest case's median (cold or rejoin, any database) against 10 s at 1,000 agents. */
+export function joinTarget(j: JoinResult): TargetVerdict {
+  const target = `${j.params.agents.toLocaleString("en")} agents (re)join one console ≤ 10 s`;
+  const measured = j.cases.filter((c) => c.lastS.median !== null);
+  if (measured.length === 0)
+    return { id: "join", target, measured: j.errors.length ? `failed: ${j.errors[0].error}` : "not run", met: null, note: "" };
+  const worst = measured.reduce((a, b) => ((b.lastS.median ?? 0) > (a.lastS.median ?? 0) ? b : a));
+  return {
+    id: "join",
+    target,
+    measured: `${f(worst.lastS.median, 1)} s (${worst.database}, ${worst.case}; slowest case)`,
+    met: j.params.agents >= 1000 ? verdict(worst.lastS.median, 10) : null,
+    note: j.params.agents >= 1000 ? "" : `only ${j.params.agents} agents (quick run)`,
+  };
+}
+
+export const JOIN_HEADING = "## Agents joining";
+
+/** The join section (heading included). */
+export function renderJoin(j: JoinResult, date: string): string {
+  const t = joinTarget(j);
+  const L = [
+    JOIN_HEADING,
+    "",
+    `Measured ${date} (bench/join.ts). ${j.params.agents.toLocaleString("en")} simulated agents (${j.params.simWorkers} worker processes, ${j.params.services} services × 2 versions) connect to one console at once, no backoff or stagger (the burst at its worst): hello with the join token, a CSR of the agent's own ECDSA key answered by a certificate, the first snapshot acked. Time until the last / half of them are joined, from the first connect. **cold**: a fresh console and database; **rejoin**: the same console restarted on its data, its agents back at once, each resuming from the version it held. Median (min–max) over ${j.params.repeats} repeat(s); keys and CSRs are made before the clock starts. The simulated agents run on the same 2 cores as the console.`,
+    "",
+    "| database | case | agents | last joined (s) | half joined (s) |",
+    "|---|---|---|---|---|",
+  ];
+  for (const c of j.cases) L.push(`| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} |`);
+  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | |`);
+  L.push("", `Target ${t.target}: ${t.measured} — ${mark(t.met)}${t.note ? ` (${t.note})` : ""}.`);
+  return L.join("\n");
+}
+
+/** `md` with its `heading` section (up to the next `## `) replaced by `section`, or `section` added before `before`. */
+export function spliceSection(md: string, heading: string, section: string, before = "## Optimisations behind these figures"): string {
+  const lines = md.split("\n");
+  const start = lines.indexOf(heading);
+  const body = section.trimEnd().split("\n");
+  if (start >= 0) {
+    let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
+    if (end < 0) end = lines.length;
+    return [...lines.slice(0, start), ...body, ...(end < lines.length ? ["", ...lines.slice(end)] : [""])].join("\n");
+  }
+  const at = lines.indexOf(before);
+  if (at < 0) return `${md.trimEnd()}\n\n${body.join("\n")}\n`;
+  return [...lines.slice(0, at), ...body, "", ...lines.slice(at)].join("\n");
 }
 
 const mark = (m: boolean | null) => (m === true ? "**met**" : m === false ? "**not met**" : "not measured");
@@ -228,6 +279,7 @@ export function renderMarkdown(r: BenchResults, notes = ""): string {
         `| ${g.services} | ${g.source} | ${g.nodes} / ${g.edges} | ${f(g.firstRenderMs, 0)} | ${f(g.firstApplyMs, 0)} | ${f(g.updateApplyMs.median, 1)} (${f(g.updateApplyMs.min, 1)}–${f(g.updateApplyMs.max, 1)}) | ${f(g.updateToFrameMs.median, 1)} (${f(g.updateToFrameMs.min, 1)}–${f(g.updateToFrameMs.max, 1)}) | ${g.updates} |`,
       );
   }
+  if (r.join) L.push("", renderJoin(r.join, r.date));
   if (notes) L.push("", notes.trim());
   L.push("");
   return L.join("\n");

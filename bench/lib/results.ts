@@ -63,6 +63,8 @@ export interface ControlPlaneConfig {
 export interface BenchConfig {
   data: DataPlaneConfig;
   control: ControlPlaneConfig;
+  /** Absent in results written before the join scenario existed. */
+  join?: JoinConfig;
 }
 
 export interface Machine {
@@ -232,6 +234,33 @@ export interface ControlPlaneResult {
   joinSeconds?: Record<string, number>;
 }
 
+export interface JoinConfig {
+  agents: number;
+  /** The agents are spread over this many services (two versions each). */
+  services: number;
+  repeats: number;
+  simWorkers: number;
+  databases: ("sqlite" | "postgres")[];
+}
+
+/** Join of the whole fleet at once, one case on one database: median (min–max) over the repeats. */
+export interface JoinCase {
+  database: "sqlite" | "postgres";
+  /** cold: fresh console and database; rejoin: the same console restarted, its agents back at once. */
+  case: "cold" | "rejoin";
+  agents: number;
+  /** Seconds until the last agent was joined (hello, certificate, first snapshot acked). */
+  lastS: MedianMinMax;
+  /** Seconds until half of them were. */
+  p50S: MedianMinMax;
+}
+
+export interface JoinResult {
+  params: JoinConfig;
+  cases: JoinCase[];
+  errors: { database: string; error: string }[];
+}
+
 /** A results file, bench/results/<day>[-quick].json. */
 export interface BenchResults {
   quick: boolean;
@@ -244,6 +273,8 @@ export interface BenchResults {
   dataPlaneError?: string;
   controlPlane?: ControlPlaneResult;
   controlPlaneError?: string;
+  join?: JoinResult;
+  joinError?: string;
   seconds?: number;
 }
 

@@ -1,10 +1,10 @@
 /**
  * A worker process hosting many simulated agents (the kit's FakeAgent), each on its own real websocket to the console's
- * /ws/agents, speaking the real protocol: hello with the join token, ack of every snapshot (recording when), telemetry
- * frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.ts.
+ * /ws/agents, speaking the real protocol: hello with the join token (and, when prepared with one, a CSR of its own key
+ * answered by a certificate), ack of every snapshot (recording when), telemetry frames once a second. Driven by the parent over IPC ({id, cmd, ...} → {id, ...}); see SimFleet in control-plane.ts.
  */
 import { agentFrameSchema } from "@trellis/protocol";
-import { FakeAgent } from "@trellis/testkit";
+import { createCsr, FakeAgent } from "@trellis/testkit";
 
 /** Who a simulated agent is. */
 export interface SimAgentSpec {
@@ -19,7 +19,13 @@ export type TelemetryPlan = { perSecond?: number } & { [instanceId: string]: str
 
 /** The parent's commands over IPC, each answered by a {@link SimReply} with the same id. */
 export type SimCommand =
+  /** Makes each agent's key and CSR ahead of a timed join (an agent has its key before it connects). */
+  | { cmd: "prepare"; list: SimAgentSpec[] }
+  /** Connects the agents (`concurrency` at a time, default 50); each is joined once it acked its first snapshot and,
+   * when prepared with a CSR, holds its certificate. */
   | { cmd: "join"; url: string; token: string; list: SimAgentSpec[]; concurrency?: number }
+  /** Closes every agent's socket and forgets the agents (each one's acked version is kept for its next hello). */
+  | { cmd: "leave" }
   | { cmd: "ackTimes"; version: number }
   | { cmd: "maxAcked" }
   | { cmd: "telemetry"; edges: TelemetryPlan }
@@ -27,7 +33,10 @@ export type SimCommand =
 
 /** What each command answers (besides id and ok). */
 export interface SimResults {
-  join: { agents: number };
+  prepare: { csrs: number };
+  /** `joinedAt`: when each agent of the list was joined (epoch ms), in list order. */
+  join: { agents: number; joinedAt: number[] };
+  leave: { left: number };
   ackTimes: { times: (number | null)[] };
   maxAcked: { versions: number[] };
   telemetry: { on: number };
@@ -44,26 +53,58 @@ interface SimAgent extends SimAgentSpec {
   telemetry: string[] | null;
   timer: NodeJS.Timeout | null;
   snapshots: number;
+  /** When the agent held both its first snapshot (acked) and, if it asked for one, its certificate. */
+  joinedAt: number | null;
 }
 
 const agents: SimAgent[] = [];
+/** CSRs made by `prepare`, per instance id. */
+const csrs = new Map<string, string>();
+/** The version each agent acked last before it left: its next hello resumes from it, as an agent's does. */
+const heldVersion = new Map<string, number>();
 const now = () => performance.timeOrigin + performance.now();
 
-/** One simulated agent: the kit's FakeAgent (frames parsed with the protocol's schemas, snapshots acked), recording when it acked what. */
+/**
+ * One simulated agent: the kit's FakeAgent (frames parsed with the protocol's schemas, snapshots acked), recording when
+ * it acked what; resolves once it acked its first snapshot and holds its certificate (when it sent a CSR).
+ */
 function connectOne(baseUrl: string, token: string, a: SimAgentSpec): Promise<SimAgent> {
+  const csr = csrs.get(a.instanceId);
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${a.instanceId}: no snapshot within 60 s`)), 60_000);
+    const t = setTimeout(
+      () => reject(new Error(`${a.instanceId}: not joined within 60 s (${agent.snapshots} snapshots, certificate ${certified})`)),
+      60_000,
+    );
+    let certified = false;
+    const done = () => {
+      if (agent.joinedAt !== null || agent.snapshots === 0 || (csr && !certified)) return;
+      agent.joinedAt = now();
+      clearTimeout(t);
+      resolve(agent);
+    };
     const fake = new FakeAgent(baseUrl, {
       service: a.service,
       version: a.version,
       instanceId: a.instanceId,
       address: a.address,
       token,
+      csr,
+      configVersion: heldVersion.get(a.instanceId) ?? 0,
       record: false,
       // Frames are parsed with the protocol's frame schemas; the snapshot body is not validated again here (the console
       // built it from validated state): the push rounds time the console, not the simulator's zod passes.
       checkSnapshots: false,
       onFrame: (f) => {
+        if (f.type === "certificate") {
+          certified = true;
+          done();
+          return;
+        }
+        if (f.type === "error" && f.code === "bad-csr") {
+          clearTimeout(t);
+          reject(new Error(`${a.instanceId}: ${String(f.message)}`));
+          return;
+        }
         if (f.type !== "snapshot") return;
         if (typeof f.snapshotError === "string") {
           clearTimeout(t);
@@ -72,13 +113,11 @@ function connectOne(baseUrl: string, token: string, a: SimAgentSpec): Promise<Si
         }
         agent.acks.push([f.version, now()]);
         if (agent.acks.length > 50) agent.acks.splice(0, 25);
-        if (agent.snapshots++ === 0) {
-          clearTimeout(t);
-          resolve(agent);
-        }
+        agent.snapshots++;
+        done();
       },
     });
-    const agent: SimAgent = { ...a, fake, acks: [], telemetry: null, timer: null, snapshots: 0 };
+    const agent: SimAgent = { ...a, fake, acks: [], telemetry: null, timer: null, snapshots: 0, joinedAt: null };
     agent.fake.connect().catch((e: unknown) => {
       clearTimeout(t);
       reject(e);
@@ -87,12 +126,29 @@ function connectOne(baseUrl: string, token: string, a: SimAgentSpec): Promise<Si
   });
 }
 
-async function join({ url, token, list, concurrency = 50 }: Extract<SimCommand, { cmd: "join" }>): Promise<void> {
+async function join({ url, token, list, concurrency = 50 }: Extract<SimCommand, { cmd: "join" }>): Promise<number[]> {
+  const joinedAt: number[] = new Array(list.length);
   let next = 0;
   const work = async () => {
-    while (next < list.length) await connectOne(url, token, list[next++]);
+    while (next < list.length) {
+      const i = next++;
+      joinedAt[i] = (await connectOne(url, token, list[i])).joinedAt!;
+    }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, work));
+  return joinedAt;
+}
+
+/** Closes every agent's socket (a clean close, as an agent that stops) and waits until each is closed. */
+async function leave(): Promise<number> {
+  const left = agents.splice(0);
+  for (const a of left) {
+    if (a.timer) clearInterval(a.timer);
+    if (a.acks.length) heldVersion.set(a.instanceId, a.acks[a.acks.length - 1][0]);
+    a.fake.close();
+  }
+  await Promise.all(left.map((a) => (a.fake.closeCode === null ? a.fake.closed(10_000).catch(() => a.fake.terminate()) : null)));
+  return left.length;
 }
 
 const telemetryFrame = (windowStart: number, edges: string) =>
@@ -114,10 +170,15 @@ function sendTelemetry(agent: SimAgent): void {
 }
 
 const handlers: { [K in SimCommand["cmd"]]: (m: Extract<SimCommand, { cmd: K }>) => SimResults[K] | Promise<SimResults[K]> } = {
-  join: async (m) => {
-    await join(m);
-    return { agents: agents.length };
+  prepare: async (m) => {
+    for (const a of m.list) if (!csrs.has(a.instanceId)) csrs.set(a.instanceId, await createCsr(a.service));
+    return { csrs: csrs.size };
   },
+  join: async (m) => {
+    const joinedAt = await join(m);
+    return { agents: agents.length, joinedAt };
+  },
+  leave: async () => ({ left: await leave() }),
   /** For each agent: time (epoch ms, µs precision) of its first ack of a version ≥ m.version, or null. */
   ackTimes: (m) => ({ times: agents.map((a) => a.acks.find(([v]) => v >= m.version)?.[1] ?? null) }),
   maxAcked: () => ({ versions: agents.map((a) => (a.acks.length ? a.acks[a.acks.length - 1][0] : 0)) }),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { evaluateTargets, mmm, renderMarkdown } from "../lib/render.ts";
+import { evaluateTargets, JOIN_HEADING, mmm, renderJoin, renderMarkdown, spliceSection } from "../lib/render.ts";
 import type { BenchResults } from "../lib/results.ts";
 
 const r1 = (v: number) => ({ median: v, min: v, max: v, n: 1 });
@@ -69,4 +69,35 @@ test("BENCHMARKS.md says quick runs are indicative and marks each target", () =>
   assert.match(md, /\*\*not met\*\*/);
   assert.match(md, /mTLS: not yet available/);
   assert.ok(md.trimEnd().endsWith("hello"));
+});
+
+const joinResult = (lastS: number, agents = 1000): BenchResults["join"] => ({
+  params: { agents, services: 250, repeats: 3, simWorkers: 4, databases: ["sqlite"] },
+  cases: [
+    { database: "sqlite", case: "cold", agents, lastS: { median: lastS, min: lastS - 1, max: lastS + 1, n: 3 }, p50S: r1(lastS / 2) },
+    { database: "sqlite", case: "rejoin", agents, lastS: r1(lastS / 3), p50S: r1(lastS / 4) },
+  ],
+  errors: [],
+});
+
+test("the join target is judged on the slowest case at 1,000 agents, and not judged on a smaller fleet", () => {
+  const met = evaluateTargets({ ...result, join: joinResult(6.5) }).find((t) => t.id === "join");
+  assert.equal(met?.met, true);
+  assert.match(met?.measured ?? "", /6\.5 s \(sqlite, cold/);
+  assert.equal(evaluateTargets({ ...result, join: joinResult(12) }).find((t) => t.id === "join")?.met, false);
+  assert.equal(evaluateTargets({ ...result, join: joinResult(3, 200) }).find((t) => t.id === "join")?.met, null);
+});
+
+test("a join-only run replaces just the join section of BENCHMARKS.md, or adds it before the optimisations", () => {
+  const md = "# B\n\n## Control plane\n\npush\n\n## Optimisations behind these figures\n\nwhy\n";
+  const first = spliceSection(md, JOIN_HEADING, renderJoin(joinResult(6)!, "2026-12-02"));
+  assert.match(
+    first,
+    /## Control plane\n\npush\n\n## Agents joining\n[\s\S]*\| sqlite \| cold \| 1000 \| 6\.00 \(5\.00–7\.00\) \|[\s\S]*\n\n## Optimisations/,
+  );
+  const second = spliceSection(first, JOIN_HEADING, renderJoin(joinResult(4)!, "2026-12-03"));
+  assert.equal(second.match(/## Agents joining/g)?.length, 1);
+  assert.match(second, /4\.00 \(3\.00–5\.00\)/);
+  assert.doesNotMatch(second, /6\.00/);
+  assert.match(second, /## Optimisations behind these figures\n\nwhy\n$/);
 });

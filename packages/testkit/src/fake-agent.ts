@@ -34,6 +34,8 @@ export interface FakeAgentOptions {
   address?: string;
   token: string;
   configVersion?: number;
+  /** A PEM CSR (see createCsr) sent right after the hello, as an agent asks for its certificate on every connection. */
+  csr?: string;
   /** Ack every snapshot automatically (default true). */
   autoAck?: boolean;
   /**
@@ -98,7 +100,10 @@ export class FakeAgent {
       ws.once("open", () => resolve());
       ws.once("error", reject);
     });
-    if (sendHello) this.send(this.hello);
+    if (sendHello) {
+      this.send(this.hello);
+      if (this.opts.csr) this.send({ type: "csr", csr: this.opts.csr });
+    }
     return this;
   }
 

@@ -34,6 +34,8 @@ export interface StartConsoleOptions {
   port?: number;
   /** Merged over the defaults (a plain record: Next's types make NODE_ENV required in NodeJS.ProcessEnv). */
   env?: Record<string, string | undefined>;
+  /** Flags for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
+  nodeArgs?: string[];
   /** Bound on the wait for "console listening" (default 60 s). */
   timeoutMs?: number;
 }
@@ -41,7 +43,7 @@ export interface StartConsoleOptions {
 export async function startConsole(opts: StartConsoleOptions = {}): Promise<ConsoleHandle> {
   const dataDir = opts.dataDir ?? tempDir("console");
   const token = opts.token ?? "test-join-token-0123456789";
-  const proc = new ProcessGroup("console", process.execPath, ["--import", "tsx", consoleMain], {
+  const proc = new ProcessGroup("console", process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", consoleMain], {
     cwd: repoRoot,
     env: {
       NODE_ENV: "production",

@@ -3,6 +3,9 @@
  * (hashed, looked up in the database; its scope must cover the service the agent claims, and its use is recorded),
  * registration (a newer connection with the same instance id replaces the older),
  * revocation of a join token, and the withdrawal of a closed agent's endpoint.
+ *
+ * Token checks, registrations and token-use records go through batchers (batcher.ts): hellos that arrive together —
+ * a whole fleet after a console restart — cost one lookup and one transaction per batch, not per agent.
  */
 import type { IncomingMessage } from "node:http";
 import type { HelloFrame } from "@trellis/protocol";
@@ -10,7 +13,9 @@ import type { WebSocket } from "ws";
 import { hashToken } from "../join-token.ts";
 import type { Logger } from "../log.ts";
 import type { Repositories } from "../repositories/index.ts";
+import type { VerifiedJoinToken } from "../repositories/security.ts";
 import { scopeCovers, scopeText } from "../security/token-scope.ts";
+import { Batcher } from "./batcher.ts";
 import { newDelivery } from "./delivery.ts";
 import { CLOSE_BAD_TOKEN, CLOSE_HELLO_TIMEOUT, CLOSE_REPLACED, CLOSE_REVOKED, CLOSE_TOKEN_SCOPE } from "./options.ts";
 import type { Publisher } from "./publisher.ts";
@@ -29,10 +34,38 @@ export interface HandshakeDeps {
   helloTimeoutMs: number;
 }
 
+export interface AdmissionStats {
+  waitingTokenChecks: number;
+  waitingRegistrations: number;
+  tokenCheckBatches: number;
+  registrationBatches: number;
+  largestRegistrationBatch: number;
+}
+
 export class Handshake {
   private stopped = false;
+  /** Join token hash → the token, or null when unknown or revoked. */
+  private readonly tokenChecks: Batcher<string, VerifiedJoinToken | null>;
+  private readonly registrations: Batcher<HelloFrame, undefined>;
+  private readonly tokenUses: Batcher<{ tokenId: string; by: string }, undefined>;
 
-  constructor(private readonly deps: HandshakeDeps) {}
+  constructor(private readonly deps: HandshakeDeps) {
+    const { repos, db } = deps;
+    this.tokenChecks = new Batcher(async (hashes) => {
+      const valid = await db.run(() => repos.joinTokens.verifyMany(hashes));
+      return hashes.map((h) => valid.get(h) ?? null);
+    });
+    this.registrations = new Batcher((hellos) => db.run(() => registerAll(repos, hellos, new Date(), deps.replicaId)));
+    this.tokenUses = new Batcher(async (uses) => {
+      // The last use of each token in the batch is the one its row keeps.
+      const last = new Map(uses.map((u) => [u.tokenId, u.by]));
+      const now = new Date();
+      await db.run(async () => {
+        for (const [id, by] of last) await repos.joinTokens.recordUse(id, now, by);
+      });
+      return uses.map(() => undefined);
+    });
+  }
 
   /** A new socket: it has `helloTimeoutMs` to send a valid hello. */
   accept(ws: WebSocket, req: IncomingMessage): AgentSession {
@@ -52,12 +85,11 @@ export class Handshake {
    * that arrived meanwhile wait in its backlog), false when it was refused or closed.
    */
   async admit(session: AgentSession, hello: HelloFrame): Promise<boolean> {
-    const { repos, db, log } = this.deps;
+    const { log } = this.deps;
     session.phase = "registering";
-    const hash = hashToken(hello.token);
-    let token: Awaited<ReturnType<Repositories["joinTokens"]["verify"]>>;
+    let token: VerifiedJoinToken | null;
     try {
-      token = await db.run(() => (hello.token ? repos.joinTokens.verify(hash) : Promise.resolve(null)));
+      token = hello.token ? await this.tokenChecks.add(hashToken(hello.token)) : null;
     } catch (err) {
       log.error("join token check failed", { error: err as Error });
       session.fail("internal", "join token check failed", 1011);
@@ -85,15 +117,14 @@ export class Handshake {
       return false;
     }
     session.tokenId = token.id;
-    const tokenId = token.id;
-    db.run(() => repos.joinTokens.recordUse(tokenId, new Date(), `${hello.service}/${hello.instanceId}`)).catch((err) =>
-      log.warn("recording join token use failed", { error: err as Error }),
-    );
+    this.tokenUses
+      .add({ tokenId: token.id, by: `${hello.service}/${hello.instanceId}` })
+      .catch((err) => log.warn("recording join token use failed", { error: err as Error }));
     return this.register(session, hello);
   }
 
   private async register(session: AgentSession, hello: HelloFrame): Promise<boolean> {
-    const { repos, db, log, sessions, publisher } = this.deps;
+    const { log, sessions, publisher } = this.deps;
     session.clearHelloTimer();
     session.hello = hello;
     session.delivery = newDelivery(hello.configVersion);
@@ -104,7 +135,7 @@ export class Handshake {
     }
     publisher.joined(hello);
     try {
-      await db.run(() => repos.instances.registerHello(hello, new Date(), this.deps.replicaId));
+      await this.registrations.add(hello);
     } catch (err) {
       log.error("agent registration failed", { instanceId: hello.instanceId, error: err as Error });
       session.fail("internal", "registration failed", 1011);
@@ -123,6 +154,19 @@ export class Handshake {
     });
     publisher.changedHere([hello.service]);
     return true;
+  }
+
+  /** How the batched admission went: what waits now, how many batches were written and the largest. */
+  stats(): AdmissionStats {
+    const t = this.tokenChecks;
+    const r = this.registrations;
+    return {
+      waitingTokenChecks: t.waiting,
+      waitingRegistrations: r.waiting,
+      tokenCheckBatches: t.batches,
+      registrationBatches: r.batches,
+      largestRegistrationBatch: r.largest,
+    };
   }
 
   /** A join token was revoked: agents that joined with it are disconnected (and refused when they come back). */
@@ -159,5 +203,23 @@ export class Handshake {
   /** The console is shutting down: closing sockets no longer withdraws endpoints (they get the restart grace). */
   stop(): void {
     this.stopped = true;
+  }
+}
+
+/** Registers a batch of hellos together; when the batch conflicts, one by one, so that one bad hello fails alone. */
+async function registerAll(repos: Repositories, hellos: HelloFrame[], now: Date, replicaId: string): Promise<(undefined | Error)[]> {
+  try {
+    await repos.instances.registerHellos(hellos, now, replicaId);
+    return hellos.map(() => undefined);
+  } catch {
+    const out: (undefined | Error)[] = [];
+    for (const h of hellos)
+      out.push(
+        await repos.instances.registerHello(h, now, replicaId).then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        ),
+      );
+    return out;
   }
 }

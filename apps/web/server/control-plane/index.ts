@@ -27,7 +27,7 @@ import { CertificateIssuer, type IssuerSource } from "./certificates.ts";
 import { syncOf, type VersionSync } from "./delivery.ts";
 import { FrameDispatcher } from "./dispatch.ts";
 import type { EndpointGate } from "./endpoint-gate.ts";
-import { Handshake } from "./handshake.ts";
+import { type AdmissionStats, Handshake } from "./handshake.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type ControlPlaneMetrics, NO_METRICS } from "./metrics.ts";
 import { type ControlPlaneOptions, defaultControlPlaneOptions } from "./options.ts";
@@ -40,6 +40,7 @@ import { SyncRecorder } from "./sync-recorder.ts";
 import { TrustPush, type TrustSource } from "./trust.ts";
 
 export type { VersionSync } from "./delivery.ts";
+export type { AdmissionStats } from "./handshake.ts";
 export * from "./options.ts";
 export type { ConfigPublisher } from "./publisher.ts";
 export type { AgentSessionInfo } from "./session.ts";
@@ -229,6 +230,11 @@ export class ControlPlane implements ConfigPublisher {
 
   sessionsInfo(): AgentSessionInfo[] {
     return this.sessions.info();
+  }
+
+  /** Batched admission of hellos (token checks, registrations): what waits, batches written, the largest. */
+  admissionStats(): AdmissionStats {
+    return this.handshake.stats();
   }
 
   get rounds(): number {

@@ -1,7 +1,7 @@
 /** Agents / instances: registration from `hello`, liveness, and per-agent config sync state. */
 import type { HelloFrame } from "@trellis/protocol";
 import type { Db } from "../db.ts";
-import { type InstanceRow, instanceNames, type ServiceRepository, toInstanceRow } from "./services.ts";
+import { type InstanceRow, instanceNames, type ServiceRepository, subsetKey, toInstanceRow } from "./services.ts";
 
 export type SyncState = "SYNCED" | "STALE" | "NACKED" | "UNKNOWN";
 
@@ -24,6 +24,24 @@ export interface SyncStateRow {
   acked: boolean;
 }
 
+/** The instance columns a `hello` sets (on create and on every reconnect). */
+function helloFields(hello: HelloFrame, ids: { serviceId: string; subsetId: string }, now: Date, replicaId: string) {
+  return {
+    serviceId: ids.serviceId,
+    subsetId: ids.subsetId,
+    address: hello.inboundAddress,
+    inboundPort: hello.ports.inbound,
+    outboundPort: hello.ports.outbound,
+    adminPort: hello.ports.admin,
+    appPort: hello.ports.app,
+    agentVersion: hello.agentVersion,
+    connected: true,
+    lastSeen: now,
+    ackedVersion: hello.configVersion,
+    replicaId,
+  };
+}
+
 export class InstanceRepository {
   constructor(
     private readonly db: Db,
@@ -32,26 +50,39 @@ export class InstanceRepository {
 
   /** Upserts the service, its version and the instance from a `hello`; marks it connected, held by `replicaId`. */
   async registerHello(hello: HelloFrame, now: Date, replicaId: string): Promise<void> {
-    const { serviceId, subsetId } = await this.services.ensure(hello.service, hello.version);
-    const fields = {
-      serviceId,
-      subsetId,
-      address: hello.inboundAddress,
-      inboundPort: hello.ports.inbound,
-      outboundPort: hello.ports.outbound,
-      adminPort: hello.ports.admin,
-      appPort: hello.ports.app,
-      agentVersion: hello.agentVersion,
-      connected: true,
-      lastSeen: now,
-      ackedVersion: hello.configVersion,
-      replicaId,
-    };
+    const fields = helloFields(hello, await this.services.ensure(hello.service, hello.version), now, replicaId);
     await this.db.instance.upsert({
       where: { instanceId: hello.instanceId },
       create: { instanceId: hello.instanceId, firstSeen: now, syncState: "UNKNOWN", ...fields },
       update: fields,
     });
+  }
+
+  /**
+   * `registerHello` for a burst of hellos: services and versions ensured together, new instances created in one
+   * statement and known ones updated, all instance writes in one transaction. The last hello of an instance id wins.
+   * Throws when anything conflicts (e.g. a service created meanwhile elsewhere); callers then register one by one.
+   */
+  async registerHellos(hellos: HelloFrame[], now: Date, replicaId: string): Promise<void> {
+    const latest = new Map(hellos.map((h) => [h.instanceId, h]));
+    const ids = await this.services.ensureMany([...latest.values()].map((h) => ({ name: h.service, version: h.version })));
+    const known = new Set(
+      (await this.db.instance.findMany({ where: { instanceId: { in: [...latest.keys()] } }, select: { instanceId: true } })).map((r) => r.instanceId),
+    );
+    const rows = [...latest.values()].map((h) => ({ h, fields: helloFields(h, ids.get(subsetKey(h.service, h.version))!, now, replicaId) }));
+    const created = rows.filter((r) => !known.has(r.h.instanceId));
+    await this.db.$transaction([
+      ...(created.length > 0
+        ? [
+            this.db.instance.createMany({
+              data: created.map(({ h, fields }) => ({ instanceId: h.instanceId, firstSeen: now, syncState: "UNKNOWN", ...fields })),
+            }),
+          ]
+        : []),
+      ...rows
+        .filter((r) => known.has(r.h.instanceId))
+        .map(({ h, fields }) => this.db.instance.update({ where: { instanceId: h.instanceId }, data: fields })),
+    ]);
   }
 
   /** The socket `replicaId` held closed; a row another replica holds by now (the agent failed over) is left alone. */

@@ -120,6 +120,15 @@ export class JoinTokenRepository {
     return { id: t.id, name: t.name, scope: parseScopeColumn(t.scope) };
   }
 
+  /** `verify` for many token hashes in one query: the valid ones, by hash. */
+  async verifyMany(tokenHashes: string[]): Promise<Map<string, VerifiedJoinToken>> {
+    const rows = await this.db.joinToken.findMany({
+      where: { tokenHash: { in: [...new Set(tokenHashes)] }, revokedAt: null },
+      select: { id: true, name: true, scope: true, tokenHash: true },
+    });
+    return new Map(rows.map((t) => [t.tokenHash, { id: t.id, name: t.name, scope: parseScopeColumn(t.scope) }]));
+  }
+
   /** An agent was admitted with the token: when, and which service/instance. */
   async recordUse(id: string, now: Date, by: string): Promise<void> {
     await this.db.joinToken.update({ where: { id }, data: { lastUsedAt: now, lastUsedBy: by.slice(0, 200) } });

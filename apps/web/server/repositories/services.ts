@@ -18,6 +18,9 @@ export interface ServiceDetail {
   instances: InstanceRow[];
 }
 
+/** The key of a (service, version) pair in `ensureMany`'s answer. */
+export const subsetKey = (service: string, version: string): string => `${service}\u0000${version}`;
+
 export interface InstanceRow {
   instanceId: string;
   service: string;
@@ -93,6 +96,40 @@ export class ServiceRepository {
       select: { id: true },
     });
     return { serviceId: service.id, subsetId: subset.id };
+  }
+
+  /**
+   * `ensure` for many (service, version) pairs at once — a few statements for a whole burst of hellos. Keyed by
+   * `subsetKey(name, version)`. A pair created meanwhile by someone else makes it throw (callers fall back to `ensure`).
+   */
+  async ensureMany(pairs: { name: string; version: string }[]): Promise<Map<string, { serviceId: string; subsetId: string }>> {
+    const names = [...new Set(pairs.map((p) => p.name))];
+    const services = new Map(
+      (await this.db.service.findMany({ where: { name: { in: names } }, select: { id: true, name: true } })).map((s) => [s.name, s.id]),
+    );
+    const newNames = names.filter((n) => !services.has(n));
+    if (newNames.length > 0)
+      for (const s of await this.db.service.createManyAndReturn({ data: newNames.map((name) => ({ name })), select: { id: true, name: true } }))
+        services.set(s.name, s.id);
+    const subsets = new Map(
+      (
+        await this.db.subset.findMany({
+          where: { serviceId: { in: [...services.values()] } },
+          select: { id: true, serviceId: true, version: true },
+        })
+      ).map((s) => [`${s.serviceId}\u0000${s.version}`, s.id]),
+    );
+    const wanted = new Map(pairs.map((p) => [`${services.get(p.name)}\u0000${p.version}`, { serviceId: services.get(p.name)!, version: p.version }]));
+    const newSubsets = [...wanted.entries()].filter(([k]) => !subsets.has(k)).map(([, v]) => v);
+    if (newSubsets.length > 0)
+      for (const s of await this.db.subset.createManyAndReturn({ data: newSubsets, select: { id: true, serviceId: true, version: true } }))
+        subsets.set(`${s.serviceId}\u0000${s.version}`, s.id);
+    const out = new Map<string, { serviceId: string; subsetId: string }>();
+    for (const p of pairs) {
+      const serviceId = services.get(p.name)!;
+      out.set(subsetKey(p.name, p.version), { serviceId, subsetId: subsets.get(`${serviceId}\u0000${p.version}`)! });
+    }
+    return out;
   }
 
   /** Every service with its versions and instance counts (for the live graph). */

@@ -15,6 +15,7 @@ import path from "node:path";
 import * as x509 from "@peculiar/x509";
 import { derToPem, pemToDer, spiffeIdOf } from "@trellis/protocol";
 import { CA_ALG as ALG, createRoot, serialNumber } from "./ca-root.ts";
+import { LeafSigner, parseCsr } from "./leaf.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -50,6 +51,8 @@ export class CertificateAuthority {
     readonly rootPem: string,
     readonly trustDomain: string,
     readonly ttlSeconds: number,
+    /** Signs workload certificates (node:crypto; the key, issuer name and key identifier kept once). */
+    private readonly leaves: LeafSigner,
   ) {}
 
   /** SHA-256 fingerprint of the root (`AB:CD:…`), as agents report it. */
@@ -76,9 +79,11 @@ export class CertificateAuthority {
     const certPem = read("ca.crt");
     const rootPem = read("root.pem") || certPem;
     const intermediates = rootPem === certPem ? "" : certPem + read("chain.pem");
-    const key = await webcrypto.subtle.importKey("pkcs8", pemToDer(readFileSync(keyFile, "utf8")), ALG, false, ["sign"]);
+    const keyPem = readFileSync(keyFile, "utf8");
+    const key = await webcrypto.subtle.importKey("pkcs8", pemToDer(keyPem), ALG, false, ["sign"]);
     const cert = new x509.X509Certificate(certPem);
-    return new CertificateAuthority(key as unknown as CryptoKey, cert, certPem, intermediates, rootPem, trustDomain, ttlSeconds);
+    const leaves = new LeafSigner(keyPem, certPem);
+    return new CertificateAuthority(key as unknown as CryptoKey, cert, certPem, intermediates, rootPem, trustDomain, ttlSeconds, leaves);
   }
 
   /**
@@ -115,39 +120,33 @@ export class CertificateAuthority {
     };
   }
 
-  /** Signs a workload certificate for `service` from a PEM CSR (whose signature must verify). */
+  /**
+   * Signs a workload certificate for `service` from a PEM CSR (an ECDSA P-256 key; its signature must verify):
+   * subject CN=<service>, O=<trust domain>; critical URI SAN with the SPIFFE id; server and client auth.
+   */
   async issue(service: string, csrPem: string, now = Date.now()): Promise<IssuedCertificate> {
-    const csr = new x509.Pkcs10CertificateRequest(csrPem);
-    if (!(await csr.verify())) throw new Error("CSR signature does not verify");
+    const { spki } = parseCsr(csrPem);
     const spiffeId = spiffeIdOf(this.trustDomain, service);
     // Back-dated a little for clock skew between hosts (at most a tenth of the lifetime).
-    const notBefore = new Date(now - Math.min(30_000, this.ttlSeconds * 100));
-    const notAfter = new Date(now + this.ttlSeconds * 1000);
-    const publicKey = await csr.publicKey.export(ALG, ["verify"]);
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serialNumber(),
-      subject: `CN=${service}, O=${this.trustDomain}`,
-      issuer: this.cert.subject,
+    const notBefore = new Date(Math.floor((now - Math.min(30_000, this.ttlSeconds * 100)) / 1000) * 1000);
+    const notAfter = new Date(Math.floor((now + this.ttlSeconds * 1000) / 1000) * 1000);
+    const serial = serialNumber();
+    const leaf = this.leaves.sign({
+      serialHex: serial,
+      commonName: service,
+      organization: this.trustDomain,
       notBefore,
       notAfter,
-      signingAlgorithm: ALG,
-      publicKey: publicKey as unknown as CryptoKey,
-      signingKey: this.key,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
-        new x509.SubjectAlternativeNameExtension([{ type: "url", value: spiffeId }], true),
-        await x509.AuthorityKeyIdentifierExtension.create(this.cert, false),
-      ],
+      uri: spiffeId,
+      spki,
     });
     return {
-      chain: `${cert.toString("pem")}\n${this.intermediatesPem}`,
+      chain: `${leaf}${this.intermediatesPem}`,
       caBundle: this.rootPem,
       spiffeId,
       notBefore,
       notAfter,
-      serial: cert.serialNumber,
+      serial,
     };
   }
 }
