@@ -20,6 +20,7 @@ import { inboundStack } from "./inbound/stack.ts";
 import { type Logger, RateLimitedLog } from "./log.ts";
 import { createOutboundListener } from "./outbound/listener.ts";
 import { outboundStack } from "./outbound/stack.ts";
+import type { HttpFront } from "./proxy/front.ts";
 import { closeAllTunnels } from "./proxy/tunnel.ts";
 import { Identity } from "./security/identity.ts";
 import { InboundFront } from "./security/inbound-front.ts";
@@ -29,7 +30,7 @@ import { EdgeRegistry } from "./telemetry/edges.ts";
 import { ProxyErrorCounter } from "./telemetry/proxy-errors.ts";
 import { TelemetryReporter } from "./telemetry/reporter.ts";
 import { Tracer } from "./telemetry/tracing.ts";
-import { createPool, DEFAULT_POOL_OPTIONS, EndpointRegistry } from "./upstream/endpoints.ts";
+import { createH2Client, createPool, DEFAULT_POOL_OPTIONS, EndpointRegistry } from "./upstream/endpoints.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface Ports {
@@ -68,18 +69,20 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
   });
 }
 
-/** The inbound front: stop accepting, then close the HTTP connections it handed over (idle now, the rest after grace). */
-function closeFront(front: import("node:net").Server, http: Server, graceMs: number): Promise<void> {
+/**
+ * A listener's front: stop accepting, then close the connections it handed over (idle HTTP/1.1 ones now, GOAWAY to
+ * HTTP/2 sessions so their streams finish, the rest after the grace).
+ */
+function closeFront(front: import("node:net").Server, http: HttpFront, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     if (!front.listening) return resolve();
     const force = setTimeout(() => {
       clearInterval(poll);
-      http.closeAllConnections();
+      http.destroyAll();
       resolve();
     }, graceMs);
     front.close();
-    http.close(() => {}); // stops its timeout checks; it was never listening itself
-    http.closeIdleConnections();
+    http.drain();
     const poll = setInterval(() => {
       front.getConnections((_err, n) => {
         if (n === 0) {
@@ -126,6 +129,8 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
   }
 
   const appPool = createPool(`http://127.0.0.1:${opts.appPort}`, DEFAULT_POOL_OPTIONS);
+  // HTTP/2 requests (gRPC) reach the app as HTTP/2 with prior knowledge (h2c), over one multiplexed connection.
+  const appH2 = createH2Client(`127.0.0.1:${opts.appPort}`, DEFAULT_POOL_OPTIONS, null, null);
   const outbound = createOutboundListener(
     outboundStack({ config, edges, self, proxyErrors, tracer }),
     `${opts.service}/${opts.version}`,
@@ -133,13 +138,14 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     rateLog,
   );
   // Capture mode: redirected connections are sniffed first (non-HTTP is refused, see capture/front.ts).
-  const outboundFront = opts.capture ? createCaptureFront(outbound, opts.limits.headersTimeoutMs, proxyErrors, rateLog) : null;
+  const outboundFront = opts.capture ? createCaptureFront(outbound, opts.limits.headersTimeoutMs, proxyErrors, rateLog) : outbound.door();
   const inboundHttp = createInboundListener(
     inboundStack({
       config,
       ingressEdge: edges.get(INGRESS_SOURCE, UNKNOWN_VERSION, opts.service, opts.version),
       proxyErrors,
       appPool,
+      appH2,
       appPort: opts.appPort,
       denials,
       rateLog,
@@ -197,7 +203,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       },
   });
 
-  const outboundDoor = (outboundFront ?? outbound) as unknown as Server;
+  const outboundDoor = outboundFront as unknown as Server;
   const servers = [outboundDoor, inbound, admin];
   let ports: Ports;
   try {
@@ -209,11 +215,11 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
     };
     // The inbound HTTP server never listens itself (the front door hands it connections): start its
     // headers/request timeout checks (408 for slow clients) the way listening would.
-    inboundHttp.emit("listening");
-    if (outboundFront) outbound.emit("listening");
+    inboundHttp.started();
+    outbound.started();
   } catch (err) {
     for (const s of servers) if (s.listening) s.close();
-    await appPool.destroy();
+    await Promise.allSettled([appPool.destroy(), appH2.destroy()]);
     throw err;
   }
 
@@ -287,13 +293,13 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
         ...servers.map((s) =>
           s === inbound
             ? closeFront(front.server, inboundHttp, graceMs)
-            : s === outboundDoor && outboundFront
+            : s === outboundDoor
               ? closeFront(outboundFront, outbound, graceMs)
               : closeServer(s, graceMs),
         ),
       ]);
       clearTimeout(tunnels);
-      await Promise.allSettled([appPool.destroy(), endpoints.closeAll()]);
+      await Promise.allSettled([appPool.destroy(), appH2.destroy(), endpoints.closeAll()]);
     },
   };
 }

@@ -16,6 +16,7 @@ import { DenialCounter } from "../src/telemetry/denials.ts";
 import { EdgeRegistry } from "../src/telemetry/edges.ts";
 import { ProxyErrorCounter } from "../src/telemetry/proxy-errors.ts";
 import { EndpointRegistry } from "../src/upstream/endpoints.ts";
+import type { H2Client } from "../src/upstream/h2-client.ts";
 
 export class FakeClock {
   constructor(public t = 1_000_000) {}
@@ -144,6 +145,7 @@ export function inboundHarness(service: string) {
     ingressEdge: edges.get("ingress", "", service, "v1"),
     proxyErrors: new ProxyErrorCounter(),
     appPool: app as unknown as Pool,
+    appH2: app as unknown as H2Client,
     appPort: 1,
     denials,
     rateLog: new RateLimitedLog(createLogger({}, "error", () => {})),

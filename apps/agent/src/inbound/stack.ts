@@ -11,6 +11,7 @@ import type { DenialCounter } from "../telemetry/denials.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
 import type { Tracer } from "../telemetry/tracing.ts";
+import type { H2Client } from "../upstream/h2-client.ts";
 import { AppLayer } from "./app.ts";
 import { AuthzLayer } from "./authz.ts";
 import { MtlsLayer } from "./mtls.ts";
@@ -22,6 +23,7 @@ export function inboundStack(deps: {
   ingressEdge: EdgeGroup;
   proxyErrors: ProxyErrorCounter;
   appPool: Pool;
+  appH2: H2Client;
   appPort: number;
   denials: DenialCounter;
   rateLog: RateLimitedLog;
@@ -33,6 +35,6 @@ export function inboundStack(deps: {
     new ReadyLayer(deps.config),
     new MtlsLayer(deps.config),
     new AuthzLayer(deps.config, deps.denials, deps.rateLog, deps.service),
-    new AppLayer(deps.appPool, deps.appPort),
+    new AppLayer(deps.appPool, deps.appH2, deps.appPort),
   ]);
 }

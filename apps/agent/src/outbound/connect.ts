@@ -12,7 +12,8 @@ export class ConnectLayer implements Layer, Upstream {
 
   onRequest(ex: Exchange): boolean {
     ex.upstream = this;
-    ex.dispatch(ex.target!.ep.pool);
+    // HTTP/2 from the app (gRPC) goes on as HTTP/2 over the endpoint's multiplexed connection (ALPN h2 over mTLS).
+    ex.dispatch(ex.h2 ? ex.target!.ep.h2() : ex.target!.ep.pool);
     return false;
   }
 

@@ -41,6 +41,7 @@ export function decodeOutbound(ex: Exchange, sourceValue: string): void {
   }
   ex.path = path;
   ex.headers = filterRequestHeaders(ex.req.rawHeaders, ex, authority, sourceValue);
+  if (ex.h2) ex.decodedH2();
   const a = authority ?? ex.host;
   ex.service = a === null ? "" : serviceOf(a);
 }

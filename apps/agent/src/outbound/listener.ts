@@ -1,13 +1,14 @@
-/** The outbound (app-facing) listener: decodes each request into an exchange and runs the outbound stack. */
-import type { IncomingMessage, Server } from "node:http";
+/** The outbound (app-facing) listener, HTTP/1.1 and HTTP/2: decodes each request into an exchange and runs the outbound stack. */
+import type { IncomingMessage } from "node:http";
 import type { RateLimitedLog } from "../log.ts";
 import { Exchange, type ProxyResponse } from "../proxy/exchange.ts";
+import { createProxyListener, type HttpFront } from "../proxy/front.ts";
 import type { Stack } from "../proxy/layer.ts";
-import { createProxyServer, type HttpLimits } from "../proxy/server.ts";
+import type { HttpLimits } from "../proxy/server.ts";
 import { decodeOutbound } from "./decode.ts";
 
-export function createOutboundListener(stack: Stack, sourceValue: string, limits: HttpLimits, rateLog: RateLimitedLog): Server {
-  return createProxyServer(
+export function createOutboundListener(stack: Stack, sourceValue: string, limits: HttpLimits, rateLog: RateLimitedLog): HttpFront {
+  return createProxyListener(
     "outbound",
     limits,
     (req: IncomingMessage, res: ProxyResponse) => {

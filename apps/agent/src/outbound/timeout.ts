@@ -3,6 +3,10 @@
  * not the whole response: server-sent events, long downloads and WebSockets run on once they started. Before the
  * head the client gets 504 `timeout`. 0 disables. The optional `idleTimeoutMs` bounds a stream that stops moving:
  * it is handed to the exchange, which applies it to the response body (undici's body timeout) and to tunnels.
+ *
+ * A gRPC call's own deadline (`grpc-timeout`, forwarded unchanged so the server sees it too) bounds the whole call, as
+ * gRPC defines it: when it passes first, the caller gets DEADLINE_EXCEEDED from the agent (trailers-only before the
+ * response started, in the trailers of a stream already answering) and the upstream call is cancelled.
  */
 import { errors } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
@@ -13,6 +17,13 @@ function onTimeout(ex: Exchange): void {
   if (ex.isDone()) return;
   // Answer first (the exchange is then done), then abort: undici's abort reports synchronously and is ignored.
   ex.fail(errors.timeout(ex.service, ex.route!.timeoutMs));
+  ex.cancelUpstream();
+}
+
+function onDeadline(ex: Exchange): void {
+  ex.deadlineTimer = null;
+  if (ex.isDone()) return;
+  ex.fail(errors.timeout(ex.service, ex.grpcTimeoutMs ?? 0));
   ex.cancelUpstream();
 }
 
@@ -31,6 +42,7 @@ export class TimeoutLayer implements Layer {
     const ms = route.timeoutMs;
     if (ms > 0) ex.timer = setTimeout(onTimeout, ms, ex);
     ex.idleTimeoutMs = route.idleTimeoutMs;
+    if (ex.grpcTimeoutMs !== null) ex.deadlineTimer = setTimeout(onDeadline, ex.grpcTimeoutMs, ex);
     return true;
   }
 
@@ -42,5 +54,9 @@ export class TimeoutLayer implements Layer {
 
   onComplete(ex: Exchange): void {
     clear(ex);
+    if (ex.deadlineTimer !== null) {
+      clearTimeout(ex.deadlineTimer);
+      ex.deadlineTimer = null;
+    }
   }
 }

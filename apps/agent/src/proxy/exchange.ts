@@ -5,6 +5,7 @@
  * stream. One object per request, no Promises, no per-request closures.
  */
 import { type IncomingMessage, ServerResponse } from "node:http";
+import { Http2ServerResponse } from "node:http2";
 import type { Duplex, Readable } from "node:stream";
 import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
@@ -15,6 +16,7 @@ import type { RetryState } from "../policy/retry-policy.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { TraceContext } from "../telemetry/trace-context.ts";
 import { AttemptRecord } from "./attempt.ts";
+import { grpcErrorHeaders, grpcRequestInfo, grpcStatusIn, grpcStatusOfError as grpcStatusOf, isGrpcFailure } from "./grpc.ts";
 import { filterResponseHeaders, type RequestHeaderInfo } from "./headers.ts";
 import { Tunnel, type TunnelEnd } from "./tunnel.ts";
 
@@ -39,6 +41,14 @@ export class ProxyResponse<Req extends IncomingMessage = IncomingMessage> extend
   tunnelHead: Buffer | null = null;
 }
 
+/** The HTTP/2 response the exchange writes to (the HTTP/1.1 one is `ProxyResponse`). */
+export class ProxyH2Response extends Http2ServerResponse {
+  ex: Exchange | null = null;
+  /** Upgrades are HTTP/1.1 only. */
+  readonly tunnelSocket = null;
+  readonly tunnelHead = null;
+}
+
 enum Phase {
   Routing = 0,
   Dispatched = 1,
@@ -57,6 +67,18 @@ function uncork(res: ProxyResponse): void {
 function onClientClose(this: ProxyResponse): void {
   const ex = this.ex;
   if (ex !== null) ex.clientClosed();
+}
+
+/** Trailers as undici (Buffers) or the HTTP/2 client (strings) hand them over, as an object for `addTrailers`. */
+function trailerObject(raw: readonly (Buffer | string)[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString("latin1").toLowerCase();
+    const value = raw[i + 1].toString("latin1");
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
 }
 
 function joinHeaders(raw: Buffer[]): string {
@@ -95,6 +117,14 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
   tunnel: Tunnel | null = null;
   /** Whether this hop ran over mTLS (inbound: the call arrived over it; outbound: the chosen endpoint's pool uses it). */
   mtls = false;
+  /** The request arrived over HTTP/2 (its response is a `ProxyH2Response`). */
+  readonly h2: boolean;
+  /** A gRPC call (HTTP/2, `content-type: application/grpc…`): proxy-made errors are answered as gRPC statuses. */
+  grpc = false;
+  /** The deadline the gRPC caller set (`grpc-timeout`), in ms; null = none. */
+  grpcTimeoutMs: number | null = null;
+  /** The call's gRPC status (from a trailers-only head or the trailers); -1 = none seen. */
+  grpcStatus = -1;
 
   // Routing decisions.
   route: ServiceRoute | null = null;
@@ -107,6 +137,8 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
   /** Whether `target`'s in-flight count includes this exchange. */
   holdsTarget = false;
   timer: NodeJS.Timeout | null = null;
+  /** Timeout layer: the gRPC deadline (`grpc-timeout`), which bounds the whole call. */
+  deadlineTimer: NodeJS.Timeout | null = null;
 
   // Per-layer records (set by the layers that own them; null when the service or the request has none).
   /** Retry layer: the policy, retries left and the per-try timer, when this exchange may be retried. */
@@ -151,6 +183,7 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     readonly res: ProxyResponse,
   ) {
     this.start = performance.now();
+    this.h2 = req.httpVersionMajor === 2;
     res.ex = this;
     res.on("close", onClientClose);
     // An upgrade request (proxy/upgrade.ts): the protocol it asks for, as sent.
@@ -187,10 +220,26 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
       this.failed = false;
       return;
     }
+    if (res.headersSent && this.grpc && this.h2) {
+      // A gRPC stream already answering: its status still fits in the trailers.
+      this.failed = true;
+      this.grpcStatus = grpcStatusOf(err);
+      const t = grpcErrorHeaders(err);
+      res.addTrailers({ [t[2]]: t[3], [t[4]]: t[5], [t[6]]: t[7] });
+      res.end();
+      return;
+    }
     if (res.headersSent) {
       // The status already went out; the only honest signal left is to cut the connection.
       this.failed = true;
       res.destroy();
+      return;
+    }
+    if (this.grpc) {
+      // A gRPC caller reads a status, not an HTTP error page: trailers-only (HTTP 200, grpc-status, grpc-message).
+      this.status = 200;
+      this.grpcStatus = grpcStatusOf(err);
+      this.writeTrailersOnly(200, grpcErrorHeaders(err));
       return;
     }
     this.status = err.status;
@@ -206,8 +255,35 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     res.end(body);
   }
 
+  /**
+   * A response that is only a head ending the stream: over HTTP/2 one HEADERS frame with END_STREAM (gRPC's
+   * trailers-only form: the compatibility API sends the head with the end when nothing was written), over HTTP/1.1 a
+   * head with an empty body.
+   */
+  private writeTrailersOnly(status: number, headers: string[]): void {
+    const res = this.res;
+    if (this.h2) {
+      const r = res as unknown as ProxyH2Response;
+      r.statusCode = status;
+      for (let i = 0; i < headers.length; i += 2) r.appendHeader(headers[i], headers[i + 1]);
+      r.end();
+      return;
+    }
+    res.writeHead(status, [...headers, "content-length", "0"]);
+    res.end();
+  }
+
+  /** Reads what decoding needs from the forwarded headers of an HTTP/2 request (body, gRPC, deadline). */
+  decodedH2(): void {
+    // No content-length is required in HTTP/2: a body follows unless the HEADERS frame ended the stream.
+    this.hasBody = !(this.req as unknown as import("node:http2").Http2ServerRequest).stream.endAfterHeaders;
+    const g = grpcRequestInfo(this.headers);
+    this.grpc = g.grpc;
+    this.grpcTimeoutMs = g.timeoutMs;
+  }
+
   /** Starts (or restarts, after a failed attempt) the upstream call on `dispatcher`. */
-  dispatch(dispatcher: Dispatcher): void {
+  dispatch(dispatcher: Pick<Dispatcher, "dispatch">): void {
     // Every attempt goes through here, whichever layer retries: the previous one is closed into the attempt log.
     const now = performance.now();
     if (this.dispatches > 0) this.closeAttempt(now);
@@ -301,6 +377,9 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     if (this.phase !== Phase.Dispatched || this.pendingFailure !== null) return false;
     if (statusCode < 200) return true; // 1xx (e.g. 103) are not relayed
     this.status = statusCode;
+    const headers = filterResponseHeaders(rawHeaders);
+    // A gRPC status in the head: a trailers-only answer (an error before any message, or an empty stream).
+    if (this.grpc) this.grpcStatus = grpcStatusIn(headers);
     if (this.stack!.responseHead(this, statusCode)) {
       // Drain this answer (keeps the connection reusable) and try again when it ends.
       this.resumeFn = resume;
@@ -310,7 +389,13 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     this.resumeFn = resume;
     this.phase = Phase.Streaming;
     this.headAt = performance.now() - this.start;
-    const headers = filterResponseHeaders(rawHeaders);
+    if (this.grpcStatus >= 0 && this.h2) {
+      // Kept trailers-only: the head leaves with the end of the stream (onComplete), as one HEADERS frame.
+      const r = this.res as unknown as ProxyH2Response;
+      r.statusCode = statusCode;
+      for (let i = 0; i < headers.length; i += 2) r.appendHeader(headers[i], headers[i + 1]);
+      return true;
+    }
     // Head, body and end usually arrive in one parser pass: cork so they leave in one write.
     this.res.cork();
     process.nextTick(uncork, this.res);
@@ -327,13 +412,19 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     return false;
   }
 
-  onComplete(_trailers: string[] | null): void {
+  onComplete(trailers: readonly (Buffer | string)[] | null): void {
     if (this.phase === Phase.Discarding) {
       this.retryDiscarded();
       return;
     }
     if (this.phase !== Phase.Streaming) return;
     this.abortFn = null;
+    if (trailers !== null && trailers.length > 0) {
+      const t = trailerObject(trailers);
+      if (this.grpc && t["grpc-status"] !== undefined) this.grpcStatus = Number(t["grpc-status"]);
+      this.res.addTrailers(t);
+    }
+    if (this.grpc && isGrpcFailure(this.grpcStatus)) this.failed = true;
     this.res.end();
     this.stack!.complete(this);
   }

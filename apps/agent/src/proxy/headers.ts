@@ -15,6 +15,8 @@ enum H {
   Connection = 4,
   ContentLength = 5,
   TransferEncoding = 6,
+  /** HTTP/2 `:authority`: forwarded as Host (an HTTP/1.1 upstream needs one; the HTTP/2 client turns it back). */
+  Authority = 7,
 }
 
 /**
@@ -28,6 +30,8 @@ function eqLower(name: string, lit: string): boolean {
 }
 
 function classify(name: string): H {
+  // HTTP/2 pseudo-headers (:method, :path, :scheme) are the request line, not headers; :authority is the Host.
+  if (name.charCodeAt(0) === 58 /* : */) return name === ":authority" ? H.Authority : H.Drop;
   switch (name.length) {
     case 2:
       return eqLower(name, "te") ? H.Drop : H.Keep;
@@ -110,6 +114,12 @@ export function filterRequestHeaders(raw: string[], info: RequestHeaderInfo, hos
         if (info.host === null) {
           info.host = raw[i + 1];
           out.push(name, host ?? raw[i + 1]);
+        }
+        break;
+      case H.Authority:
+        if (info.host === null) {
+          info.host = raw[i + 1];
+          out.push("host", host ?? raw[i + 1]);
         }
         break;
       case H.Source:

@@ -7,62 +7,25 @@
  *   foreign-CA and expired certificates fail the handshake). Plaintext never reaches HTTP. No sniffing: the socket's
  *   handle goes to TLS directly (the fast path).
  * - PERMISSIVE / DISABLE: the first byte is sniffed — 0x16 (a TLS handshake record) → mTLS as above, anything else →
- *   plaintext HTTP. Callers only start TLS when the destination's mode is STRICT or PERMISSIVE; the inbound side
+ *   plaintext HTTP (HTTP/2 by its preface, else HTTP/1.1; over TLS, ALPN `h2` / `http/1.1` decides). Callers only start TLS when the destination's mode is STRICT or PERMISSIVE; the inbound side
  *   still terminating TLS in DISABLE means a mode change never races callers that switched a moment earlier.
  *   Plaintext sockets accepted before a switch to STRICT are refused per request by the inbound stack's mtls layer.
  *
  * The caller's SPIFFE id is read from the peer certificate once per connection and cached on the socket
  * (`trellisPeer`), so requests read a string, nothing more.
  */
-import type { Server as HttpServer } from "node:http";
 import net from "node:net";
-import { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { MtlsMode } from "@trellis/protocol";
 import type { RateLimitedLog } from "../log.ts";
+import type { HttpFront } from "../proxy/front.ts";
+import { Replayed } from "../proxy/replayed.ts";
 import type { Identity } from "./identity.ts";
 import { spiffeIdOfCert } from "./spiffe.ts";
 
 export interface PeerSocket {
   encrypted?: boolean;
   trellisPeer?: string | null;
-}
-
-/** A socket whose first chunk was already read: replays it, then relays. TLS is layered on top of it (sniffed path). */
-class Replayed extends Duplex {
-  constructor(
-    private readonly sock: net.Socket,
-    first: Buffer,
-  ) {
-    super();
-    this.push(first);
-    sock.on("data", (d) => {
-      if (!this.push(d)) sock.pause();
-    });
-    sock.on("end", () => this.push(null));
-    sock.on("error", (e) => this.destroy(e));
-    sock.on("close", () => this.destroy());
-  }
-  get remoteAddress() {
-    return this.sock.remoteAddress;
-  }
-  get remotePort() {
-    return this.sock.remotePort;
-  }
-  override _read(): void {
-    this.sock.resume();
-  }
-  override _write(chunk: Buffer, enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.sock.write(chunk, enc, cb);
-  }
-  override _final(cb: () => void): void {
-    this.sock.end();
-    cb();
-  }
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.sock.destroy();
-    cb(err);
-  }
 }
 
 export class InboundFront {
@@ -73,7 +36,7 @@ export class InboundFront {
   plaintextRefused = 0;
 
   constructor(
-    private readonly http: HttpServer,
+    private readonly http: HttpFront,
     private readonly identity: Identity,
     private readonly rateLog: RateLimitedLog,
   ) {
@@ -81,6 +44,8 @@ export class InboundFront {
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: "TLSv1.2",
+      // HTTP/2 between agents (one multiplexed connection per endpoint) or HTTP/1.1 (upgrades, older agents).
+      ALPNProtocols: ["h2", "http/1.1"],
       handshakeTimeout: 10_000,
       ...(identity.serverOptions ?? {}),
     });
@@ -89,7 +54,7 @@ export class InboundFront {
     });
     this.tlsServer.on("secureConnection", (s: tls.TLSSocket & PeerSocket) => {
       s.trellisPeer = spiffeIdOfCert(s.getPeerX509Certificate());
-      this.http.emit("connection", s);
+      this.http.acceptTls(s);
     });
     this.tlsServer.on("tlsClientError", (err: NodeJS.ErrnoException, s: tls.TLSSocket) => {
       this.handshakeFailures++;
@@ -118,9 +83,7 @@ export class InboundFront {
         return void sock.destroy();
       }
       (sock as net.Socket & PeerSocket).trellisPeer = null;
-      sock.unshift(first);
-      this.http.emit("connection", sock);
-      sock.resume();
+      this.http.accept(sock, first); // h2c (prior knowledge) or HTTP/1.1
     });
   }
 }

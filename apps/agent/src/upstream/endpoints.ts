@@ -3,10 +3,12 @@
  * balancers read (in-flight count, EWMA latency) and the ejection state. A new snapshot re-uses the entries of
  * addresses it still lists and closes the pools of the ones it dropped (gracefully: in-flight calls finish).
  */
+import net from "node:net";
 import tls from "node:tls";
 import type { Pool } from "undici";
 import PoolClass from "undici/lib/dispatcher/pool.js";
 import { spiffeIdOfSan } from "../security/spiffe.ts";
+import { DEFAULT_H2_OPTIONS, H2Client, type H2Connect } from "./h2-client.ts";
 
 export interface PoolOptions {
   /** Idle keep-alive connections are closed after this long (capped by the server's Keep-Alive hint). */
@@ -33,7 +35,7 @@ type ConnectCallback = (err: Error | null, socket: tls.TLSSocket | null) => void
  * renewed certificate is used from the next connection on, while open ones carry on), trusts only the mesh CA, and
  * checks that the peer's certificate carries the destination service's SPIFFE id.
  */
-export function mtlsConnector(source: TlsSource, expectedPeer: string, timeoutMs: number) {
+export function mtlsConnector(source: TlsSource, expectedPeer: string, timeoutMs: number, alpn: "h2" | null = null) {
   return (opts: { hostname: string; port: string }, cb: ConnectCallback): void => {
     const ctx = source.clientContext;
     if (ctx === null) {
@@ -54,6 +56,7 @@ export function mtlsConnector(source: TlsSource, expectedPeer: string, timeoutMs
       host: opts.hostname,
       port: Number(opts.port),
       secureContext: ctx,
+      ...(alpn !== null ? { ALPNProtocols: [alpn] } : {}),
       checkServerIdentity: (_host, cert) => {
         const id = spiffeIdOfSan(cert.subjectaltname);
         return id === expectedPeer ? undefined : new TlsConnectError(`peer is ${id ?? "unknown"}, expected ${expectedPeer}`);
@@ -65,7 +68,13 @@ export function mtlsConnector(source: TlsSource, expectedPeer: string, timeoutMs
       finish(e);
     }, timeoutMs);
     sock.setNoDelay(true);
-    sock.once("secureConnect", () => finish(null));
+    sock.once("secureConnect", () =>
+      finish(
+        alpn !== null && sock.alpnProtocol !== alpn
+          ? new TlsConnectError(`peer did not accept ALPN ${alpn} (got ${sock.alpnProtocol || "none"})`)
+          : null,
+      ),
+    );
     sock.once("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" || err.code === "ENETUNREACH") finish(err);
       else finish(err instanceof TlsConnectError ? err : Object.assign(new TlsConnectError(`mTLS handshake failed: ${err.message}`), { cause: err }));
@@ -87,6 +96,45 @@ export function createPool(
     connectTimeout: opts.connectTimeoutMs,
     connect: tlsConnect ?? { noDelay: true },
   } as ConstructorParameters<typeof PoolClass>[1]);
+}
+
+/** A plaintext TCP connection for h2c (prior knowledge), with the pools' connect timeout and error codes. */
+export function plainConnector(host: string, port: number, timeoutMs: number): H2Connect {
+  return (cb) => {
+    const sock = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      const e = new Error("connect timeout") as NodeJS.ErrnoException;
+      e.code = "UND_ERR_CONNECT_TIMEOUT";
+      sock.destroy();
+      cb(e, null);
+    }, timeoutMs);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.removeAllListeners("error");
+      cb(null, sock);
+    });
+    sock.once("error", (err) => {
+      clearTimeout(timer);
+      cb(err, null);
+    });
+  };
+}
+
+/** An HTTP/2 client to `address` (host:port): mTLS with ALPN h2 when a peer id (and a TLS source) is given, else h2c. */
+export function createH2Client(address: string, opts: PoolOptions, tlsSource: TlsSource | null, peerId: string | null): H2Client {
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon);
+  const port = address.slice(colon + 1);
+  let connect: H2Connect;
+  if (peerId !== null && tlsSource !== null) {
+    const tlsConnect = mtlsConnector(tlsSource, peerId, opts.connectTimeoutMs, "h2");
+    connect = (cb) => tlsConnect({ hostname: host, port }, cb);
+  } else connect = plainConnector(host, Number(port), opts.connectTimeoutMs);
+  return new H2Client(`${peerId !== null ? "https" : "http"}://${address}`, connect, {
+    ...DEFAULT_H2_OPTIONS,
+    idleTimeoutMs: opts.keepAliveTimeoutMs,
+    scheme: peerId !== null ? "https" : "http",
+  });
 }
 
 /** Ejection after a connect failure: 1 s, doubling per consecutive failure, capped at 10 s. */
@@ -123,12 +171,34 @@ export class EndpointState {
   /** Per-endpoint connection cap of the pool (circuit breaker maxConnections); null = unlimited. */
   connections: number | null = null;
 
+  /** The endpoint's one multiplexed HTTP/2 connection, opened on first use (`h2()`). */
+  private h2Client: H2Client | null = null;
+
   constructor(
     readonly address: string,
     public pool: Pool,
     /** Whether calls to this endpoint run over mTLS (its service's mode is STRICT or PERMISSIVE). */
     readonly tls: boolean = false,
+    private readonly makeH2: (() => H2Client) | null = null,
   ) {}
+
+  /** The HTTP/2 client to this endpoint (same mTLS decision as the pool). */
+  h2(): H2Client {
+    if (this.h2Client === null) {
+      if (this.makeH2 === null) throw new Error(`no HTTP/2 client for ${this.address}`);
+      this.h2Client = this.makeH2();
+    }
+    return this.h2Client;
+  }
+
+  /** Closes both clients after their calls in flight. */
+  close(): Promise<unknown> {
+    return Promise.allSettled([this.pool.close(), this.h2Client?.close()]);
+  }
+
+  destroy(): Promise<unknown> {
+    return Promise.allSettled([this.pool.destroy(), this.h2Client?.destroy()]);
+  }
 
   isEjected(now: number): boolean {
     return this.ejectedUntil > now;
@@ -191,7 +261,9 @@ export class EndpointRegistry {
     const key = EndpointRegistry.key(address, peerId);
     let ep = this.byAddress.get(key);
     if (ep === undefined) {
-      ep = new EndpointState(address, this.poolFor(address, peerId, connections), peerId !== null);
+      ep = new EndpointState(address, this.poolFor(address, peerId, connections), peerId !== null, () =>
+        createH2Client(address, this.poolOptions, this.tlsSource, peerId),
+      );
       ep.connections = connections;
       this.byAddress.set(key, ep);
     } else if (ep.connections !== connections) {
@@ -215,7 +287,7 @@ export class EndpointRegistry {
       if (keep.has(address)) continue;
       this.byAddress.delete(address);
       closed.push(address);
-      ep.pool.close().catch(() => {});
+      ep.close().catch(() => {});
     }
     return closed;
   }
@@ -235,6 +307,6 @@ export class EndpointRegistry {
   async closeAll(): Promise<void> {
     const all = [...this.byAddress.values()];
     this.byAddress.clear();
-    await Promise.allSettled(all.map((ep) => ep.pool.destroy()));
+    await Promise.allSettled(all.map((ep) => ep.destroy()));
   }
 }
