@@ -40,6 +40,8 @@ export class Call {
     readonly address: string,
     readonly path: string,
     readonly handler: Handler,
+    /** The dispatched request's headers (flat), as the pool received them. */
+    readonly headers: readonly string[] = [],
   ) {
     handler.onConnect(() => {});
   }
@@ -58,8 +60,8 @@ export class FakeUpstream {
   readonly calls: Call[] = [];
   auto: ((call: Call) => void) | null = null;
   constructor(readonly address: string) {}
-  dispatch(opts: { path: string }, handler: Handler): boolean {
-    const call = new Call(this.address, opts.path, handler);
+  dispatch(opts: { path: string; headers?: unknown }, handler: Handler): boolean {
+    const call = new Call(this.address, opts.path, handler, Array.isArray(opts.headers) ? (opts.headers as string[]) : []);
     this.calls.push(call);
     this.auto?.(call);
     return true;
@@ -94,7 +96,7 @@ export interface Harness {
   clock: FakeClock;
   apply(snap: MeshSnapshotInput): void;
   /** Starts a call; returns the exchange (the answer comes when an upstream call is answered). */
-  send(service: string, path?: string, method?: string): Exchange;
+  send(service: string, path?: string, method?: string, headers?: string[]): Exchange;
 }
 
 /** The outbound stack of agent `self` over fake upstreams, one per endpoint address, all driven by one fake clock. */
@@ -123,8 +125,9 @@ export function outboundHarness(self = { service: "web", version: "v1" }, clock 
           t.ep.pool = up as unknown as Pool;
         }
     },
-    send(service, path = "/", method = "GET") {
+    send(service, path = "/", method = "GET", headers = []) {
       const ex = exchange(service, path, method);
+      ex.headers = headers;
       stack.run(ex);
       return ex;
     },

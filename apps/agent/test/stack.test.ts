@@ -22,10 +22,10 @@ function snap(policy: Partial<Service>, addresses = [A, B], version = 1): MeshSn
 describe("outbound stack (in-process, fake clock)", () => {
   test("layers run in the documented order, completion in reverse", () => {
     const h = outboundHarness();
-    assert.deepEqual(h.stack.names(), ["observe", "route", "fault", "timeout", "retry", "balance", "circuit", "connect"]);
+    assert.deepEqual(h.stack.names(), ["observe", "route", "fault", "timeout", "mirror", "retry", "balance", "circuit", "connect"]);
     h.apply(snap({}));
     const ex = h.send("catalog");
-    assert.equal(ex.depth, 8, "the request reached connect");
+    assert.equal(ex.depth, 9, "the request reached connect");
     assert.equal(h.upstreams.get(A)!.calls.length + h.upstreams.get(B)!.calls.length, 1);
     const up = h.upstreams.get(A)!.calls.length === 1 ? h.upstreams.get(A)! : h.upstreams.get(B)!;
     up.calls[0].answer(200, "ok");

@@ -127,6 +127,23 @@ export const routeMatchSchema = z
   });
 export type RouteMatch = z.infer<typeof routeMatchSchema>;
 
+/**
+ * Traffic mirroring (shadowing), as Istio's `mirror` + `mirrorPercentage`: a copy of `percent` % of the calls goes to
+ * `version` of the same service, fire and forget — its answer is discarded and it never slows or fails the call.
+ * The copy's Host is marked as a shadow (`payments` → `payments-shadow`) and carries `x-trellis-mirror: 1`. Only
+ * calls whose body, if any, is at most 64 KiB are copied (the copy needs the body kept in memory).
+ */
+export const mirrorPolicySchema = z
+  .object({
+    version: versionSchema,
+    percent: z.number().min(0).max(100),
+  })
+  .strict();
+export type MirrorPolicy = z.infer<typeof mirrorPolicySchema>;
+
+/** Header that marks a mirrored copy (with the `-shadow` Host). */
+export const MIRROR_HEADER = "x-trellis-mirror";
+
 /** A route: requests matching every given condition go to `version`, or are split by `split`. */
 export const routeRuleSchema = z
   .object({
@@ -134,6 +151,8 @@ export const routeRuleSchema = z
     match: routeMatchSchema.default({}),
     version: versionSchema.optional(),
     split: trafficSplitSchema.optional(),
+    /** Mirror this route's calls (instead of the service's own `mirror`). */
+    mirror: mirrorPolicySchema.optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -238,6 +257,8 @@ export const servicePolicyShape = {
   circuitBreaker: circuitBreakerSchema.optional(),
   outlierDetection: outlierDetectionSchema.optional(),
   faultInjection: faultInjectionSchema.optional(),
+  /** Mirror a share of the calls to another version (a route's own `mirror` takes precedence for its calls). */
+  mirror: mirrorPolicySchema.optional(),
 };
 
 export const servicePolicySchema = z.object(servicePolicyShape).strict();
@@ -248,7 +269,11 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** Versions a policy names (split, routes): each must be a known version of the service. */
 export function policyVersionIssues(
-  policy: { split?: { version: string }[]; routes?: { version?: string; split?: { version: string }[] }[] },
+  policy: {
+    split?: { version: string }[];
+    routes?: { version?: string; split?: { version: string }[]; mirror?: { version: string } }[];
+    mirror?: { version: string };
+  },
   versions: readonly string[],
   service: string,
 ): { path: (string | number)[]; message: string }[] {
@@ -263,7 +288,11 @@ export function policyVersionIssues(
     r.split?.forEach((e, j) => {
       if (!known.has(e.version)) issues.push({ path: ["routes", i, "split", j, "version"], message: `unknown version ${e.version} of ${service}` });
     });
+    if (r.mirror !== undefined && !known.has(r.mirror.version))
+      issues.push({ path: ["routes", i, "mirror", "version"], message: `unknown version ${r.mirror.version} of ${service}` });
   });
+  if (policy.mirror !== undefined && !known.has(policy.mirror.version))
+    issues.push({ path: ["mirror", "version"], message: `unknown version ${policy.mirror.version} of ${service}` });
   return issues;
 }
 

@@ -29,6 +29,8 @@ export function policyVersions(policy: ServicePolicy): string[] {
   for (const r of policy.routes ?? []) {
     if (r.version) out.add(r.version);
     for (const e of r.split ?? []) out.add(e.version);
+    if (r.mirror) out.add(r.mirror.version);
   }
+  if (policy.mirror) out.add(policy.mirror.version);
   return [...out];
 }

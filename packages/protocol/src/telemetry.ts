@@ -27,6 +27,11 @@ export const edgeStatsSchema = z.object({
   bytesOut: z.number().int().nonnegative(),
   /** Calls that ran over mTLS. */
   mtls: z.number().int().nonnegative().default(0),
+  /**
+   * Of `requests`, the mirrored copies (traffic mirroring: fire and forget, answers discarded); absent = none. The
+   * caller's agent reports them as calls to the mirror's version, apart from the calls it answered.
+   */
+  mirrored: z.number().int().nonnegative().optional(),
   latency: histogramSchema,
   /**
    * Tunnels (HTTP/1.1 upgrades such as WebSockets), on the 1xx record: opened and closed in the window, open at its

@@ -4,7 +4,7 @@
  * Series cover the edges this agent reports: its outbound calls and ingress calls to its own service.
  */
 import { LATENCY_BUCKETS_MS } from "@trellis/protocol";
-import type { EdgeRegistry } from "../telemetry/edges.ts";
+import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
 import type { ProxyErrorCounter } from "../telemetry/proxy-errors.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -33,6 +33,12 @@ export interface ControlStatus {
   consoles: readonly string[];
 }
 
+/** An edge's labels; mirrored copies carry `mirror="true"` so that they never merge with the answered calls. */
+function edgeLabels(g: EdgeGroup): string {
+  const labels = `source_service="${esc(g.source)}",source_version="${esc(g.sourceVersion)}",destination_service="${esc(g.destination)}",destination_version="${esc(g.destinationVersion)}"`;
+  return g.mirrored ? `${labels},mirror="true"` : labels;
+}
+
 export interface ProcessInfo {
   configVersion: number;
   controlConnected: boolean;
@@ -57,7 +63,7 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
   out.push("# HELP requests_total Requests carried, per edge and response code (reported by the calling agent; ingress by the receiving one).");
   out.push("# TYPE requests_total counter");
   for (const g of groups) {
-    const labels = `source_service="${esc(g.source)}",source_version="${esc(g.sourceVersion)}",destination_service="${esc(g.destination)}",destination_version="${esc(g.destinationVersion)}"`;
+    const labels = edgeLabels(g);
     const codes = [...g.codes.entries()].sort((a, b) => a[0] - b[0]);
     for (const [code, n] of codes) out.push(`requests_total{${labels},response_code="${code}"} ${n}`);
   }
@@ -65,7 +71,7 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
   out.push("# HELP request_duration_seconds Time from request received to response complete, per edge.");
   out.push("# TYPE request_duration_seconds histogram");
   for (const g of groups) {
-    const labels = `source_service="${esc(g.source)}",source_version="${esc(g.sourceVersion)}",destination_service="${esc(g.destination)}",destination_version="${esc(g.destinationVersion)}"`;
+    const labels = edgeLabels(g);
     const counts = g.latency.counts;
     let cumulative = 0;
     for (let i = 0; i < LE.length; i++) {
@@ -77,6 +83,11 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
     out.push(`request_duration_seconds_sum{${labels}} ${num(g.latency.sumMs / 1000)}`);
     out.push(`request_duration_seconds_count{${labels}} ${cumulative}`);
   }
+
+  const mirrors = [...edges.all()].filter((g) => g.mirrored);
+  out.push("# HELP trellis_mirror_dropped_total Mirrored copies not sent because too many were in flight, per mirror edge.");
+  out.push("# TYPE trellis_mirror_dropped_total counter");
+  for (const g of mirrors) out.push(`trellis_mirror_dropped_total{${edgeLabels(g)}} ${g.mirrorsDropped}`);
 
   out.push("# HELP trellis_proxy_errors_total Errors produced by the agent itself, by listener and x-trellis-error value.");
   out.push("# TYPE trellis_proxy_errors_total counter");

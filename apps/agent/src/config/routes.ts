@@ -9,6 +9,7 @@ import {
   type FaultInjection,
   type LoadBalancer,
   type MeshSnapshot,
+  type MirrorPolicy,
   type MtlsMode,
   type OutlierDetection,
   type RetryPolicy,
@@ -45,6 +46,17 @@ export class TargetSet {
     readonly targets: Target[],
     /** Edge recorded when no target can be chosen. */
     readonly emptyEdge: EdgeGroup,
+  ) {}
+}
+
+/** Where a share of the calls is mirrored (outbound/mirror.ts): one version of the service, its own telemetry edge. */
+export class MirrorTarget {
+  constructor(
+    /** 0..100. */
+    readonly percent: number,
+    readonly set: TargetSet,
+    /** The mirrored-copies edge (apart from the calls answered by that version). */
+    readonly edge: EdgeGroup,
   ) {}
 }
 
@@ -101,6 +113,7 @@ export class RouteRuleMatch {
     readonly headers: string[],
     readonly split: SplitChoice[],
     readonly more: MoreMatch = NO_MORE,
+    readonly mirror: MirrorTarget | null = null,
   ) {}
 
   /**
@@ -161,6 +174,8 @@ export class ServiceRoute {
     readonly fault: FaultInjection | null = null,
     /** A response body or tunnel that moves nothing for this long is cut; 0 = no idle bound of our own. */
     readonly idleTimeoutMs = 0,
+    /** The service's mirror (a matching route's own mirror takes precedence). */
+    readonly mirror: MirrorTarget | null = null,
   ) {}
 
   /** The split: which subset this call goes to (by weight). Balancing within it is a separate step. */
@@ -170,13 +185,19 @@ export class ServiceRoute {
     return chooseFrom(split);
   }
 
-  /** Routes first (the first rule that matches decides), then the default split. */
-  route(path: string, headers: string[], method = ""): TargetSet {
+  /** The first route rule that matches, or null (the default split applies). */
+  matchRule(path: string, headers: string[], method = ""): RouteRuleMatch | null {
     const rules = this.rules;
     if (rules !== null) {
-      for (let i = 0; i < rules.length; i++) if (rules[i].matches(path, headers, method)) return chooseFrom(rules[i].split);
+      for (let i = 0; i < rules.length; i++) if (rules[i].matches(path, headers, method)) return rules[i];
     }
-    return this.chooseSubset();
+    return null;
+  }
+
+  /** Routes first (the first rule that matches decides), then the default split. */
+  route(path: string, headers: string[], method = ""): TargetSet {
+    const rule = this.matchRule(path, headers, method);
+    return rule !== null ? chooseFrom(rule.split) : this.chooseSubset();
   }
 }
 
@@ -273,6 +294,8 @@ export function compileRoutes(
       }
       return out.length === 0 ? null : out;
     };
+    const mirrorOf = (m: MirrorPolicy | undefined): MirrorTarget | null =>
+      m === undefined ? null : new MirrorTarget(m.percent, subsetOf(m.version), edges.get(self.service, self.version, svc.name, m.version, true));
     const split = compileSplit(svc.split);
     let rules: RouteRuleMatch[] | null = null;
     if (svc.routes && svc.routes.length > 0) {
@@ -281,7 +304,7 @@ export function compileRoutes(
         if (to === null) throw new Error(`services.${svc.name}.routes.${i}: routes nowhere (every weight is 0)`);
         const headers: string[] = [];
         for (const h of r.match.headers ?? []) headers.push(h.name.toLowerCase(), h.value);
-        return new RouteRuleMatch(r.name ?? `route-${i}`, r.match.pathPrefix ?? null, headers, to, compileMoreMatch(r.match));
+        return new RouteRuleMatch(r.name ?? `route-${i}`, r.match.pathPrefix ?? null, headers, to, compileMoreMatch(r.match), mirrorOf(r.mirror));
       });
     }
     const prev = previous?.services.get(svc.name);
@@ -299,6 +322,7 @@ export function compileRoutes(
         svc.outlierDetection ?? null,
         svc.faultInjection && (svc.faultInjection.abort || svc.faultInjection.delay) ? svc.faultInjection : null,
         svc.idleTimeoutMs ?? 0,
+        mirrorOf(svc.mirror),
       ),
     );
   }

@@ -1,10 +1,11 @@
 /**
  * route: resolves the destination service in the applied snapshot, then picks the subset (version) this call goes
  * to: the first of the service's routes whose path, method, headers and query match decides, else the default split (by
- * weight). Which endpoint inside the subset is the balancer's job, not this layer's.
+ * weight). Which endpoint inside the subset is the balancer's job, not this layer's. It also notes where a share of
+ * the call is mirrored (the matching route's mirror, else the service's), for the mirror layer.
  */
 
-import type { Self } from "../config/routes.ts";
+import { chooseFrom, type Self } from "../config/routes.ts";
 import type { ConfigState } from "../config/state.ts";
 import { errors } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
@@ -33,7 +34,9 @@ export class RouteLayer implements Layer {
       return false;
     }
     ex.route = route;
-    const subset = route.route(ex.path, ex.headers, ex.req.method ?? "");
+    const rule = route.matchRule(ex.path, ex.headers, ex.req.method ?? "");
+    const subset = rule !== null ? chooseFrom(rule.split) : route.chooseSubset();
+    ex.mirror = rule !== null && rule.mirror !== null ? rule.mirror : route.mirror;
     ex.subset = subset;
     ex.edge = subset.emptyEdge;
     return true;

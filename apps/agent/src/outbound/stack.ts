@@ -1,9 +1,11 @@
 /**
  * The outbound stack, in order. This is the one place that shows what an app's call goes through:
  *
- *   observe → route (match + split) → fault → timeout → retry → balance → circuit (breaker + outlier) → connect
+ *   observe → route (match + split) → fault → timeout → mirror → retry → balance → circuit (breaker + outlier) → connect
  *
- * route picks the subset (which version), balance the endpoint inside it (which instance) — kept apart. retry
+ * route picks the subset (which version), balance the endpoint inside it (which instance) — kept apart. mirror sends
+ * a fire-and-forget copy of a share of the calls to another version (after faults, as Envoy's router mirrors after
+ * the fault filter; below timeout, which bounds reading a body the copy needs). retry
  * re-runs balance → circuit → connect for a failed attempt; timeout above it bounds the whole call. mTLS lives in
  * connect: the endpoint's pool (upstream/endpoints.ts) dials TLS and checks the peer's SPIFFE id when the
  * destination's mode is STRICT or PERMISSIVE.
@@ -19,6 +21,7 @@ import { BalanceLayer } from "./balance.ts";
 import { CircuitLayer } from "./circuit.ts";
 import { ConnectLayer } from "./connect.ts";
 import { FaultLayer } from "./fault.ts";
+import { MAX_MIRRORS_IN_FLIGHT, MirrorLayer } from "./mirror.ts";
 import { ObserveLayer } from "./observe.ts";
 import { RetryLayer } from "./retry.ts";
 import { RouteLayer } from "./route.ts";
@@ -38,6 +41,7 @@ export function outboundStack(deps: {
     new RouteLayer(deps.config, deps.edges, deps.self),
     new FaultLayer(),
     new TimeoutLayer(),
+    new MirrorLayer(MAX_MIRRORS_IN_FLIGHT, deps.now),
     new RetryLayer(deps.now),
     new BalanceLayer(deps.now),
     new CircuitLayer(deps.now),

@@ -9,7 +9,7 @@ import { Http2ServerResponse } from "node:http2";
 import type { Duplex, Readable } from "node:stream";
 import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 import type { Dispatcher } from "undici";
-import type { ServiceRoute, Target, TargetSet } from "../config/routes.ts";
+import type { MirrorTarget, ServiceRoute, Target, TargetSet } from "../config/routes.ts";
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
 import type { BreakerState } from "../policy/breaker.ts";
 import type { RetryState } from "../policy/retry-policy.ts";
@@ -129,6 +129,8 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
   // Routing decisions.
   route: ServiceRoute | null = null;
   subset: TargetSet | null = null;
+  /** Where a share of this call is mirrored (outbound/mirror.ts decides whether this one is); null = nowhere. */
+  mirror: MirrorTarget | null = null;
   target: Target | null = null;
   /** Telemetry edge this exchange is reported on; null = not reported here (e.g. inbound mesh calls). */
   edge: EdgeGroup | null = null;

@@ -41,12 +41,16 @@ export class EdgeGroup {
   count = 0;
   /** Tunnels open now (a gauge, reported with the 1xx window). */
   connectionsOpen = 0;
+  /** Mirror groups: copies not sent because too many were in flight (cumulative). */
+  mirrorsDropped = 0;
 
   constructor(
     readonly source: string,
     readonly sourceVersion: string,
     readonly destination: string,
     readonly destinationVersion: string,
+    /** Mirrored copies (outbound/mirror.ts), kept apart from the calls this agent answered. */
+    readonly mirrored = false,
   ) {}
 
   /** One finished call. `error` marks proxy-made failures and broken streams on top of 5xx. */
@@ -107,6 +111,7 @@ export class EdgeGroup {
         bytesIn: cell.bytesIn,
         bytesOut: cell.bytesOut,
         mtls: cell.mtls,
+        ...(this.mirrored ? { mirrored: cell.requests } : {}),
         latency: compactHistogram(cell.latency),
         ...(tunnels
           ? {
@@ -131,11 +136,11 @@ export class EdgeRegistry {
 
   constructor(private readonly maxUnknown = 64) {}
 
-  get(source: string, sourceVersion: string, destination: string, destinationVersion: string): EdgeGroup {
-    const key = `${source}\u0000${sourceVersion}\u0000${destination}\u0000${destinationVersion}`;
+  get(source: string, sourceVersion: string, destination: string, destinationVersion: string, mirrored = false): EdgeGroup {
+    const key = `${source}\u0000${sourceVersion}\u0000${destination}\u0000${destinationVersion}${mirrored ? "\u0000m" : ""}`;
     let g = this.groups.get(key);
     if (g === undefined) {
-      g = new EdgeGroup(source, sourceVersion, destination, destinationVersion);
+      g = new EdgeGroup(source, sourceVersion, destination, destinationVersion, mirrored);
       this.groups.set(key, g);
     }
     return g;
