@@ -9,6 +9,8 @@ import { AuditLog } from "../audit/audit-log.ts";
 import { clientAddressOf } from "../audit/request-actor.ts";
 import { AuditRetention, auditRetentionFromEnv } from "../audit/retention.ts";
 import { SignInGuard, signInGuardOptionsFromEnv } from "../audit/sign-in-guard.ts";
+import { Canaries } from "../canary/canaries.ts";
+import { CanaryRunner } from "../canary/runner.ts";
 import { ConfigChanges } from "../changes/index.ts";
 import type { ConsoleConfig } from "../config.ts";
 import { ControlPlane } from "../control-plane/index.ts";
@@ -91,9 +93,13 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     if (seeded > 0) log.info("seeded traffic policies", { file: cfg.seedFile, services: seeded });
   }
   await controlPlane.start();
+  // Canary rollouts resume from the database; the runner's scheduler is where a run-once lease plugs in (canary/runner.ts).
+  const canaries = new Canaries({ repos, changes, store, log: log.child({ component: "canary" }) });
+  const canaryRunner = new CanaryRunner(canaries, log.child({ component: "canary" }));
+  canaryRunner.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust, audit };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, canaries, obs, trust, audit };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
@@ -109,6 +115,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     trpc,
     async close() {
       auditRetention.stop();
+      await canaryRunner.stop();
       await Promise.all([controlPlane.close(), liveHub.close(), endpointGate?.stop()]);
       await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);
     },

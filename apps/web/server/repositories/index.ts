@@ -1,6 +1,7 @@
 import type { Db } from "../db.ts";
 import { ApiTokenRepository } from "./api-tokens.ts";
 import { AuditRepository } from "./audit.ts";
+import { CanaryRepository } from "./canaries.ts";
 import { InstanceRepository } from "./instances.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
 import { PolicyRepository } from "./policies.ts";
@@ -30,6 +31,8 @@ export interface Repositories {
   telemetryPolicy: TelemetryPolicyRepository;
   /** Sign-ins, users, tokens and config changes (issue 13). */
   audit: AuditRepository;
+  /** Canary rollouts and their analysis windows (issue 14). */
+  canaries: CanaryRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -48,11 +51,13 @@ export function createRepositories(db: Db): Repositories {
     rollups: new RollupRepository(db),
     telemetryPolicy: new TelemetryPolicyRepository(db),
     audit: new AuditRepository(db),
+    canaries: new CanaryRepository(db),
   };
 }
 
 export type { ApiTokenRow, VerifiedApiToken } from "./api-tokens.ts";
 export type { ActorKind, AuditFilter, AuditInput, AuditOutcome, AuditRow } from "./audit.ts";
+export type { CanaryCheckRow, CanaryRow } from "./canaries.ts";
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
 export type { CommitInput, RevisionPart, RevisionRow } from "./revisions.ts";
 export type { JoinTokenRow, Role, SessionUser } from "./security.ts";
