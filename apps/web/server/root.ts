@@ -4,6 +4,7 @@ import { agentsRouter } from "./routers/agents.ts";
 import { apiTokensRouter } from "./routers/api-tokens.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { caRouter } from "./routers/ca.ts";
+import { canaryRouter } from "./routers/canary.ts";
 import { graphRouter } from "./routers/graph.ts";
 import { replicasRouter } from "./routers/replicas.ts";
 import { securityRouter } from "./routers/security.ts";
@@ -19,6 +20,7 @@ export const appRouter = router({
   agents: agentsRouter,
   security: securityRouter,
   traffic: trafficRouter,
+  canary: canaryRouter,
   revisions: revisionsRouter,
   traces: tracesRouter,
   telemetry: telemetryRouter,

@@ -6,6 +6,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { AuditLog } from "./audit/audit-log.ts";
 import { withRequestActor } from "./audit/request-actor.ts";
+import type { Canaries } from "./canary/canaries.ts";
 import type { ConfigChanges } from "./changes/index.ts";
 import type { ControlPlane } from "./control-plane/index.ts";
 import { ConsoleError, type ConsoleErrorCode } from "./errors.ts";
@@ -26,6 +27,8 @@ export interface Services {
   trustDomain: string;
   /** Every config change (traffic, mTLS, authorization, sampling), its history and rollback. */
   changes: ConfigChanges;
+  /** Canary rollouts (start, pause, resume, abort, the analysis). */
+  canaries: Canaries;
   obs: Observability;
   /** The mesh CA's trust bundle and its rotation. */
   trust: MeshTrust;

@@ -19,6 +19,7 @@ import {
   type Verdict,
   weightOf,
 } from "../server/canary/machine.ts";
+import { canaryActor, reasonOf, revisionKind, splitOf } from "../server/canary/plan.ts";
 import { type CanarySettings, canarySettingsSchema, DEFAULT_SETTINGS } from "../server/canary/settings.ts";
 
 const S = DEFAULT_SETTINGS;
@@ -228,5 +229,53 @@ describe("analysis window classification", () => {
     assert.equal(a.verdict, "pass");
     assert.equal(a.baseline.successRatePct, null);
     assert.match(figuresText(a), /baseline –/);
+  });
+});
+
+describe("what a transition means for the mesh and the history (plan.ts)", () => {
+  const pair = { service: "payments", baseline: "v1", canary: "v2" };
+  test("splits: only the two versions, summing to 100; wait sets none", () => {
+    assert.deepEqual(splitOf({ type: "set-weight", weight: 25 }, pair), [
+      { version: "v1", weight: 75 },
+      { version: "v2", weight: 25 },
+    ]);
+    assert.deepEqual(
+      splitOf({ type: "promote" }, pair)?.map((e) => e.weight),
+      [0, 100],
+    );
+    assert.deepEqual(
+      splitOf({ type: "rollback" }, pair)?.map((e) => e.weight),
+      [100, 0],
+    );
+    assert.equal(splitOf({ type: "wait" }, pair), null);
+  });
+  test("revision kinds and the actor", () => {
+    assert.equal(revisionKind({ type: "set-weight", weight: 5 }, "start"), "canary-start");
+    assert.equal(revisionKind({ type: "set-weight", weight: 10 }, check("pass")), "canary-step");
+    assert.equal(revisionKind({ type: "promote" }, check("pass")), "canary-promote");
+    assert.equal(revisionKind({ type: "rollback" }, check("fail")), "canary-rollback");
+    assert.equal(revisionKind({ type: "rollback" }, { type: "abort" }), "canary-abort");
+    assert.equal(canaryActor("payments"), "canary payments");
+  });
+  test("reasons name the step, the verdict's cause and both versions' figures", () => {
+    const s0 = start(S).state;
+    const failing = {
+      verdict: "fail" as const,
+      canary: { requests: 120, successRatePct: 95.8, p99Ms: 61 },
+      baseline: { requests: 2300, successRatePct: 100, p99Ms: 6 },
+      reasons: ["success rate 95.8% < 99%"],
+    };
+    assert.equal(
+      reasonOf(S, pair, s0, { ...s0, phase: "rolled-back", failedChecks: 2 }, { type: "rollback" }, { check: failing }),
+      "canary v2 rolled back to v1: 2/2 failed checks (success rate 95.8% < 99%) — success 95.8% (baseline 100%), p99 61 ms (baseline 6 ms), 120 requests",
+    );
+    assert.equal(
+      reasonOf(S, pair, s0, s0, { type: "set-weight", weight: 5 }, { by: "olga", event: "start" }),
+      "canary v2 started by olga at 5% against v1",
+    );
+    assert.match(
+      reasonOf(S, pair, s0, { ...s0, stepIndex: 1 }, { type: "set-weight", weight: 10 }, { check: { ...failing, verdict: "pass", reasons: [] } }),
+      /^canary v2 → 10%: check passed at 5% — /,
+    );
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Config changes as the API offers them: each operation is an edit of one part taken down the one road (road.ts).
- *   traffic   setSplit, updatePolicy               (kinds/traffic.ts)
+ *   traffic   setSplit, updatePolicy, canarySplit  (kinds/traffic.ts)
  *   mtls      setMtls                              (kinds/security.ts)
  *   authz     addAuthzRule, removeAuthzRule        (kinds/security.ts)
  *   sampling  setSampling                          (kinds/sampling.ts)
@@ -54,6 +54,22 @@ export class ConfigChanges {
   setSplit(service: string, split: unknown, actor: string): Promise<ChangeResult<ServicePolicy>> {
     return this.road.change<ServicePolicy>("traffic", service, actor, "split", patchEdit({ split }), {
       summary: (before, after) => `split ${splitSummary(before.split)} → ${splitSummary(after.split)}`,
+    });
+  }
+
+  /**
+   * A canary rollout's step (server/canary): the split it sets, recorded as `kind` (canary-start, canary-step,
+   * canary-promote, canary-rollback, canary-abort) with the reason (the analysis' figures) as the history's summary.
+   */
+  canarySplit(
+    service: string,
+    split: { version: string; weight: number }[],
+    actor: string,
+    kind: string,
+    reason: string,
+  ): Promise<ChangeResult<ServicePolicy>> {
+    return this.road.change<ServicePolicy>("traffic", service, actor, kind, patchEdit({ split }), {
+      summary: (before, after) => `${reason} (split ${splitSummary(before.split)} → ${splitSummary(after.split)})`,
     });
   }
 

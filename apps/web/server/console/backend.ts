@@ -9,6 +9,8 @@ import { AuditLog } from "../audit/audit-log.ts";
 import { clientAddressOf } from "../audit/request-actor.ts";
 import { AuditRetention, auditRetentionFromEnv } from "../audit/retention.ts";
 import { SignInGuard, signInGuardOptionsFromEnv } from "../audit/sign-in-guard.ts";
+import { Canaries } from "../canary/canaries.ts";
+import { CanaryRunner } from "../canary/runner.ts";
 import { ConfigChanges } from "../changes/index.ts";
 import type { ConsoleConfig } from "../config.ts";
 import { ControlPlane } from "../control-plane/index.ts";
@@ -103,6 +105,12 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   }
   await controlPlane.start();
   replication.attach(controlPlane);
+  // Canary rollouts resume from the database; with several replicas only the holder of the "canary-analysis" lease runs them.
+  const canaries = new Canaries({ repos, changes, store, log: log.child({ component: "canary" }) });
+  const canaryRunner = new CanaryRunner(canaries, log.child({ component: "canary" }), {
+    scheduler: { runsHere: async () => (await exclusive("canary-analysis", async () => true)).ran },
+  });
+  canaryRunner.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
   metrics.watch({
@@ -110,7 +118,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     liveSockets: () => liveHub.clientCount,
     configVersion: () => controlPlane.currentVersion,
   });
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, obs, trust, audit, replication };
+  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, canaries, obs, trust, audit, replication };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
@@ -128,6 +136,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     trpc,
     async close() {
       auditRetention.stop();
+      await canaryRunner.stop();
       await Promise.all([controlPlane.close(), liveHub.close(), endpointGate?.stop()]);
       await Promise.race([replication.close(), new Promise((r) => setTimeout(r, 300).unref())]);
       await Promise.race([obs.close(), new Promise((r) => setTimeout(r, 500).unref())]);

@@ -1,6 +1,7 @@
 import type { Db } from "../db.ts";
 import { ApiTokenRepository } from "./api-tokens.ts";
 import { AuditRepository } from "./audit.ts";
+import { CanaryRepository } from "./canaries.ts";
 import { InstanceRepository } from "./instances.ts";
 import { LeaseRepository } from "./leases.ts";
 import { MeshStateRepository } from "./mesh-state.ts";
@@ -36,6 +37,8 @@ export interface Repositories {
   replicas: ReplicaRepository;
   /** Leases for run-once background work (issue 11). */
   leases: LeaseRepository;
+  /** Canary rollouts and their analysis windows (issue 14). */
+  canaries: CanaryRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -56,11 +59,13 @@ export function createRepositories(db: Db): Repositories {
     audit: new AuditRepository(db),
     replicas: new ReplicaRepository(db),
     leases: new LeaseRepository(db),
+    canaries: new CanaryRepository(db),
   };
 }
 
 export type { ApiTokenRow, VerifiedApiToken } from "./api-tokens.ts";
 export type { ActorKind, AuditFilter, AuditInput, AuditOutcome, AuditRow } from "./audit.ts";
+export type { CanaryCheckRow, CanaryRow } from "./canaries.ts";
 export type { EndpointRow, SyncState, SyncStateRow } from "./instances.ts";
 export type { ReplicaRow } from "./replicas.ts";
 export type { CommitInput, RevisionPart, RevisionRow } from "./revisions.ts";
