@@ -79,6 +79,14 @@ export class LiveView {
       .map((p) => ({ source: p.source, sourceVersion: p.sourceVersion, requests: p.requests - p.mtls }));
   }
 
+  /** Every caller of `name` in the last `windowSeconds` (at most the store's retention), with its mTLS calls. */
+  callers(name: string, windowSeconds: number, nowMs = Date.now()): { source: string; sourceVersion: string; requests: number; mtls: number }[] {
+    const { fromSec, toSec } = windowRange(nowMs, windowSeconds);
+    return aggregatePairs(this.store.range(fromSec, toSec))
+      .filter((p) => p.destination === name && p.requests > 0)
+      .map((p) => ({ source: p.source, sourceVersion: p.sourceVersion, requests: p.requests, mtls: p.mtls }));
+  }
+
   serviceStats(name: string, windowSeconds = DEFAULT_WINDOW_SECONDS, seriesSeconds = 120, nowMs = Date.now()): ServiceStats {
     const { fromSec, toSec } = windowRange(nowMs, windowSeconds);
     const pairs = aggregatePairs(this.store.range(fromSec, toSec));

@@ -2,7 +2,7 @@
  * Config changes as the API offers them: each operation is an edit of one part taken down the one road (road.ts).
  *   traffic   setSplit, updatePolicy, canarySplit  (kinds/traffic.ts)
  *   mtls      setMtls                              (kinds/security.ts)
- *   authz     addAuthzRule, removeAuthzRule        (kinds/security.ts)
+ *   authz     addAuthzRule, addAuthzRules, removeAuthzRule (kinds/security.ts)
  *   sampling  setSampling                          (kinds/sampling.ts)
  *   mtls-default  setMtlsDefault                   (kinds/mtls-default.ts)
  *   any       rollback, history
@@ -105,6 +105,25 @@ export class ConfigChanges {
     const rows = await this.repos.security.authzRules(service);
     const row = rows.filter((r) => ruleKey(r) === ruleKey(rule)).at(-1);
     return { ...result, id: row?.id ?? "" };
+  }
+
+  /**
+   * Adds several allow rules in one revision (the rules generated from observed traffic); rules already present are
+   * not added twice.
+   */
+  addAuthzRules(service: string, rules: AuthzRule[], actor: string, summary: string): Promise<ChangeResult<AuthzDoc>> {
+    return this.road.change<AuthzDoc>(
+      "authz",
+      service,
+      actor,
+      "authz",
+      (current) => {
+        const have = new Set(current.authorization.map(ruleKey));
+        const fresh = rules.filter((r) => !have.has(ruleKey(r)));
+        return { authorization: [...current.authorization, ...fresh] };
+      },
+      { summary: () => summary },
+    );
   }
 
   /** Removes one allow rule by its id. */

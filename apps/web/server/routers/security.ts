@@ -1,11 +1,13 @@
 /** Security: mTLS mode and authorization rules per service (operator), denials (viewer), users and join tokens (admin). */
 import { authzRuleSchema, mtlsModeSchema, serviceNameSchema, spiffeIdOf } from "@trellis/protocol";
 import { z } from "zod";
+import { generateAuthzFromTraffic } from "../../shared/authz-from-traffic.ts";
 import { conflict, invalidInput, notFound } from "../errors.ts";
 import { hashToken, newJoinToken, tokenPrefix } from "../join-token.ts";
 import { log } from "../log.ts";
 import { ROLES } from "../repositories/security.ts";
 import { hashPassword, validPassword } from "../security/auth.ts";
+import { observedCallers } from "../security/observed-callers.ts";
 import { parseScope, scopeText } from "../security/token-scope.ts";
 import { actorOf, adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
@@ -66,6 +68,37 @@ export const securityRouter = router({
     log.info("authorization rule added", { service: input.name, principals, actor, revision: revision?.id ?? null });
     return { id, revision, configVersion };
   }),
+
+  /**
+   * "Allow the callers seen in the last N minutes": the rules generated from observed traffic into the service, with
+   * the diff they would make — shown before anything is applied.
+   */
+  generateAuthz: viewerProcedure
+    .input(z.object({ name: serviceNameSchema, minutes: z.number().int().min(1).max(1440) }))
+    .query(async ({ ctx, input }) => {
+      const [observed, rows] = await Promise.all([
+        observedCallers(ctx.live, ctx.repos.rollups, input.name, input.minutes),
+        ctx.repos.security.authzRules(input.name),
+      ]);
+      const current = rows.map((r) => ({ principals: r.principals, methods: r.methods, paths: r.paths }));
+      return { minutes: input.minutes, ...generateAuthzFromTraffic({ service: input.name, trustDomain: ctx.trustDomain, observed, current }) };
+    }),
+
+  /** Applies generated rules (as previewed) in one `authz` revision on the change road; present ones are skipped. */
+  applyGeneratedAuthz: operatorProcedure
+    .input(z.object({ name: serviceNameSchema, minutes: z.number().int().min(1).max(1440), rules: z.array(authzRuleSchema).min(1).max(256) }))
+    .mutation(async ({ ctx, input }) => {
+      const actor = actorOf(ctx);
+      const summary = `allow the ${input.rules.length} caller${input.rules.length === 1 ? "" : "s"} seen in the last ${input.minutes} min`;
+      const { revision, configVersion } = await ctx.changes.addAuthzRules(input.name, input.rules, actor, summary);
+      log.info("authorization rules generated from traffic applied", {
+        service: input.name,
+        rules: input.rules.length,
+        actor,
+        revision: revision?.id ?? null,
+      });
+      return { revision, configVersion };
+    }),
 
   /** Removes an allow rule (a config revision of kind `authz`). */
   removeRule: operatorProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {

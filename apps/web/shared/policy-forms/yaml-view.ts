@@ -24,13 +24,14 @@ export function patchFromYaml(text: string, keys: readonly PolicyKey[]): YamlRea
   }
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== "object" || Array.isArray(doc)) return { ok: false, errors: { "": `YAML: expected a mapping with ${keys.join(", ")}` } };
+  const mapping = doc as Record<string, unknown>;
   const errors: FieldErrors = {};
-  for (const k of Object.keys(doc as object))
+  for (const k of Object.keys(mapping))
     if (!(keys as readonly string[]).includes(k)) errors[k] = `not edited here (this view edits ${keys.join(", ")})`;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   const patch: PolicyPatch = {};
   for (const k of keys) {
-    const v = (doc as Record<string, unknown>)[k];
+    const v = mapping[k];
     patch[k] = v === null ? undefined : v;
   }
   return { ok: true, patch };

@@ -3,6 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { AuthzFromTraffic } from "./AuthzFromTraffic.tsx";
+import { AlertIcon, PlusIcon, ShieldCheckIcon, ShieldIcon, TrashIcon } from "./icons/index.tsx";
 
 const split = (s: string) =>
   s
@@ -24,8 +26,8 @@ export function AuthzPanel({ name }: { name: string }) {
   const { rules, denials } = q.data;
   return (
     <section className="panel" data-testid="authz-panel">
-      <h2>Authorization</h2>
-      <p className="small muted">
+      <h2>{rules.length === 0 ? <ShieldIcon size={16} /> : <ShieldCheckIcon size={16} />} Authorization</h2>
+      <p className="small muted" data-testid="authz-mode" data-rules={rules.length}>
         {rules.length === 0 ? "No rules: every caller is allowed." : "Only callers matching a rule are allowed; others get 403 rbac-denied."}
       </p>
       {rules.length > 0 && (
@@ -45,8 +47,8 @@ export function AuthzPanel({ name }: { name: string }) {
                 <td>{r.methods.join(", ") || "any"}</td>
                 <td>{r.paths.join(", ") || "any"}</td>
                 <td>
-                  <button type="button" onClick={() => remove.mutate({ id: r.id })} disabled={remove.isPending}>
-                    Remove
+                  <button type="button" className="danger" onClick={() => remove.mutate({ id: r.id })} disabled={remove.isPending}>
+                    <TrashIcon size={12} /> Remove
                   </button>
                 </td>
               </tr>
@@ -75,12 +77,13 @@ export function AuthzPanel({ name }: { name: string }) {
         <input placeholder="methods (optional)" value={methods} onChange={(e) => setMethods(e.target.value)} />
         <input placeholder="path prefixes (optional)" value={paths} onChange={(e) => setPaths(e.target.value)} />
         <button type="submit" disabled={add.isPending} data-testid="authz-add">
-          Allow
+          <PlusIcon size={12} /> Allow
         </button>
       </form>
       {add.error && <p className="error">{add.error.message}</p>}
+      <AuthzFromTraffic name={name} />
       <p className="small" data-testid="authz-denials" data-total={denials.total}>
-        Denied calls since console start: <strong>{denials.total}</strong>
+        {denials.total > 0 && <AlertIcon size={12} />} Denied calls since console start: <strong>{denials.total}</strong>
         {denials.callers.length > 0 && <> ({denials.callers.map((c) => `${c.principal}: ${c.count}`).join(", ")})</>}
       </p>
     </section>

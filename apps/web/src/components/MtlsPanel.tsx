@@ -7,10 +7,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { LockIcon, ShieldCheckIcon, UnlockIcon } from "./icons/index.tsx";
 import { Segmented } from "./Segmented.tsx";
 
 const MODES = ["STRICT", "PERMISSIVE", "DISABLE"] as const;
 type Mode = (typeof MODES)[number];
+const ICON: Record<Mode, typeof LockIcon> = { STRICT: LockIcon, PERMISSIVE: ShieldCheckIcon, DISABLE: UnlockIcon };
 const HELP: Record<Mode, string> = {
   STRICT: "mTLS only: plaintext and certificates from outside the mesh are refused",
   PERMISSIVE: "accepts mTLS and plaintext; mesh callers use mTLS",
@@ -33,7 +35,9 @@ export function MtlsPanel({ name }: { name: string }) {
   };
   return (
     <section className="panel" data-testid="mtls-panel" data-mode={d.mtls} data-effective={d.effectiveMtls} data-inherited={String(d.inherited)}>
-      <h2>mTLS</h2>
+      <h2>
+        <LockIcon size={16} /> mTLS
+      </h2>
       <p className="small muted">
         Identity <code>{d.spiffeId}</code>
         {d.inherited && <> · mesh default ({d.meshDefault})</>}
@@ -46,10 +50,17 @@ export function MtlsPanel({ name }: { name: string }) {
         disabled={set.isPending}
         testIdPrefix="mtls-"
         title={(m) => HELP[m]}
-        render={(m) => (m === "STRICT" ? `🔒 ${m}` : m)}
+        render={(m) => {
+          const Icon = ICON[m];
+          return (
+            <>
+              <Icon size={13} /> {m}
+            </>
+          );
+        }}
         onChange={choose}
       />
-      <p className="small muted">{HELP[d.mtls as Mode]}</p>
+      <p className={`small mode-${d.mtls.toLowerCase()}`}>{HELP[d.mtls as Mode]}</p>
       {confirming && (
         <div className="confirm" data-testid="mtls-strict-confirm" data-plaintext-callers={d.plaintextCallers.length}>
           {d.plaintextCallers.length > 0 ? (
@@ -70,19 +81,22 @@ export function MtlsPanel({ name }: { name: string }) {
               No caller reached {name} in plaintext in the last {d.plaintextWindowSeconds} s.
             </p>
           )}
-          <button
-            type="button"
-            data-testid="mtls-strict-confirm-yes"
-            onClick={() => {
-              setConfirming(false);
-              set.mutate({ name, mode: "STRICT" });
-            }}
-          >
-            Switch to STRICT
-          </button>{" "}
-          <button type="button" data-testid="mtls-strict-confirm-no" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
+          <div className="actions">
+            <button
+              type="button"
+              className="primary"
+              data-testid="mtls-strict-confirm-yes"
+              onClick={() => {
+                setConfirming(false);
+                set.mutate({ name, mode: "STRICT" });
+              }}
+            >
+              <LockIcon size={13} /> Switch to STRICT
+            </button>
+            <button type="button" data-testid="mtls-strict-confirm-no" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
         </div>
       )}
       {set.error && <p className="error">{set.error.message}</p>}

@@ -17,6 +17,7 @@ import { diffGraph } from "../lib/graph-diff.ts";
 import { layeredLayout } from "../lib/graph-layout.ts";
 import type { TrellisGraphProbe } from "../lib/graph-probe.ts";
 import { EdgePanel, edgeFromId, type TappedEdge } from "./EdgePanel.tsx";
+import { LockIcon } from "./icons/index.tsx";
 
 type Conn = "connecting" | "live" | "reconnecting";
 
@@ -282,7 +283,9 @@ export function ServiceGraph() {
               {h === "healthy" ? "< 1% errors" : h === "warning" ? "< 5%" : h === "critical" ? "≥ 5%" : "no traffic"}
             </span>
           ))}
-          <span className="legend-item">🔒 mTLS (solid) · plaintext (dashed)</span>
+          <span className="legend-item">
+            <LockIcon size={12} title="mTLS" /> mTLS (solid) · plaintext (dashed)
+          </span>
         </span>
       </div>
       <div ref={containerRef} className="graph-canvas" data-testid="service-graph" data-node-count="0" data-edge-count="0" />

@@ -2,8 +2,9 @@
 /**
  * Traffic management for one service (on its page): one slider per version (weights always sum to 100 — moving one
  * rebalances the others; the change is committed when the slider is released), the sync state of the last change
- * ("applied on 4/4 instances"), and editors for routes and the resilience policy. Validation happens on the server
- * with the protocol's schemas; its message names the field and is shown as is.
+ * ("applied on 4/4 instances"), and one form per policy (routes, timeouts, retries, circuit breaking, outlier
+ * detection, fault injection, load balancer; policy-forms/), validated with the protocol's schemas in the browser and
+ * again on the server.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
@@ -11,9 +12,9 @@ import { useEffect, useRef, useState } from "react";
 import { rebalance, splitFor, type Weighted } from "../../shared/split.ts";
 import type { VersionSync } from "../../shared/version-sync.ts";
 import { useTRPC } from "../lib/trpc.ts";
+import { PolicyForms } from "./policy-forms/PolicyForms.tsx";
 
 const COMMIT_DEBOUNCE_MS = 250;
-const RESILIENCE_KEYS = ["timeoutMs", "idleTimeoutMs", "loadBalancer", "retries", "circuitBreaker", "outlierDetection", "faultInjection"] as const;
 
 function SyncState({ sync, revision }: { sync: VersionSync | null; revision: number | null }) {
   if (!sync || revision === null)
@@ -43,82 +44,12 @@ function SyncState({ sync, revision }: { sync: VersionSync | null; revision: num
   );
 }
 
-function JsonEditor({
-  label,
-  testId,
-  value,
-  onSave,
-  saving,
-}: {
-  label: string;
-  testId: string;
-  value: unknown;
-  onSave: (parsed: unknown) => void;
-  saving: boolean;
-}) {
-  const initial = JSON.stringify(value ?? null, null, 2);
-  const [text, setText] = useState(initial);
-  const [dirty, setDirty] = useState(false);
-  const [parseError, setParseError] = useState<string | null>(null);
-  useEffect(() => {
-    if (!dirty) setText(initial);
-  }, [initial, dirty]);
-  return (
-    <div className="policy-editor" data-testid={testId}>
-      <label className="small strong" htmlFor={`${testId}-text`}>
-        {label}
-      </label>
-      <textarea
-        id={`${testId}-text`}
-        className="mono"
-        rows={8}
-        value={text}
-        spellCheck={false}
-        onChange={(e) => {
-          setText(e.target.value);
-          setDirty(true);
-          setParseError(null);
-        }}
-        style={{ width: "100%", fontSize: 12 }}
-        data-testid={`${testId}-text`}
-      />
-      <div>
-        <button
-          type="button"
-          disabled={saving}
-          data-testid={`${testId}-save`}
-          onClick={() => {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch (e) {
-              setParseError(`${label}: not valid JSON (${(e as Error).message})`);
-              return;
-            }
-            setDirty(false);
-            onSave(parsed);
-          }}
-        >
-          Save {label.toLowerCase()}
-        </button>
-        {parseError && (
-          <span className="error small" data-testid={`${testId}-error`}>
-            {" "}
-            {parseError}
-          </span>
-        )}
-      </div>
-    </div>
-  );
-}
-
 export function TrafficPanel({ service }: { service: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const q = useQuery(trpc.traffic.get.queryOptions({ service }, { refetchInterval: 500 }));
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.traffic.get.queryKey({ service }) });
   const setSplit = useMutation(trpc.traffic.setSplit.mutationOptions({ onSettled: invalidate }));
-  const update = useMutation(trpc.traffic.update.mutationOptions({ onSettled: invalidate }));
 
   const serverSplit = q.data ? splitFor(q.data.versions, q.data.policy.split) : [];
   const serverKey = JSON.stringify(serverSplit);
@@ -196,9 +127,7 @@ export function TrafficPanel({ service }: { service: string }) {
       </section>
     );
   const data = q.data;
-  const error = setSplit.error?.message ?? update.error?.message ?? null;
-  const resilience: Record<string, unknown> = {};
-  for (const k of RESILIENCE_KEYS) if (data.policy[k] !== undefined) resilience[k] = data.policy[k];
+  const error = setSplit.error?.message ?? null;
 
   return (
     <section className="card" data-testid="traffic-panel" data-service={service}>
@@ -246,33 +175,7 @@ export function TrafficPanel({ service }: { service: string }) {
           {error}
         </p>
       )}
-      <div className="grid-2">
-        <JsonEditor
-          label="Routes"
-          testId="routes-editor"
-          value={data.policy.routes ?? []}
-          saving={update.isPending}
-          onSave={(routes) => update.mutate({ service, patch: { routes: Array.isArray(routes) && routes.length === 0 ? null : routes } })}
-        />
-        <JsonEditor
-          label="Policy"
-          testId="policy-editor"
-          value={resilience}
-          saving={update.isPending}
-          onSave={(p) => {
-            const obj = (p && typeof p === "object" ? p : {}) as Record<string, unknown>;
-            const patch: Record<string, unknown> = {};
-            for (const k of RESILIENCE_KEYS) patch[k] = obj[k] ?? null;
-            for (const k of Object.keys(obj)) if (!(RESILIENCE_KEYS as readonly string[]).includes(k)) patch[k] = obj[k];
-            update.mutate({ service, patch });
-          }}
-        />
-      </div>
-      <p className="muted small">
-        Routes: <code>{'[{"match":{"headers":[{"name":"x-canary","value":"1"}]},"version":"v2"}]'}</code> · Policy keys: timeoutMs, idleTimeoutMs,
-        loadBalancer (p2c | round-robin | least-request), retries {"{attempts, perTryTimeoutMs, retryOn, budget}"}, circuitBreaker, outlierDetection,
-        faultInjection.
-      </p>
+      <PolicyForms service={service} policy={data.policy} versions={data.versions} />
     </section>
   );
 }
