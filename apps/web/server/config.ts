@@ -1,4 +1,5 @@
 /** Console process configuration from the environment (docs/processes.md). */
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -68,7 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
       .split(",")
       .map((h) => h.trim())
       .filter(Boolean),
-    replicaId: env.TRELLIS_REPLICA_ID || `${os.hostname()}-${process.pid}`,
+    // A restarted process is a new replica (its leases and agents are not the old one's), even in a container where pid is 1.
+    replicaId: env.TRELLIS_REPLICA_ID || `${os.hostname()}-${randomUUID().slice(0, 8)}`,
   };
 }
 

@@ -52,7 +52,7 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   const pruned = await repos.instances.pruneDisconnected(7 * 24 * 3600 * 1000, new Date());
   if (pruned > 0) log.info("forgot long-gone instances", { count: pruned });
   const store = new TelemetryStore();
-  const replication = await startReplication({ databaseUrl: cfg.databaseUrl, repos, store, log, url });
+  const replication = await startReplication({ databaseUrl: cfg.databaseUrl, repos, store, log, url, id: cfg.replicaId });
   const exclusive = replication.leases.runExclusively;
   const audit = new AuditLog(repos, log.child({ component: "audit" }));
   const auth = new Auth(repos, { audit, guard: new SignInGuard(signInGuardOptionsFromEnv()) });
@@ -118,7 +118,20 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
     liveSockets: () => liveHub.clientCount,
     configVersion: () => controlPlane.currentVersion,
   });
-  const services: Services = { repos, live, hub: controlPlane, auth, denials, trustDomain: cfg.trustDomain, changes, canaries, obs, trust, audit, replication };
+  const services: Services = {
+    repos,
+    live,
+    hub: controlPlane,
+    auth,
+    denials,
+    trustDomain: cfg.trustDomain,
+    changes,
+    canaries,
+    obs,
+    trust,
+    audit,
+    replication,
+  };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",

@@ -45,11 +45,13 @@ export async function startReplication(opts: {
   log: Logger;
   /** Where this replica serves (shown to operators). */
   url?: string | null;
+  /** This replica's id (the console config's: TRELLIS_REPLICA_ID, else `<hostname>-<random>`). */
+  id?: string;
   env?: NodeJS.ProcessEnv;
 }): Promise<Replication> {
   const { repos, store, log } = opts;
   const env = opts.env ?? process.env;
-  const id = env.TRELLIS_REPLICA_ID || `${hostname()}-${randomUUID().slice(0, 8)}`;
+  const id = opts.id ?? (env.TRELLIS_REPLICA_ID || `${hostname()}-${randomUUID().slice(0, 8)}`);
   const multi = isPostgresUrl(opts.databaseUrl);
   const bus: ReplicaBus = multi ? new (await import("./pg-bus.ts")).PgBus(opts.databaseUrl, log.child({ component: "replica-bus" })) : new LocalBus();
   if ("start" in bus && typeof bus.start === "function") await bus.start();
