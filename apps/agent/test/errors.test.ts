@@ -141,6 +141,6 @@ describe("inbound and readiness errors", () => {
     assert.equal((await getText(agent.admin, "/ready")).status, 503);
     assert.equal((await getText(agent.admin, "/healthz")).status, 200);
     const cfg = JSON.parse((await getText(agent.admin, "/config")).text);
-    assert.deepEqual(cfg, { version: 0, appliedAt: null, snapshot: null });
+    assert.deepEqual(cfg, { version: 0, appliedAt: null, console: null, snapshot: null });
   });
 });
