@@ -184,6 +184,27 @@ describe("agents and a console over TLS", { concurrency: false }, () => {
     assert.deepEqual(foreign.frames, []);
   });
 
+  test("replicas: an untrusted first console is refused (token never sent) and the agent fails over to the next one", async () => {
+    const pin = caCertPin(readFileSync(consoleCa, "utf8"));
+    const before = { connections: foreign.connections, frames: foreign.frames.length };
+    const agent = await startAgent({
+      service: "billing",
+      appPort: await freePort(),
+      console: [foreign.url, console_.wsAgents],
+      token: console_.token,
+      args: ["--console-ca-hash", pin],
+    });
+    const refused = await agent.waitForLine((l) => l.code === "TRELLIS_CONTROL_CONSOLE_UNTRUSTED", 15_000, "the foreign first console refused");
+    assert.equal(refused.console, foreign.url);
+    assert.equal(refused.next, console_.wsAgents, "the next dial goes to the other console");
+    await agent.waitForLine((l) => l.msg === "certificate installed", 20_000, "joined the trusted console");
+    const up = agent.lines.find((l) => l.msg === "control link up");
+    assert.equal(up?.console, console_.wsAgents);
+    await agent.stop();
+    assert.equal(foreign.connections, before.connections, "no websocket was opened on the untrusted console");
+    assert.equal(foreign.frames.length, before.frames, "no frame (no hello, no token) reached it");
+  });
+
   test("an agent refuses to send its token over plaintext ws:// to a console beyond loopback", async () => {
     const dir = tempDir("agent-plaintext");
     writeFileSync(path.join(dir, "token"), "t0ken\n");
