@@ -29,7 +29,7 @@ interface SimWorker {
 }
 
 /** The simulated fleet: worker processes (bench/lib/sim-agents.ts, forked with this process's --import tsx). */
-class SimFleet {
+export class SimFleet {
   readonly workers: SimWorker[];
   private seq = 0;
   /** [workerIndex, agent], in join order. */
