@@ -136,7 +136,11 @@ export class Publisher implements ConfigPublisher {
       this.announcing = null;
       this.roundChain = this.roundChain
         .then(() => this.runRound())
-        .catch((err) => this.deps.log.error("push round failed", { error: err as Error }))
+        .catch((err) => {
+          // A failed round (database busy or away) is retried: agents waiting for their first snapshot must get it.
+          this.deps.log.error("push round failed; retrying in 1 s", { error: err as Error });
+          setTimeout(() => this.scheduleRound(), 1_000).unref();
+        })
         .finally(() => {
           for (const w of waiters) w(this.currentVersion);
           if (announcing && this.cut) this.deps.announce?.({ services: [...announcing], version: this.cut.version });
