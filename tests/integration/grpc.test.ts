@@ -169,6 +169,26 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
     }
   });
 
+  test("telemetry classifies by grpc-status: UNAVAILABLE behind HTTP 200 is an error, on the graph with its code and in /metrics", async () => {
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await unary(client, { text: "status:14:down for maintenance" })).err?.code, grpc.status.UNAVAILABLE);
+      assert.equal((await unary(client, { text: `fine ${i}` })).err, null);
+    }
+    const edge = await eventually(
+      async () =>
+        (await admin.liveEdges()).find(
+          (e) => e.source === "web" && e.destination === "echo" && (e.grpcStatus?.["14"] ?? 0) >= 5 && (e.grpcStatus?.["0"] ?? 0) >= 5,
+        ),
+      15_000,
+      "web → echo on the live graph with its gRPC status codes",
+    );
+    assert.ok(edge.errorRate > 0, `error rate ${edge.errorRate}`);
+    assert.match(edge.label ?? "", /gRPC .*UNAVAILABLE \d+/);
+    const metrics = (await request(webAgent.admin, "/metrics")).body.toString();
+    assert.match(metrics, /grpc_responses_total\{[^}]*destination_service="echo"[^}]*grpc_status="14"\} (\d+)/);
+    assert.match(metrics, /requests_total\{[^}]*destination_service="echo"[^}]*response_code="200"\}/, "the HTTP status stays 200");
+  });
+
   test("a deadline: the client's grpc-timeout reaches the server, and the call ends DEADLINE_EXCEEDED", async () => {
     const t0 = Date.now();
     const { err } = await unary(client, { text: "sleep:5000" }, { deadline: Date.now() + 400 });
