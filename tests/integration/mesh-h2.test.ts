@@ -92,13 +92,20 @@ async function startApp() {
   return { server, seen, port: (server.address() as AddressInfo).port, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** n bytes, the same every time (a counter through SHA-256): large bodies without holding two copies in the test. */
+/** One pseudo-random MiB, made once; `seeded` stamps each copy with its index (no two MiBs alike). */
+const MIB = createHash("sha512")
+  .update("seed")
+  .digest()
+  .toString("hex")
+  .repeat(8192)
+  .slice(0, 1 << 20);
+
+/** n bytes, the same every time: large bodies whose every MiB differs, cheap to make twice. */
 function seeded(n: number): Buffer {
   const out = Buffer.alloc(n);
-  let block = Buffer.alloc(0);
-  for (let off = 0, i = 0; off < n; off += 32, i++) {
-    block = createHash("sha256").update(`${i}`).digest();
-    block.copy(out, off, 0, Math.min(32, n - off));
+  for (let off = 0, i = 0; off < n; off += 1 << 20, i++) {
+    out.write(MIB, off, Math.min(1 << 20, n - off), "latin1");
+    if (off + 8 <= n) out.writeDoubleBE(i, off);
   }
   return out;
 }
