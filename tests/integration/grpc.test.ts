@@ -18,12 +18,8 @@ import {
   startConsole,
   stopAll,
 } from "@trellis/testkit";
-import { type EchoApp, request, startEchoApp } from "../support/apps.ts";
+import { adminJson, type EchoApp, request, startEchoApp, startStrictPair } from "../support/apps.ts";
 import { type EchoClient, echoClient, type GrpcApp, grpc, type Msg, startGrpcApp, unary } from "../support/grpc-app.ts";
-
-async function adminJson(agent: AgentHandle, p: string) {
-  return JSON.parse((await request(agent.admin, p)).body.toString());
-}
 
 /** A gRPC request written by hand (node:http2), to read exactly what the proxy answers. */
 function rawGrpc(port: number, authority: string, text: string | null, headers: http2.OutgoingHttpHeaders = {}) {
@@ -104,7 +100,6 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
   let admin: ConsoleSession;
   let echoApp: GrpcApp;
   let webApp: EchoApp;
-  let echoAgent: AgentHandle;
   let webAgent: AgentHandle;
   let client: EchoClient;
   let flaky: Awaited<ReturnType<typeof startFlakyGrpcApp>>;
@@ -115,23 +110,9 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
     admin = await adminSession(c.url);
     echoApp = await startGrpcApp();
     webApp = await startEchoApp("web");
-    echoAgent = await startAgent({ service: "echo", appPort: echoApp.port, console: c.wsAgents, token: c.token });
-    webAgent = await startAgent({ service: "web", appPort: webApp.port, console: c.wsAgents, token: c.token });
+    ({ callerAgent: webAgent } = await startStrictPair(c, admin, ["echo", echoApp.port], ["web", webApp.port]));
     const flakyAgent = await startAgent({ service: "flaky", appPort: flaky.port, console: c.wsAgents, token: c.token });
-    for (const a of [echoAgent, webAgent, flakyAgent])
-      await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
-    await admin.mutate("security.setMtls", { name: "echo", mode: "STRICT" });
-    await eventually(
-      async () =>
-        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string; endpoints: unknown[] }) => s.name === "echo" && s.mtls === "STRICT" && s.endpoints.length > 0,
-        ) &&
-        (await adminJson(echoAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string }) => s.name === "echo" && s.mtls === "STRICT",
-        ),
-      15_000,
-      "web knows echo, STRICT on both",
-    );
+    await eventually(async () => (await adminJson(flakyAgent, "/identity"))?.spiffeId, 15_000, "flaky's certificate");
     client = echoClient(webAgent.outbound, "echo");
   });
 

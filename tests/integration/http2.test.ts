@@ -7,21 +7,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import {
-  type AgentHandle,
-  adminSession,
-  type ConsoleHandle,
-  type ConsoleSession,
-  eventually,
-  startAgent,
-  startConsole,
-  stopAll,
-} from "@trellis/testkit";
-import { type EchoApp, request, startEchoApp } from "../support/apps.ts";
-
-async function adminJson(agent: AgentHandle, p: string) {
-  return JSON.parse((await request(agent.admin, p)).body.toString());
-}
+import { type AgentHandle, adminSession, type ConsoleHandle, type ConsoleSession, startConsole, stopAll } from "@trellis/testkit";
+import { type EchoApp, startEchoApp, startStrictPair } from "../support/apps.ts";
 
 /** Runs a program to completion (bounded), resolving with its exit code and output. */
 function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -48,7 +35,6 @@ describe("HTTP/2 from apps: curl and h2load through two agents (mTLS STRICT)", {
   let admin: ConsoleSession;
   let catalogApp: EchoApp;
   let webApp: EchoApp;
-  let catalogAgent: AgentHandle;
   let webAgent: AgentHandle;
 
   before(async () => {
@@ -56,21 +42,7 @@ describe("HTTP/2 from apps: curl and h2load through two agents (mTLS STRICT)", {
     admin = await adminSession(c.url);
     catalogApp = await startEchoApp("catalog");
     webApp = await startEchoApp("web");
-    catalogAgent = await startAgent({ service: "catalog", appPort: catalogApp.port, console: c.wsAgents, token: c.token });
-    webAgent = await startAgent({ service: "web", appPort: webApp.port, console: c.wsAgents, token: c.token });
-    for (const a of [catalogAgent, webAgent]) await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
-    await admin.mutate("security.setMtls", { name: "catalog", mode: "STRICT" });
-    await eventually(
-      async () =>
-        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string; endpoints: unknown[] }) => s.name === "catalog" && s.mtls === "STRICT" && s.endpoints.length > 0,
-        ) &&
-        (await adminJson(catalogAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string }) => s.name === "catalog" && s.mtls === "STRICT",
-        ),
-      15_000,
-      "web knows catalog, STRICT on both",
-    );
+    ({ callerAgent: webAgent } = await startStrictPair(c, admin, ["catalog", catalogApp.port], ["web", webApp.port]));
   });
 
   after(async () => {

@@ -10,21 +10,8 @@ import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import {
-  type AgentHandle,
-  adminSession,
-  type ConsoleHandle,
-  type ConsoleSession,
-  eventually,
-  startAgent,
-  startConsole,
-  stopAll,
-} from "@trellis/testkit";
-import { request } from "../support/apps.ts";
-
-async function adminJson(agent: AgentHandle, p: string) {
-  return JSON.parse((await request(agent.admin, p)).body.toString());
-}
+import { type AgentHandle, adminSession, type ConsoleHandle, type ConsoleSession, eventually, startConsole, stopAll } from "@trellis/testkit";
+import { request, startStrictPair } from "../support/apps.ts";
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -159,21 +146,7 @@ describe("HTTP/1.1 apps, HTTP/2 between agents (mTLS STRICT): nothing lost", { c
     admin = await adminSession(c.url);
     app = await startApp();
     webApp = await startApp();
-    catalogAgent = await startAgent({ service: "catalog", appPort: app.port, console: c.wsAgents, token: c.token });
-    webAgent = await startAgent({ service: "web", appPort: webApp.port, console: c.wsAgents, token: c.token });
-    for (const a of [catalogAgent, webAgent]) await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
-    await admin.mutate("security.setMtls", { name: "catalog", mode: "STRICT" });
-    await eventually(
-      async () =>
-        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string; endpoints: unknown[] }) => s.name === "catalog" && s.mtls === "STRICT" && s.endpoints.length > 0,
-        ) &&
-        (await adminJson(catalogAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string }) => s.name === "catalog" && s.mtls === "STRICT",
-        ),
-      15_000,
-      "web knows catalog, STRICT on both",
-    );
+    ({ destinationAgent: catalogAgent, callerAgent: webAgent } = await startStrictPair(c, admin, ["catalog", app.port], ["web", webApp.port]));
   });
 
   after(async () => {
