@@ -21,6 +21,7 @@ const SYSTEM_PROGRAMS = {
   prometheus: "prometheus",
   openssl: "openssl",
   curl: "curl",
+  h2load: "nghttp2-client",
   ip: "iproute2",
   iptables: "iptables",
   setpriv: "util-linux",

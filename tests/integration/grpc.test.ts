@@ -18,27 +18,26 @@ import {
   startConsole,
   stopAll,
 } from "@trellis/testkit";
-import { type EchoApp, request, startEchoApp } from "../support/apps.ts";
+import { adminJson, type EchoApp, request, startEchoApp, startStrictPair } from "../support/apps.ts";
 import { type EchoClient, echoClient, type GrpcApp, grpc, type Msg, startGrpcApp, unary } from "../support/grpc-app.ts";
 
-async function adminJson(agent: AgentHandle, p: string) {
-  return JSON.parse((await request(agent.admin, p)).body.toString());
-}
-
 /** A gRPC request written by hand (node:http2), to read exactly what the proxy answers. */
-function rawGrpc(port: number, authority: string, text: string, headers: http2.OutgoingHttpHeaders = {}) {
+function rawGrpc(port: number, authority: string, text: string | null, headers: http2.OutgoingHttpHeaders = {}) {
   return new Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders | null; endedWithHead: boolean }>(
     (resolve, reject) => {
       const session = http2.connect(`http://127.0.0.1:${port}`);
       session.on("error", reject);
-      const req = session.request({
-        ":method": "POST",
-        ":path": "/trellis.test.Echo/Unary",
-        ":authority": authority,
-        "content-type": "application/grpc",
-        te: "trailers",
-        ...headers,
-      });
+      const req = session.request(
+        {
+          ":method": "POST",
+          ":path": "/trellis.test.Echo/Unary",
+          ":authority": authority,
+          "content-type": "application/grpc",
+          te: "trailers",
+          ...headers,
+        },
+        { endStream: text === null },
+      );
       let head: http2.IncomingHttpHeaders = {};
       let endedWithHead = false;
       let trailers: http2.IncomingHttpHeaders | null = null;
@@ -55,6 +54,7 @@ function rawGrpc(port: number, authority: string, text: string, headers: http2.O
         resolve({ headers: head, trailers, endedWithHead });
       });
       req.on("error", reject);
+      if (text === null) return; // no message at all: the HEADERS frame ended the request
       // One Msg { text }: protobuf field 1 (length-delimited), in a gRPC frame (not compressed, 4-byte length).
       const msg = Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(text)]), Buffer.from(text)]);
       const frame = Buffer.alloc(5);
@@ -64,35 +64,55 @@ function rawGrpc(port: number, authority: string, text: string, headers: http2.O
   );
 }
 
+/**
+ * A gRPC-speaking app written on node:http2 (h2c): `/trellis.test.Echo/Unary` answers trailers-only UNAVAILABLE the
+ * first time it sees an `x-key`, then OK (an empty message and `grpc-status: 0` in the trailers). Counts attempts.
+ */
+async function startFlakyGrpcApp() {
+  const attempts = new Map<string, number>();
+  const server = http2.createServer();
+  server.on("stream", (stream, headers) => {
+    const key = String(headers["x-key"]);
+    const n = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, n);
+    stream.resume();
+    if (n === 1) {
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc", "grpc-status": "14", "grpc-message": "first attempt fails" },
+        { endStream: true },
+      );
+      return;
+    }
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.end(Buffer.alloc(5));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as import("node:net").AddressInfo).port,
+    attempts,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: false }, () => {
   let c: ConsoleHandle;
   let admin: ConsoleSession;
   let echoApp: GrpcApp;
   let webApp: EchoApp;
-  let echoAgent: AgentHandle;
   let webAgent: AgentHandle;
   let client: EchoClient;
+  let flaky: Awaited<ReturnType<typeof startFlakyGrpcApp>>;
 
   before(async () => {
+    flaky = await startFlakyGrpcApp();
     c = await startConsole();
     admin = await adminSession(c.url);
     echoApp = await startGrpcApp();
     webApp = await startEchoApp("web");
-    echoAgent = await startAgent({ service: "echo", appPort: echoApp.port, console: c.wsAgents, token: c.token });
-    webAgent = await startAgent({ service: "web", appPort: webApp.port, console: c.wsAgents, token: c.token });
-    for (const a of [echoAgent, webAgent]) await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
-    await admin.mutate("security.setMtls", { name: "echo", mode: "STRICT" });
-    await eventually(
-      async () =>
-        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string; endpoints: unknown[] }) => s.name === "echo" && s.mtls === "STRICT" && s.endpoints.length > 0,
-        ) &&
-        (await adminJson(echoAgent, "/config")).snapshot?.services?.some(
-          (s: { name: string; mtls: string }) => s.name === "echo" && s.mtls === "STRICT",
-        ),
-      15_000,
-      "web knows echo, STRICT on both",
-    );
+    ({ callerAgent: webAgent } = await startStrictPair(c, admin, ["echo", echoApp.port], ["web", webApp.port]));
+    const flakyAgent = await startAgent({ service: "flaky", appPort: flaky.port, console: c.wsAgents, token: c.token });
+    await eventually(async () => (await adminJson(flakyAgent, "/identity"))?.spiffeId, 15_000, "flaky's certificate");
     client = echoClient(webAgent.outbound, "echo");
   });
 
@@ -101,6 +121,7 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
     await stopAll();
     await echoApp?.close();
     await webApp?.close();
+    await flaky?.close();
   });
 
   test("unary: the answer comes back; the server saw the caller's identity from its mTLS certificate", async () => {
@@ -169,6 +190,26 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
     }
   });
 
+  test("telemetry classifies by grpc-status: UNAVAILABLE behind HTTP 200 is an error, on the graph with its code and in /metrics", async () => {
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await unary(client, { text: "status:14:down for maintenance" })).err?.code, grpc.status.UNAVAILABLE);
+      assert.equal((await unary(client, { text: `fine ${i}` })).err, null);
+    }
+    const edge = await eventually(
+      async () =>
+        (await admin.liveEdges()).find(
+          (e) => e.source === "web" && e.destination === "echo" && (e.grpcStatus?.["14"] ?? 0) >= 5 && (e.grpcStatus?.["0"] ?? 0) >= 5,
+        ),
+      15_000,
+      "web → echo on the live graph with its gRPC status codes",
+    );
+    assert.ok(edge.errorRate > 0, `error rate ${edge.errorRate}`);
+    assert.match(edge.label ?? "", /gRPC .*UNAVAILABLE \d+/);
+    const metrics = (await request(webAgent.admin, "/metrics")).body.toString();
+    assert.match(metrics, /grpc_responses_total\{[^}]*destination_service="echo"[^}]*grpc_status="14"\} (\d+)/);
+    assert.match(metrics, /requests_total\{[^}]*destination_service="echo"[^}]*response_code="200"\}/, "the HTTP status stays 200");
+  });
+
   test("a deadline: the client's grpc-timeout reaches the server, and the call ends DEADLINE_EXCEEDED", async () => {
     const t0 = Date.now();
     const { err } = await unary(client, { text: "sleep:5000" }, { deadline: Date.now() + 400 });
@@ -203,5 +244,37 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
     } finally {
       nosuch.close();
     }
+  });
+
+  test("retry on gRPC UNAVAILABLE (retryOn: unavailable): the trailers-only failure is retried within the budget, the caller gets OK", async () => {
+    await admin.mutate("traffic.update", { service: "flaky", patch: { retries: { attempts: 2, retryOn: ["unavailable"], nonIdempotent: true } } });
+    await eventually(
+      async () =>
+        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
+          (s: { name: string; retries?: { retryOn: string[] }; endpoints: unknown[] }) =>
+            s.name === "flaky" && s.retries?.retryOn.includes("unavailable") && s.endpoints.length > 0,
+        ),
+      15_000,
+      "retry policy applied",
+    );
+    // A bodiless call (bodies are not kept for a retry yet; see the agent README): the retry decision is the gRPC one.
+    const r = await rawGrpc(webAgent.outbound, "flaky", null, { "x-key": "k1" });
+    assert.equal(r.headers[":status"], 200);
+    assert.equal(r.trailers?.["grpc-status"], "0", `got ${JSON.stringify(r.headers)} ${JSON.stringify(r.trailers)}`);
+    assert.equal(flaky.attempts.get("k1"), 2, "the first attempt failed, the retry succeeded");
+    // Without the class in retryOn the same answer reaches the caller as it is.
+    await admin.mutate("traffic.update", { service: "flaky", patch: { retries: { attempts: 2, retryOn: ["5xx"], nonIdempotent: true } } });
+    await eventually(
+      async () =>
+        (await adminJson(webAgent, "/config")).snapshot?.services?.some(
+          (s: { name: string; retries?: { retryOn: string[] } }) => s.name === "flaky" && s.retries?.retryOn.join() === "5xx",
+        ),
+      15_000,
+      "policy without unavailable applied",
+    );
+    const plain = await rawGrpc(webAgent.outbound, "flaky", null, { "x-key": "k2" });
+    assert.equal(plain.headers["grpc-status"], "14");
+    assert.equal(plain.endedWithHead, true);
+    assert.equal(flaky.attempts.get("k2"), 1);
   });
 });

@@ -39,6 +39,9 @@ describe("mesh foundation: console + two agents + two apps", () => {
     consoleProc = await startConsole();
     ({ catalogApp, catalogAgent: _catalogAgent, webApp, webAgent } = await startCatalogAndWeb(consoleProc));
     await webKnowsCatalog();
+    // Calls between agents run over mTLS: /ready covers the certificate (a loaded machine may take a while for it).
+    for (const a of [webAgent, _catalogAgent])
+      await eventually(async () => (await request(a.admin, "/ready")).status === 200, 20_000, "agent ready with its certificate");
   });
 
   after(async () => {

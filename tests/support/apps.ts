@@ -202,3 +202,38 @@ export async function startShopService(c: ConsoleHandle, service: string): Promi
   await eventually(async () => (await request(agent.admin, "/ready")).status === 200, 15_000, `${service}'s agent ready`);
   return { app, agent };
 }
+
+/** An agent admin endpoint's JSON body (`/config`, `/identity`). */
+export async function adminJson(agent: AgentHandle, path: string) {
+  return JSON.parse((await request(agent.admin, path)).body.toString());
+}
+
+/**
+ * A caller and a destination, each with its agent joined to `c`, the destination's mTLS mode set to STRICT in the
+ * console: resolves once both agents hold their certificates and the caller's snapshot lists the destination's
+ * endpoint in STRICT mode (so the first call runs over mTLS). `destination` and `caller` are `[service, app port]`.
+ */
+export async function startStrictPair(
+  c: ConsoleHandle,
+  admin: { mutate(path: string, input: unknown): Promise<unknown> },
+  destination: [string, number],
+  caller: [string, number],
+): Promise<{ destinationAgent: AgentHandle; callerAgent: AgentHandle }> {
+  const [dest, destPort] = destination;
+  const destinationAgent = await startAgent({ service: dest, appPort: destPort, console: c.wsAgents, token: c.token });
+  const callerAgent = await startAgent({ service: caller[0], appPort: caller[1], console: c.wsAgents, token: c.token });
+  for (const a of [destinationAgent, callerAgent])
+    await eventually(async () => (await adminJson(a, "/identity"))?.spiffeId, 15_000, "agent certificate");
+  await admin.mutate("security.setMtls", { name: dest, mode: "STRICT" });
+  const strict = async (a: AgentHandle, withEndpoints: boolean) =>
+    (await adminJson(a, "/config")).snapshot?.services?.some(
+      (s: { name: string; mtls: string; endpoints: unknown[] }) =>
+        s.name === dest && s.mtls === "STRICT" && (!withEndpoints || s.endpoints.length > 0),
+    );
+  await eventually(
+    async () => (await strict(callerAgent, true)) && (await strict(destinationAgent, false)),
+    15_000,
+    `${caller[0]} knows ${dest}, STRICT on both`,
+  );
+  return { destinationAgent, callerAgent };
+}

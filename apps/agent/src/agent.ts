@@ -132,7 +132,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
   // HTTP/2 requests (gRPC) reach the app as HTTP/2 with prior knowledge (h2c), over one multiplexed connection.
   const appH2 = createH2Client(`127.0.0.1:${opts.appPort}`, DEFAULT_POOL_OPTIONS, null, null);
   const outbound = createOutboundListener(
-    outboundStack({ config, edges, self, proxyErrors, tracer }),
+    outboundStack({ config, edges, self, proxyErrors, tracer, meshH2: opts.meshProtocol === "h2" }),
     `${opts.service}/${opts.version}`,
     opts.limits,
     rateLog,
@@ -187,6 +187,7 @@ export async function startAgent(opts: AgentOptions, log: Logger): Promise<Runni
       renewals: identity.renewals,
       mtlsMode: front.mode,
     }),
+    http2Connections: () => ({ inbound: inboundHttp.h2.sessionCount(), outbound: outbound.h2.sessionCount() }),
     identityPending: () =>
       !identity.valid && config.snapshot?.services.some((s) => s.mtls !== "DISABLE")
         ? "no workload certificate yet (the snapshot asks for mTLS)"

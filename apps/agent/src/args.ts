@@ -34,6 +34,12 @@ export interface AgentOptions {
   logLevel: Level;
   /** Capture mode: iptables (init-capture) sends the workload's TCP here; ports are fixed, inbound binds 0.0.0.0. */
   capture: boolean;
+  /**
+   * How this agent calls other agents: `h2` (default) — every request over one multiplexed HTTP/2 connection per
+   * endpoint, HTTP/1.1 ones marked with their original protocol; `http1` — HTTP/1.1 over keep-alive pools (HTTP/2 and
+   * gRPC requests still go over HTTP/2).
+   */
+  meshProtocol: "h2" | "http1";
 }
 
 export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-port <port>
@@ -44,7 +50,7 @@ export const USAGE = `usage: trellis-agent --service <name> --version <v> --app-
        [--token-file <path> | TRELLIS_JOIN_TOKEN env]
        [--state-dir <dir>] [--instance-id <id>] [--advertise-host 127.0.0.1]
        [--heartbeat-ms 5000] [--max-header-size 16384] [--headers-timeout-ms 10000]
-       [--request-timeout-ms 300000] [--log-level info] [--capture]
+       [--request-timeout-ms 300000] [--log-level info] [--capture] [--mesh-protocol h2|http1]
        trellis-agent init-capture --help   (capture mode's iptables init step)`;
 
 export class UsageError extends Error {}
@@ -106,6 +112,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       "request-timeout-ms": { type: "string" },
       "log-level": { type: "string" },
       capture: { type: "boolean" },
+      "mesh-protocol": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -165,6 +172,9 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const logLevel = (values["log-level"] ?? "info") as Level;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError("--log-level must be debug|info|warn|error");
 
+  const meshProtocol = values["mesh-protocol"] ?? "h2";
+  if (meshProtocol !== "h2" && meshProtocol !== "http1") throw new UsageError("--mesh-protocol must be h2|http1");
+
   const capture = values.capture ?? false;
   if (capture && (!Number(values["inbound-port"]) || !Number(values["outbound-port"])))
     throw new UsageError("--capture needs fixed --inbound-port and --outbound-port (the capture rules redirect to them)");
@@ -196,5 +206,6 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     },
     logLevel,
     capture,
+    meshProtocol,
   };
 }

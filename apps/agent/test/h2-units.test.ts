@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TrellisError } from "@trellis/protocol";
+import { RetryRuntime } from "../src/policy/retry-policy.ts";
 import { H2_PREFACE, sniffProtocol } from "../src/proxy/front.ts";
 import { encodeGrpcMessage, grpcRequestInfo, grpcStatusIn, grpcStatusOfError, isGrpcFailure, parseGrpcTimeout } from "../src/proxy/grpc.ts";
 
@@ -45,4 +46,19 @@ test("gRPC statuses: proxy errors map to the codes a gRPC client expects; failur
 test("grpc-message is percent-encoded: printable ASCII stays, '%' and UTF-8 are escaped", () => {
   assert.equal(encodeGrpcMessage("timeout: 100% ✓"), "timeout: 100%25 %E2%9C%93");
   assert.equal(decodeURIComponent(encodeGrpcMessage("ünï\ncode")), "ünï\ncode");
+});
+
+test("gRPC retry classes: each names its status; HTTP classes retry no gRPC status", () => {
+  const policy = (retryOn: string[]) =>
+    new RetryRuntime({ attempts: 1, perTryTimeoutMs: 0, retryOn, nonIdempotent: false, budget: { ratio: 0.2, minRetriesPerSecond: 10 } } as never);
+  const all = policy(["cancelled", "deadline-exceeded", "resource-exhausted", "internal", "unavailable"]);
+  assert.deepEqual(
+    Array.from({ length: 17 }, (_, c) => c).filter((c) => all.grpcRetriable(c)),
+    [1, 4, 8, 13, 14],
+  );
+  const onlyUnavailable = policy(["unavailable"]);
+  assert.ok(onlyUnavailable.grpcRetriable(14));
+  assert.ok(!onlyUnavailable.grpcRetriable(8));
+  const http = policy(["5xx", "gateway-error", "connect-failure", "reset", "retriable-4xx"]);
+  for (let c = 0; c <= 16; c++) assert.ok(!http.grpcRetriable(c), `code ${c}`);
 });

@@ -34,6 +34,14 @@ export function addConnections(into: Omit<EdgeRecord, "statusClass">, e: Omit<Ed
   into.connectionsOpen = Math.max(into.connectionsOpen ?? 0, e.connectionsOpen ?? 0);
 }
 
+/** gRPC calls by status code add up (`grpcStatus`, absent until a gRPC call was seen). */
+export function addGrpcStatus(into: Omit<EdgeRecord, "statusClass">, e: Omit<EdgeRecord, "statusClass">): void {
+  if (e.grpcStatus === undefined) return;
+  into.grpcStatus ??= {};
+  const out = into.grpcStatus;
+  for (const [code, n] of Object.entries(e.grpcStatus)) out[code] = (out[code] ?? 0) + n;
+}
+
 export function pairKey(source: string, sourceVersion: string, destination: string, destinationVersion: string): string {
   return `${source}@${sourceVersion}->${destination}@${destinationVersion}`;
 }
@@ -61,6 +69,7 @@ function addInto(into: PairStats, e: EdgeRecord): void {
   into.bytesOut += e.bytesOut;
   into.mtls += e.mtls;
   if (e.connectionsOpened !== undefined || e.connectionsOpen !== undefined) addConnections(into, e);
+  addGrpcStatus(into, e);
   mergeInto(into.latency, e.latency);
   into.byStatus[e.statusClass] = (into.byStatus[e.statusClass] ?? 0) + e.requests;
 }
@@ -92,6 +101,7 @@ export function sumPairs(list: Iterable<PairStats>): PairStats {
     out.bytesOut += p.bytesOut;
     out.mtls += p.mtls;
     if (p.connectionsOpened !== undefined || p.connectionsOpen !== undefined) addConnections(out, p);
+    addGrpcStatus(out, p);
     mergeInto(out.latency, p.latency);
     for (const [k, v] of Object.entries(p.byStatus)) out.byStatus[k] = (out.byStatus[k] ?? 0) + v;
   }

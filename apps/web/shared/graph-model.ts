@@ -50,10 +50,44 @@ export function formatPct(pct: number): string {
 }
 
 /** `12 rps · 4.1 ms · 0.5%` (rps, p99, error %), prefixed with a lock when at least half the calls ran over mTLS. */
-export function edgeLabel(s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">, sharePct?: number, connections = 0): string {
+/** gRPC status codes as an edge shows them: `gRPC OK 120 · UNAVAILABLE 3` (most frequent first). */
+const GRPC_NAMES = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+];
+
+export function grpcLabel(codes: Record<string, number>): string {
+  const parts = Object.entries(codes)
+    .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))
+    .map(([code, n]) => `${GRPC_NAMES[Number(code)] ?? code} ${n}`);
+  return `gRPC ${parts.join(" · ")}`;
+}
+
+export function edgeLabel(
+  s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">,
+  sharePct?: number,
+  connections = 0,
+  grpcStatus?: Record<string, number>,
+): string {
   let text = `${formatRps(s.rps)} rps · ${formatMs(s.p99Ms)} · ${formatPct(s.errorPct)}`;
   if (sharePct !== undefined && sharePct < 100) text += ` · ${Math.round(sharePct)}% split`;
   if (connections > 0) text += ` · ${connections} open`;
+  if (grpcStatus !== undefined) text += `\n${grpcLabel(grpcStatus)}`;
   return s.mtlsPct >= 50 ? `🔒 ${text}` : text;
 }
 
@@ -152,7 +186,8 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
       share,
       sharePct,
       connections,
-      label: edgeLabel(stats, sharePct, connections),
+      ...(p.grpcStatus !== undefined ? { grpcStatus: p.grpcStatus } : {}),
+      label: edgeLabel(stats, sharePct, connections, p.grpcStatus),
       ...stats,
     });
   }

@@ -60,6 +60,8 @@ export interface LiveEdge extends LiveStats {
   sharePct: number;
   /** Tunnels (WebSockets) open over the window (the largest count an agent reported); 0 when none. */
   connections: number;
+  /** gRPC calls over the window by gRPC status code (`{"0": 120, "14": 3}`); absent on edges without gRPC. */
+  grpcStatus?: Record<string, number>;
   /** `rps · p99 · err%` (plus `· 25% split` when the calls go to several versions), with a lock when most ran over mTLS. */
   label: string;
 }

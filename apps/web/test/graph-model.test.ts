@@ -135,6 +135,22 @@ describe("graph model", () => {
     assert.equal(idle.edges.length, 1, "no new call, one open tunnel: still drawn");
   });
 
+  test("gRPC edges: status codes add up over seconds and show on the edge with their names; failures count as errors", () => {
+    const pairs = aggregatePairs([
+      { sec: 1, edges: [rec({ requests: 10, errors: 2, latencies: [1], grpcStatus: { "0": 8, "14": 2 } })] },
+      { sec: 2, edges: [rec({ requests: 5, errors: 1, latencies: [1], grpcStatus: { "0": 4, "4": 1 } })] },
+    ]);
+    assert.deepEqual(pairs[0].grpcStatus, { "0": 12, "14": 2, "4": 1 });
+    const g = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs });
+    const e = g.edges.find((x) => x.id === "e:web@v1->catalog@v1")!;
+    assert.deepEqual(e.grpcStatus, { "0": 12, "14": 2, "4": 1 });
+    assert.equal(e.errors, 3);
+    assert.match(e.label, /\ngRPC OK 12 · UNAVAILABLE 2 · DEADLINE_EXCEEDED 1$/);
+    // An HTTP-only edge carries no gRPC field.
+    const http = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs: aggregatePairs([{ sec: 1, edges: [rec({ latencies: [1] })] }]) });
+    assert.equal(http.edges[0].grpcStatus, undefined);
+  });
+
   test("edges per service@version pair with rps, p99, error %, labels; health from inbound error rate", () => {
     const pairs = aggregatePairs([
       {
@@ -198,6 +214,10 @@ describe("graph model", () => {
     assert.equal(formatPct(12.3), "12%");
     assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }), "1.0 rps · 1.0 ms · 0%");
     assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }, 100, 3), "1.0 rps · 1.0 ms · 0% · 3 open");
+    assert.equal(
+      edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }, 100, 0, { "0": 120, "14": 3, "4": 3 }),
+      "1.0 rps · 1.0 ms · 0%\ngRPC OK 120 · DEADLINE_EXCEEDED 3 · UNAVAILABLE 3",
+    );
   });
 });
 

@@ -161,7 +161,23 @@ export const routeRuleSchema = z
   });
 export type RouteRule = z.infer<typeof routeRuleSchema>;
 
-export const RETRY_ON = ["5xx", "gateway-error", "connect-failure", "reset", "retriable-4xx"] as const;
+/**
+ * When a failed attempt is retried. HTTP: `5xx`, `gateway-error` (502/503/504), `connect-failure`, `reset`,
+ * `retriable-4xx` (409). gRPC (Envoy's names), by the `grpc-status` of a trailers-only answer behind HTTP 200:
+ * `cancelled` (1), `deadline-exceeded` (4), `resource-exhausted` (8), `internal` (13), `unavailable` (14).
+ */
+export const RETRY_ON = [
+  "5xx",
+  "gateway-error",
+  "connect-failure",
+  "reset",
+  "retriable-4xx",
+  "cancelled",
+  "deadline-exceeded",
+  "resource-exhausted",
+  "internal",
+  "unavailable",
+] as const;
 export const retryOnSchema = z.enum(RETRY_ON);
 export type RetryOn = z.infer<typeof retryOnSchema>;
 

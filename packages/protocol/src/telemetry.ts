@@ -42,6 +42,12 @@ export const edgeStatsSchema = z.object({
   connectionsOpen: z.number().int().nonnegative().optional(),
   connectionsClosed: z.number().int().nonnegative().optional(),
   connectionMs: z.number().int().nonnegative().optional(),
+  /**
+   * gRPC calls among `requests`, by gRPC status code (`"0"` OK … `"16"`): the outcome a gRPC call carries in its
+   * trailers behind an HTTP 200. Failures among them (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+   * UNAVAILABLE, DATA_LOSS) count in `errors`. Absent when the window had no gRPC call.
+   */
+  grpcStatus: z.record(z.string().regex(/^\d{1,2}$/), z.number().int().nonnegative()).optional(),
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;
 

@@ -20,6 +20,9 @@ export interface GraphEdgeView {
   mtlsShare: number;
   /** Tunnels (WebSockets) open on this edge over the window. */
   connections?: number;
+  /** gRPC calls over the window by gRPC status code. */
+  grpcStatus?: Record<string, number>;
+  label?: string;
 }
 
 export class TrpcError extends Error {

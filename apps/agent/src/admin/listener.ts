@@ -16,6 +16,7 @@ export interface AdminDeps {
   control?: () => ControlStatus | null;
   startTimeSeconds: number;
   security?: () => import("./metrics.ts").ProcessInfo["security"];
+  http2Connections?: () => import("./metrics.ts").ProcessInfo["http2Connections"];
   /** `/identity`: the certificate this agent holds (public parts only). */
   identity?: () => unknown;
   /**
@@ -52,6 +53,7 @@ export function createAdminListener(deps: AdminDeps): Server {
             endpoints: deps.endpoints.size(),
             startTimeSeconds: deps.startTimeSeconds,
             security: deps.security?.(),
+            http2Connections: deps.http2Connections?.(),
           }),
         );
         return;

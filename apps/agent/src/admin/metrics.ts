@@ -47,6 +47,8 @@ export interface ProcessInfo {
   ready: boolean;
   endpoints: number;
   startTimeSeconds: number;
+  /** HTTP/2 connections open on each listener (between agents: one per calling agent and endpoint). */
+  http2Connections?: { inbound: number; outbound: number };
   security?: {
     denials: Iterable<{ destination: string; principal: string; count: number }>;
     handshakeFailures: number;
@@ -66,6 +68,16 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
     const labels = edgeLabels(g);
     const codes = [...g.codes.entries()].sort((a, b) => a[0] - b[0]);
     for (const [code, n] of codes) out.push(`requests_total{${labels},response_code="${code}"} ${n}`);
+  }
+
+  // gRPC outcomes: the status in the trailers behind an HTTP 200 (Linkerd's classification label is the same idea).
+  out.push("# HELP grpc_responses_total gRPC calls carried, per edge and gRPC status code.");
+  out.push("# TYPE grpc_responses_total counter");
+  for (const g of groups) {
+    if (g.grpcCodes.size === 0) continue;
+    const labels = `source_service="${esc(g.source)}",source_version="${esc(g.sourceVersion)}",destination_service="${esc(g.destination)}",destination_version="${esc(g.destinationVersion)}"`;
+    const codes = [...g.grpcCodes.entries()].sort((a, b) => a[0] - b[0]);
+    for (const [code, n] of codes) out.push(`grpc_responses_total{${labels},grpc_status="${code}"} ${n}`);
   }
 
   out.push("# HELP request_duration_seconds Time from request received to response complete, per edge.");
@@ -152,5 +164,11 @@ export function renderMetrics(edges: EdgeRegistry, proxyErrors: ProxyErrorCounte
   out.push("# HELP trellis_upstream_endpoints Endpoint addresses with a connection pool.");
   out.push("# TYPE trellis_upstream_endpoints gauge");
   out.push(`trellis_upstream_endpoints ${info.endpoints}`);
+  if (info.http2Connections) {
+    out.push("# HELP trellis_http2_connections HTTP/2 connections open on a listener.");
+    out.push("# TYPE trellis_http2_connections gauge");
+    out.push(`trellis_http2_connections{listener="inbound"} ${info.http2Connections.inbound}`);
+    out.push(`trellis_http2_connections{listener="outbound"} ${info.http2Connections.outbound}`);
+  }
   return `${out.join("\n")}\n`;
 }

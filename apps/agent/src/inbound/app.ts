@@ -1,7 +1,8 @@
 /**
- * app: forwards to the local app `127.0.0.1:<app-port>`: HTTP/1.1 requests over one keep-alive undici Pool, HTTP/2
- * ones (gRPC) as HTTP/2 with prior knowledge over one multiplexed connection — the app gets the protocol its caller
- * spoke.
+ * app: forwards to the local app `127.0.0.1:<app-port>`. gRPC calls go as HTTP/2 with prior knowledge (h2c) over one
+ * multiplexed connection — gRPC needs HTTP/2; everything else goes as HTTP/1.1 over one keep-alive undici Pool,
+ * whatever protocol the caller spoke (as Envoy's default upstream protocol): an HTTP/1.1 app serves a caller that
+ * speaks HTTP/2 to its agent.
  */
 import type { TrellisError } from "@trellis/protocol";
 import type { Pool } from "undici";
@@ -20,7 +21,7 @@ export class AppLayer implements Layer, Upstream {
 
   onRequest(ex: Exchange): boolean {
     ex.upstream = this;
-    ex.dispatch(ex.h2 ? this.h2 : this.pool);
+    ex.dispatch(ex.grpc ? this.h2 : this.pool);
     return false;
   }
 

@@ -31,6 +31,6 @@ export class InboundObserveLayer implements Layer {
     if (edge === null) return;
     // A tunnel's 101 was recorded when it opened (proxy/exchange.ts); now its duration and bytes.
     if (ex.tunnel !== null) edge.connectionClosed(latency, ex.bytesIn, ex.bytesOut);
-    else edge.record(ex.status, ex.failed, latency, ex.bytesIn, ex.bytesOut, ex.mtls);
+    else edge.record(ex.status, ex.failed, latency, ex.bytesIn, ex.bytesOut, ex.mtls, ex.grpcStatus);
   }
 }

@@ -80,7 +80,9 @@ export class RetryLayer implements Layer, BodyWaiter {
     const r = ex.retry;
     if (r === null) return false;
     clearTryTimer(r);
-    return r.policy.statusRetriable(status) && this.mayRetry(ex, r);
+    // gRPC: a trailers-only answer carries its outcome in grpc-status behind the HTTP 200.
+    const retriable = r.policy.statusRetriable(status) || (ex.grpcStatus > 0 && r.policy.grpcRetriable(ex.grpcStatus));
+    return retriable && this.mayRetry(ex, r);
   }
 
   onFailure(ex: Exchange, err: TrellisError): boolean {

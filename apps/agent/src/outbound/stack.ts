@@ -35,6 +35,8 @@ export function outboundStack(deps: {
   tracer?: Tracer;
   /** One clock for retry, balance and circuit (tests pass a fake one); by default wall time and performance.now. */
   now?: () => number;
+  /** HTTP/1.1 requests travel to other agents over HTTP/2 (the default); false keeps them on HTTP/1.1 pools. */
+  meshH2?: boolean;
 }): Stack {
   return new Stack([
     new ObserveLayer(deps.proxyErrors, "outbound", deps.tracer ?? null),
@@ -45,6 +47,6 @@ export function outboundStack(deps: {
     new RetryLayer(deps.now),
     new BalanceLayer(deps.now),
     new CircuitLayer(deps.now),
-    new ConnectLayer(),
+    new ConnectLayer(deps.meshH2 ?? true),
   ]);
 }

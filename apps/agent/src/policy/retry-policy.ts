@@ -13,6 +13,15 @@ import { RetryBudget } from "./retry-budget.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
+/** gRPC retryOn classes and the status each one names (as Envoy's `retry_on` for gRPC). */
+const GRPC_RETRY_CLASSES: readonly (readonly [RetryPolicy["retryOn"][number], number])[] = [
+  ["cancelled", 1],
+  ["deadline-exceeded", 4],
+  ["resource-exhausted", 8],
+  ["internal", 13],
+  ["unavailable", 14],
+];
+
 export class RetryRuntime {
   readonly attempts: number;
   readonly perTryTimeoutMs: number;
@@ -22,6 +31,8 @@ export class RetryRuntime {
   private readonly onConnect: boolean;
   private readonly onReset: boolean;
   private readonly on4xx: boolean;
+  /** gRPC status codes that are retried (from the gRPC retryOn classes); empty for most policies. */
+  private readonly grpcCodes: ReadonlySet<number>;
 
   readonly budget: RetryBudget;
 
@@ -40,6 +51,9 @@ export class RetryRuntime {
     this.onConnect = on.has("connect-failure");
     this.onReset = on.has("reset");
     this.on4xx = on.has("retriable-4xx");
+    const grpc = new Set<number>();
+    for (const [cls, code] of GRPC_RETRY_CLASSES) if (on.has(cls)) grpc.add(code);
+    this.grpcCodes = grpc;
   }
 
   /** The method allows a retry (the body's size is decided separately, once it is read). */
@@ -53,6 +67,11 @@ export class RetryRuntime {
       return this.onGateway && status >= 502 && status <= 504;
     }
     return this.on4xx && status === 409;
+  }
+
+  /** A gRPC answer (trailers-only, behind HTTP 200) whose status the policy retries. */
+  grpcRetriable(code: number): boolean {
+    return this.grpcCodes.has(code);
   }
 
   errorRetriable(err: TrellisError): boolean {

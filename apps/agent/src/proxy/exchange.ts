@@ -125,6 +125,8 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
   grpcTimeoutMs: number | null = null;
   /** The call's gRPC status (from a trailers-only head or the trailers); -1 = none seen. */
   grpcStatus = -1;
+  /** Connect layer: `x-trellis-orig-proto` was added (an HTTP/1.1 request sent over HTTP/2 between agents). */
+  origProtoMarked = false;
 
   // Routing decisions.
   route: ServiceRoute | null = null;

@@ -4,6 +4,11 @@
  * order and case of everything else; names are compared case-insensitively without lower-cased copies.
  */
 export const TRELLIS_SOURCE_HEADER = "x-trellis-source";
+/**
+ * Marks an HTTP/1.1 request that travels between agents over HTTP/2 (as linkerd2-proxy's `l5d-orig-proto`): the
+ * destination's agent sends it to the app as HTTP/1.1 again and drops the header. Never forwarded to an app.
+ */
+export const ORIG_PROTO_HEADER = "x-trellis-orig-proto";
 /** Set by the inbound side for the app: the caller's SPIFFE id from its certificate. Never taken from a client. */
 export const PEER_IDENTITY_HEADER = "x-trellis-peer-identity";
 
@@ -55,6 +60,8 @@ function classify(name: string): H {
       return eqLower(name, PEER_IDENTITY_HEADER) ? H.Drop : H.Keep;
     case 19:
       return eqLower(name, "proxy-authorization") ? H.Drop : H.Keep;
+    case 20:
+      return eqLower(name, ORIG_PROTO_HEADER) ? H.Drop : H.Keep;
     default:
       return H.Keep;
   }

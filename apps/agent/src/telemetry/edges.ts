@@ -29,6 +29,8 @@ class WindowCell {
   connectionsOpened = 0;
   connectionsClosed = 0;
   connectionMs = 0;
+  /** gRPC calls by status code, created on the first one. */
+  grpc: Record<string, number> | null = null;
 }
 
 export class EdgeGroup {
@@ -36,6 +38,8 @@ export class EdgeGroup {
   private window: (WindowCell | null)[] = [null, null, null, null, null];
   /** Cumulative requests per status code. */
   readonly codes = new Map<number, number>();
+  /** Cumulative gRPC calls per gRPC status code. */
+  readonly grpcCodes = new Map<number, number>();
   /** Cumulative latency histogram (all codes). */
   readonly latency: Histogram = emptyHistogram();
   count = 0;
@@ -54,9 +58,14 @@ export class EdgeGroup {
   ) {}
 
   /** One finished call. `error` marks proxy-made failures and broken streams on top of 5xx. */
-  record(status: number, error: boolean, latencyMs: number, bytesIn: number, bytesOut: number, mtls: boolean): void {
+  record(status: number, error: boolean, latencyMs: number, bytesIn: number, bytesOut: number, mtls: boolean, grpcStatus = -1): void {
     const cell = this.cell(classIndex(status));
     cell.requests++;
+    if (grpcStatus >= 0) {
+      if (cell.grpc === null) cell.grpc = {};
+      cell.grpc[grpcStatus] = (cell.grpc[grpcStatus] ?? 0) + 1;
+      this.grpcCodes.set(grpcStatus, (this.grpcCodes.get(grpcStatus) ?? 0) + 1);
+    }
     if (error || status >= 500) cell.errors++;
     cell.bytesIn += bytesIn;
     cell.bytesOut += bytesOut;
@@ -113,6 +122,7 @@ export class EdgeGroup {
         mtls: cell.mtls,
         ...(this.mirrored ? { mirrored: cell.requests } : {}),
         latency: compactHistogram(cell.latency),
+        ...(cell.grpc !== null ? { grpcStatus: cell.grpc } : {}),
         ...(tunnels
           ? {
               connectionsOpened: cell.connectionsOpened,

@@ -150,6 +150,8 @@ export class Tracer {
     };
     if (ex.peer !== null) attrs["trellis.peer_identity"] = ex.peer;
     if (ex.error !== null) attrs["trellis.error"] = ex.error.proxyError;
+    // gRPC: the outcome is the status in the trailers (OpenTelemetry's attribute name), not the HTTP 200.
+    if (ex.grpcStatus >= 0) attrs["rpc.grpc.status_code"] = ex.grpcStatus;
     let peer: string;
     if (kind === "client") {
       peer = ex.service || "unknown";
@@ -192,7 +194,7 @@ export class Tracer {
       events,
     };
     if (tc.parentSpanId !== "") span.parentSpanId = tc.parentSpanId;
-    if (failed) span.error = ex.error !== null ? ex.error.proxyError : `http-${ex.status}`;
+    if (failed) span.error = ex.error !== null ? ex.error.proxyError : ex.grpcStatus > 0 ? `grpc-${ex.grpcStatus}` : `http-${ex.status}`;
     return span;
   }
 

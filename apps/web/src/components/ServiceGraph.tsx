@@ -87,6 +87,9 @@ const STYLE = [
       "text-background-opacity": 0.9,
       "text-background-padding": "2px",
       "text-rotation": "autorotate",
+      // gRPC edges carry a second line with their status codes (graph-model.ts edgeLabel).
+      "text-wrap": "wrap",
+      "text-max-width": "1000px",
       "arrow-scale": 0.9,
     },
   },
