@@ -20,6 +20,9 @@ export interface GraphEdgeView {
   mtlsShare: number;
   /** Tunnels (WebSockets) open on this edge over the window. */
   connections?: number;
+  /** Of `requests`, mirrored copies (traffic mirroring); `mirror`: the edge carries only copies. */
+  mirrored?: number;
+  mirror?: boolean;
 }
 
 export class TrpcError extends Error {
