@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { liveEdges, type ProcessGroup, spawnNode, startConsole } from "@trellis/testkit";
+import { adminSession, liveEdges, type ProcessGroup, spawnNode, startConsole } from "@trellis/testkit";
 import { WebSocket } from "ws";
 import { SHOP_INSTANCES } from "../src/topology.ts";
 import {
@@ -185,6 +185,30 @@ describe("demo shop with the real console and agents", () => {
       20_000,
       "every mesh edge all mTLS",
     ).catch((err: Error) => assert.fail(`${err.message}; last seen: ${last.join(", ")}`));
+  });
+
+  test("traffic mirroring set through the console API (traffic.setMirror): web's agent applies it, the graph counts the copies to payments v2", async () => {
+    const session = await adminSession(consoleUrl);
+    const set = await session.mutate<{ revision: { kind: string } | null; policy: { mirror?: unknown } }>("traffic.setMirror", {
+      service: "payments",
+      mirror: { version: "v2", percent: 50 },
+    });
+    assert.equal(set.revision?.kind, "mirror");
+    assert.deepEqual(set.policy.mirror, { version: "v2", percent: 50 });
+    // Checkouts until web's agent has applied it and the copies show on the graph (web → payments v2, mirrored). That
+    // callers get the answers of the split, never the copies', is shown by apps/agent/test/mirror-live.test.ts.
+    await eventually(
+      async () => {
+        const r = await request(web().inbound, "POST", "/checkout", { buyNow: { productId: "p-102", qty: 1 } }, { "x-cart-id": `m-${Date.now()}` });
+        if (r.status !== 201) return false; // payments v2 declines ~4% of the 10% split it serves: try again
+        return (await liveEdges(consoleUrl)).some(
+          (e) => e.source === "web" && e.destination === "payments" && e.destinationVersion === "v2" && (e.mirrored ?? 0) > 0,
+        );
+      },
+      30_000,
+      "mirrored copies on web → payments v2",
+    );
+    await session.mutate("traffic.setMirror", { service: "payments", mirror: null });
   });
 
   test("SIGTERM stops the shop: exit 0, no process left", async () => {
