@@ -10,7 +10,7 @@
  * histograms are only as long as their highest non-empty bucket.
  */
 import type { EdgeStats, TelemetryWindow } from "@trellis/protocol";
-import { addConnections, addGrpcStatus, type EdgeRecord, type SecondBucket } from "../shared/edge-stats.ts";
+import { addConnections, addGrpcStatus, addMirrored, type EdgeRecord, type SecondBucket } from "../shared/edge-stats.ts";
 
 export interface TelemetryStoreOptions {
   /** Seconds of history kept. Default 900 (15 minutes). */
@@ -138,6 +138,7 @@ export class TelemetryStore {
     rec.bytesIn += e.bytesIn;
     rec.bytesOut += e.bytesOut;
     rec.mtls += e.mtls ?? 0;
+    addMirrored(rec, e);
     if (e.connectionsOpened !== undefined || e.connectionsOpen !== undefined) addConnections(rec, e);
     addGrpcStatus(rec, e);
     addCounts(rec.latency.counts, e.latency.counts);

@@ -62,8 +62,14 @@ export function emptyPair(source: string, sourceVersion: string, destination: st
   };
 }
 
+/** Mirrored copies (traffic mirroring) add up; the field stays absent while there are none. */
+export function addMirrored(into: { mirrored?: number }, e: { mirrored?: number }): void {
+  if (e.mirrored) into.mirrored = (into.mirrored ?? 0) + e.mirrored;
+}
+
 function addInto(into: PairStats, e: EdgeRecord): void {
   into.requests += e.requests;
+  addMirrored(into, e);
   into.errors += e.errors;
   into.bytesIn += e.bytesIn;
   into.bytesOut += e.bytesOut;
@@ -100,6 +106,7 @@ export function sumPairs(list: Iterable<PairStats>): PairStats {
     out.bytesIn += p.bytesIn;
     out.bytesOut += p.bytesOut;
     out.mtls += p.mtls;
+    addMirrored(out, p);
     if (p.connectionsOpened !== undefined || p.connectionsOpen !== undefined) addConnections(out, p);
     addGrpcStatus(out, p);
     mergeInto(out.latency, p.latency);

@@ -49,7 +49,6 @@ export function formatPct(pct: number): string {
   return `${Math.round(pct)}%`;
 }
 
-/** `12 rps · 4.1 ms · 0.5%` (rps, p99, error %), prefixed with a lock when at least half the calls ran over mTLS. */
 /** gRPC status codes as an edge shows them: `gRPC OK 120 · UNAVAILABLE 3` (most frequent first). */
 const GRPC_NAMES = [
   "OK",
@@ -78,14 +77,24 @@ export function grpcLabel(codes: Record<string, number>): string {
   return `gRPC ${parts.join(" · ")}`;
 }
 
+/**
+ * `12 rps · 4.1 ms · 0.5%` (rps, p99, error %), prefixed with a lock when at least half the calls ran over mTLS.
+ * Mirrored copies: `mirror · …` when the edge carries only copies, `· 40% mirrored` when some of its calls are; gRPC
+ * status codes on a second line.
+ */
 export function edgeLabel(
   s: Pick<LiveStats, "rps" | "p99Ms" | "errorPct" | "mtlsPct">,
   sharePct?: number,
   connections = 0,
+  mirroredPct = 0,
   grpcStatus?: Record<string, number>,
 ): string {
   let text = `${formatRps(s.rps)} rps · ${formatMs(s.p99Ms)} · ${formatPct(s.errorPct)}`;
-  if (sharePct !== undefined && sharePct < 100) text += ` · ${Math.round(sharePct)}% split`;
+  if (mirroredPct >= 100) text = `mirror · ${text}`;
+  else {
+    if (sharePct !== undefined && sharePct < 100) text += ` · ${Math.round(sharePct)}% split`;
+    if (mirroredPct > 0) text += ` · ${formatPct(mirroredPct)} mirrored`;
+  }
   if (connections > 0) text += ` · ${connections} open`;
   if (grpcStatus !== undefined) text += `\n${grpcLabel(grpcStatus)}`;
   return s.mtlsPct >= 50 ? `🔒 ${text}` : text;
@@ -161,9 +170,11 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
   }
 
   // Calls from each source (service@version) to each destination service, across the destination's versions.
+  // Mirrored copies are not part of the split: they are left out of the shares.
   const callerTotals = new Map<string, number>();
   const callerKey = (p: PairStats) => `${p.source}@${p.sourceVersion}->${p.destination}`;
-  for (const p of input.pairs) callerTotals.set(callerKey(p), (callerTotals.get(callerKey(p)) ?? 0) + p.requests);
+  const answered = (p: PairStats) => p.requests - (p.mirrored ?? 0);
+  for (const p of input.pairs) callerTotals.set(callerKey(p), (callerTotals.get(callerKey(p)) ?? 0) + answered(p));
 
   const edges: LiveEdge[] = [];
   for (const p of input.pairs) {
@@ -171,9 +182,11 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
     // An edge with open tunnels (WebSockets) stays on the graph while they are open, new calls or not.
     if (p.requests === 0 && connections === 0) continue;
     const stats = statsOf(p, windowSeconds);
-    const total = callerTotals.get(callerKey(p)) ?? p.requests;
-    const share = total > 0 ? p.requests / total : 0;
+    const total = callerTotals.get(callerKey(p)) ?? 0;
+    const share = total > 0 ? answered(p) / total : 0;
     const sharePct = Math.round(share * 1000) / 10;
+    const mirrored = p.mirrored ?? 0;
+    const mirroredPct = p.requests > 0 ? (mirrored / p.requests) * 100 : 0;
     edges.push({
       id: edgeId(p),
       source: p.source,
@@ -187,7 +200,9 @@ export function buildLiveGraph(input: GraphInput): LiveGraph {
       sharePct,
       connections,
       ...(p.grpcStatus !== undefined ? { grpcStatus: p.grpcStatus } : {}),
-      label: edgeLabel(stats, sharePct, connections, p.grpcStatus),
+      mirrored,
+      mirror: p.requests > 0 && mirrored === p.requests,
+      label: edgeLabel(stats, sharePct, connections, mirroredPct, p.grpcStatus),
       ...stats,
     });
   }

@@ -62,7 +62,14 @@ export interface LiveEdge extends LiveStats {
   connections: number;
   /** gRPC calls over the window by gRPC status code (`{"0": 120, "14": 3}`); absent on edges without gRPC. */
   grpcStatus?: Record<string, number>;
-  /** `rps · p99 · err%` (plus `· 25% split` when the calls go to several versions), with a lock when most ran over mTLS. */
+  /** Of `requests`, the mirrored copies (traffic mirroring: fire and forget, answers discarded); 0 when none. */
+  mirrored: number;
+  /** Every call on the edge in the window was a mirrored copy: drawn apart (dotted, "mirror"), not part of the split. */
+  mirror: boolean;
+  /**
+   * `rps · p99 · err%` (plus `· 25% split` when the calls go to several versions), with a lock when most ran over mTLS;
+   * `mirror · …` for an edge of mirrored copies.
+   */
   label: string;
 }
 

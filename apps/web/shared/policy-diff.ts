@@ -51,6 +51,11 @@ export function splitSummary(split: { version: string; weight: number }[] | unde
   return split.map((e) => `${e.version} ${e.weight}%`).join(" / ");
 }
 
+/** `50% to v2` for a mirror, `off` without one. */
+export function mirrorSummary(mirror: { version: string; percent: number } | undefined): string {
+  return mirror ? `${mirror.percent}% to ${mirror.version}` : "off";
+}
+
 /** One authorization rule in one line: `spiffe://…/service/web GET,POST /charge` (methods / paths only when set). */
 export function authzRuleText(r: { principals: string[]; methods?: string[]; paths?: string[] }): string {
   const methods = r.methods && r.methods.length > 0 ? ` ${r.methods.join(",")}` : "";

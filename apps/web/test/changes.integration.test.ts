@@ -137,6 +137,26 @@ for (const kind of DATABASES)
       assert.deepEqual(policy.split, timeout.doc.split, "the split set before stays");
     });
 
+    test("traffic mirroring: validated (known version, percent 0–100), a revision with its summary, stored, rolled back", async () => {
+      const count = await repos.revisions.count();
+      const unknown = await codeOf(changes.setMirror("payments", { version: "v9", percent: 50 }, "ana"));
+      assert.equal(unknown.code, "CONSOLE_INVALID_CONFIG");
+      assert.match(unknown.message, /mirror\.version: unknown version v9/);
+      const tooMuch = await codeOf(changes.setMirror("payments", { version: "v2", percent: 150 }, "ana"));
+      assert.equal(tooMuch.code, "CONSOLE_INVALID_CONFIG");
+      assert.match(tooMuch.message, /mirror\.percent/);
+      assert.equal(await repos.revisions.count(), count, "nothing stored");
+
+      const on = await changes.setMirror("payments", { version: "v2", percent: 50 }, "ana");
+      assert.deepEqual([on.revision?.part, on.revision?.kind, on.revision?.summary], ["traffic", "mirror", "mirror off → 50% to v2"]);
+      assert.deepEqual(on.revision?.diff, ["+ mirror.percent: 50", '+ mirror.version: "v2"']);
+      assert.equal(publisher.publishes, 1, "published");
+      assert.deepEqual((await repos.policies.get("payments")).mirror, { version: "v2", percent: 50 });
+      const back = await changes.rollback(on.revision!.id, "bo");
+      assert.equal(back.revision?.rollbackOf, on.revision!.id);
+      assert.equal((await repos.policies.get("payments")).mirror, undefined, "mirroring off again");
+    });
+
     test("a rollback of a field a later revision changed again is refused, naming that revision", async () => {
       const first = await changes.updatePolicy("payments", { timeoutMs: 1000 }, "ana");
       const second = await changes.updatePolicy("payments", { timeoutMs: 2000 }, "bo");

@@ -47,6 +47,8 @@ function g(services: Record<string, string[]>, edges: [string, string][]): LiveG
     share: 1,
     sharePct: 100,
     connections: 0,
+    mirrored: 0,
+    mirror: false,
     ...zero,
   }));
   return { type: "graph", ts: 0, windowSeconds: 10, nodes, edges: es };

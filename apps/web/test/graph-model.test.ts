@@ -151,6 +151,40 @@ describe("graph model", () => {
     assert.equal(http.edges[0].grpcStatus, undefined);
   });
 
+  test("mirrored copies: an edge of copies only is a mirror edge (own label, no split share); mixed edges count them apart", () => {
+    const pairs = aggregatePairs([
+      // web → catalog v1: 100 answered calls; → v2: 50 mirrored copies (5 of them failed) in two records.
+      { sec: 1, edges: [rec({ latencies: Array(100).fill(2) }), rec({ destinationVersion: "v2", mirrored: 45, latencies: Array(45).fill(4) })] },
+      { sec: 2, edges: [rec({ destinationVersion: "v2", statusClass: "5xx", errors: 5, mirrored: 5, latencies: Array(5).fill(4) })] },
+    ]);
+    const g = buildLiveGraph({ ts: 5, windowSeconds: 10, services, pairs });
+    const v1 = g.edges.find((x) => x.id === "e:web@v1->catalog@v1")!;
+    const v2 = g.edges.find((x) => x.id === "e:web@v1->catalog@v2")!;
+    assert.deepEqual([v1.mirror, v1.mirrored, v1.sharePct], [false, 0, 100], "the answered calls are the whole split");
+    assert.deepEqual([v2.mirror, v2.mirrored, v2.requests, v2.sharePct], [true, 50, 50, 0]);
+    assert.match(v2.label, /^mirror · 5\.0 rps · /);
+    assert.equal(v2.errorPct, 10, "failed copies count on the mirror edge");
+    assert.doesNotMatch(v1.label, /mirror/);
+    // Copies and answered calls on one edge (v2 takes 10% of the split and is mirrored too): not a mirror edge.
+    const mixed = buildLiveGraph({
+      ts: 5,
+      windowSeconds: 10,
+      services,
+      pairs: aggregatePairs([
+        {
+          sec: 1,
+          edges: [
+            rec({ destinationVersion: "v2", latencies: Array(10).fill(1) }),
+            rec({ destinationVersion: "v2", mirrored: 30, latencies: Array(30).fill(1) }),
+          ],
+        },
+      ]),
+    }).edges[0];
+    assert.deepEqual([mixed.mirror, mixed.mirrored, mixed.requests], [false, 30, 40]);
+    assert.match(mixed.label, / · 75% mirrored$/);
+    assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 100 }, 100, 0, 100), "🔒 mirror · 1.0 rps · 1.0 ms · 0%");
+  });
+
   test("edges per service@version pair with rps, p99, error %, labels; health from inbound error rate", () => {
     const pairs = aggregatePairs([
       {
@@ -215,7 +249,7 @@ describe("graph model", () => {
     assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }), "1.0 rps · 1.0 ms · 0%");
     assert.equal(edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }, 100, 3), "1.0 rps · 1.0 ms · 0% · 3 open");
     assert.equal(
-      edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }, 100, 0, { "0": 120, "14": 3, "4": 3 }),
+      edgeLabel({ rps: 1, p99Ms: 1, errorPct: 0, mtlsPct: 0 }, 100, 0, 0, { "0": 120, "14": 3, "4": 3 }),
       "1.0 rps · 1.0 ms · 0%\ngRPC OK 120 · DEADLINE_EXCEEDED 3 · UNAVAILABLE 3",
     );
   });

@@ -11,9 +11,11 @@ import { listenForControl } from "./runtime/control.ts";
 import type { Router } from "./runtime/http.ts";
 import { log } from "./runtime/log.ts";
 import { MeshClient } from "./runtime/mesh-client.ts";
-import { cartRouter } from "./services/cart.ts";
+import { CartStore, cartRouter } from "./services/cart.ts";
 import { catalogRouter } from "./services/catalog.ts";
 import { defaultStock, Inventory, inventoryRouter } from "./services/inventory.ts";
+import { relayOrderStream, serveOrderStream } from "./services/order-stream.ts";
+import { OrderTracker } from "./services/orders.ts";
 import { PaymentProcessor, paymentsRouter } from "./services/payments.ts";
 import { recommendationsRouter } from "./services/recommendations.ts";
 import { reviewsRouter } from "./services/reviews.ts";
@@ -39,6 +41,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const client = new MeshClient({ outboundPort: outbound, directPort });
 const timers: NodeJS.Timeout[] = [];
+/** cart's orders (their status stream is served from here too). */
+const orders = new OrderTracker();
 
 function routerFor(name: string): Router {
   switch (name) {
@@ -47,7 +51,7 @@ function routerFor(name: string): Router {
     case "catalog":
       return catalogRouter(client);
     case "cart":
-      return cartRouter(client);
+      return cartRouter(client, new CartStore(), orders);
     case "inventory": {
       const inv = new Inventory(defaultStock());
       // The supplier delivers every 2 s: a demo that runs for hours should not sell out for good.
@@ -65,6 +69,13 @@ function routerFor(name: string): Router {
 
 const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, routerFor(service).listener());
 server.on("clientError", (_err, socket) => socket.destroy());
+// The live order status stream (WebSocket): served by cart, relayed by web; other services refuse upgrades.
+const upgrade = service === "cart" ? serveOrderStream(orders) : service === "web" ? relayOrderStream(client) : null;
+server.on("upgrade", (req, socket, head) => {
+  socket.on("error", () => socket.destroy());
+  if (upgrade) upgrade(req, socket, head);
+  else socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+});
 
 server.listen(port, listenHost, () => {
   const addr = server.address();

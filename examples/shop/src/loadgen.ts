@@ -12,6 +12,7 @@
 import http from "node:http";
 import { parseArgs } from "node:util";
 import { type Kind, pickKind, prng, Schedule, Stats } from "./loadmix.ts";
+import { OrderFollower } from "./order-follower.ts";
 import { PRODUCTS } from "./services/catalog.ts";
 import { TEST_CARD } from "./services/web.ts";
 
@@ -204,11 +205,13 @@ export async function runLoad(
       target: `${opts.host}:${opts.port}`,
       ...window.summary((now - windowStart) / 1000),
       in_flight: inFlight,
+      streams: { ...follower.stats },
     });
     window = new Stats();
     windowStart = now;
   };
   const reporter = setInterval(report, opts.reportEveryS * 1000);
+  const follower = new OrderFollower(opts.host, opts.port);
 
   function send(p: Planned): void {
     const t0 = performance.now();
@@ -234,9 +237,14 @@ export async function runLoad(
       if (stopping && inFlight === 0) finish();
     };
     const req = http.request({ host: opts.host, port: opts.port, method: p.method, path: p.path, headers, agent, timeout: opts.timeoutMs }, (res) => {
-      res.resume();
+      // A checkout's answer names the order, which the shopper then follows live; other answers are not read.
+      const following = p.kind === "checkout" && res.statusCode !== undefined && res.statusCode < 300;
+      const chunks: Buffer[] = [];
+      if (following) res.on("data", (c: Buffer) => chunks.push(c));
+      else res.resume();
       res.on("end", () => {
         const status = res.statusCode ?? 0;
+        if (following && !stopping) followOrder(Buffer.concat(chunks));
         const why = res.headers["x-trellis-error"];
         settle(status >= 200 && status < 300, why ? `${status} ${why}` : String(status));
       });
@@ -245,6 +253,15 @@ export async function runLoad(
     req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
     req.on("error", (e: NodeJS.ErrnoException) => settle(false, e.code ?? e.message));
     req.end(payload);
+  }
+
+  function followOrder(body: Buffer): void {
+    try {
+      const orderId = (JSON.parse(body.toString("utf8")) as { orderId?: unknown }).orderId;
+      if (typeof orderId === "string") follower.follow(orderId);
+    } catch {
+      // not JSON: nothing to follow
+    }
   }
 
   const tick = () => {
@@ -276,9 +293,10 @@ export async function runLoad(
   }
   await finished;
   clearInterval(reporter);
+  await follower.finish(opts.timeoutMs);
   agent.destroy();
   const elapsed = (performance.now() - started) / 1000;
-  const summary = { ...total.summary(elapsed), dropped, skipped: schedule.skipped, unfinished: inFlight };
+  const summary = { ...total.summary(elapsed), dropped, skipped: schedule.skipped, unfinished: inFlight, streams: { ...follower.stats } };
   out({ t: ts(), level: "info", msg: "loadgen done", target: `${opts.host}:${opts.port}`, ...summary });
   return summary;
 }

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { liveEdges, type ProcessGroup, spawnNode, startConsole } from "@trellis/testkit";
+import { adminSession, liveEdges, type ProcessGroup, spawnNode, startConsole } from "@trellis/testkit";
+import { WebSocket } from "ws";
 import { SHOP_INSTANCES } from "../src/topology.ts";
 import {
   agentCli,
@@ -82,6 +83,49 @@ describe("demo shop with the real console and agents", () => {
     assert.ok(res.body.totalCents > 0);
   });
 
+  test("the live order status stream (WebSocket) runs through web's and cart's agents, and the graph shows it open", async () => {
+    const checkout = await eventually(
+      async () => {
+        const r = await request(
+          web().inbound,
+          "POST",
+          "/checkout",
+          { buyNow: { productId: "p-101", qty: 1 } },
+          { "x-cart-id": `live-${Date.now()}` },
+        );
+        return r.status === 201 ? r : undefined;
+      },
+      20_000,
+      "checkout → 201",
+    );
+    const orderId = checkout.body.orderId as string;
+    // From outside the mesh into web's agent (ingress), web's app relays cart's stream through web's outbound agent.
+    const ws = new WebSocket(`ws://127.0.0.1:${web().inbound}/orders/${orderId}/live`, { headers: { host: "web" } });
+    const statuses: string[] = [];
+    ws.on("message", (data) => statuses.push((JSON.parse(String(data)) as { orderId: string; status: string }).status));
+    const closed = new Promise<number>((resolve, reject) => {
+      ws.on("close", (code) => resolve(code));
+      ws.on("error", reject);
+    });
+    // While it is open, the console's graph shows the stream on web → cart as an open connection.
+    await eventually(
+      async () => (await liveEdges(consoleUrl)).some((e) => e.source === "web" && e.destination === "cart" && (e.connections ?? 0) > 0),
+      10_000,
+      "web → cart with an open stream on the graph",
+    );
+    const code = await eventually(async () => closed, 15_000, "stream closed once delivered");
+    assert.equal(code, 1000, "cart's normal close, relayed by web");
+    assert.equal(statuses.at(-1), "delivered");
+    assert.deepEqual(statuses, ["paid", "packed", "shipped", "delivered"].slice(-statuses.length), "every status after the first, in order");
+    // web's agent carried both legs: the upgrade from outside (ingress → web) and web's own call to cart.
+    const metrics = await (await fetch(`http://127.0.0.1:${web().admin}/metrics`)).text();
+    assert.match(
+      metrics,
+      /requests_total\{source_service="web",source_version="v1",destination_service="cart",destination_version="v1",response_code="101"\} [1-9]/,
+    );
+    assert.match(metrics, /requests_total\{source_service="ingress",[^}]*destination_service="web"[^}]*response_code="101"\} [1-9]/);
+  });
+
   test("an app-style proxy call through web's outbound listener reaches catalog", async () => {
     const res = await request(web().outbound, "GET", "http://catalog/products");
     assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
@@ -106,6 +150,8 @@ describe("demo shop with the real console and agents", () => {
     assert.equal(done.sent, 300);
     assert.ok(rate >= 0.95, `success ${(rate * 100).toFixed(1)}%: ${JSON.stringify(done.failures)}`);
     assert.ok(((done.kinds as Record<string, { n: number }>).checkout?.n ?? 0) > 0, "checkouts were part of the mix");
+    const streams = done.streams as { opened: number; delivered: number; events: number };
+    assert.ok(streams.opened > 0 && streams.delivered > 0, `shoppers followed their orders live: ${JSON.stringify(streams)}`);
     const want = [
       ["ingress", "web"],
       ["web", "catalog"],
@@ -139,6 +185,30 @@ describe("demo shop with the real console and agents", () => {
       20_000,
       "every mesh edge all mTLS",
     ).catch((err: Error) => assert.fail(`${err.message}; last seen: ${last.join(", ")}`));
+  });
+
+  test("traffic mirroring set through the console API (traffic.setMirror): web's agent applies it, the graph counts the copies to payments v2", async () => {
+    const session = await adminSession(consoleUrl);
+    const set = await session.mutate<{ revision: { kind: string } | null; policy: { mirror?: unknown } }>("traffic.setMirror", {
+      service: "payments",
+      mirror: { version: "v2", percent: 50 },
+    });
+    assert.equal(set.revision?.kind, "mirror");
+    assert.deepEqual(set.policy.mirror, { version: "v2", percent: 50 });
+    // Checkouts until web's agent has applied it and the copies show on the graph (web → payments v2, mirrored). That
+    // callers get the answers of the split, never the copies', is shown by apps/agent/test/mirror-live.test.ts.
+    await eventually(
+      async () => {
+        const r = await request(web().inbound, "POST", "/checkout", { buyNow: { productId: "p-102", qty: 1 } }, { "x-cart-id": `m-${Date.now()}` });
+        if (r.status !== 201) return false; // payments v2 declines ~4% of the 10% split it serves: try again
+        return (await liveEdges(consoleUrl)).some(
+          (e) => e.source === "web" && e.destination === "payments" && e.destinationVersion === "v2" && (e.mirrored ?? 0) > 0,
+        );
+      },
+      30_000,
+      "mirrored copies on web → payments v2",
+    );
+    await session.mutate("traffic.setMirror", { service: "payments", mirror: null });
   });
 
   test("SIGTERM stops the shop: exit 0, no process left", async () => {

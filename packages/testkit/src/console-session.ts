@@ -23,6 +23,9 @@ export interface GraphEdgeView {
   /** gRPC calls over the window by gRPC status code. */
   grpcStatus?: Record<string, number>;
   label?: string;
+  /** Of `requests`, mirrored copies (traffic mirroring); `mirror`: the edge carries only copies. */
+  mirrored?: number;
+  mirror?: boolean;
 }
 
 export class TrpcError extends Error {

@@ -1,6 +1,6 @@
 /**
  * Config changes as the API offers them: each operation is an edit of one part taken down the one road (road.ts).
- *   traffic   setSplit, updatePolicy, canarySplit  (kinds/traffic.ts)
+ *   traffic   setSplit, setMirror, updatePolicy, canarySplit  (kinds/traffic.ts)
  *   mtls      setMtls                              (kinds/security.ts)
  *   authz     addAuthzRule, addAuthzRules, removeAuthzRule (kinds/security.ts)
  *   sampling  setSampling                          (kinds/sampling.ts)
@@ -9,7 +9,7 @@
  */
 
 import type { AuthzRule, MtlsMode, ServicePolicy } from "@trellis/protocol";
-import { authzRuleText, splitSummary } from "../../shared/policy-diff.ts";
+import { authzRuleText, mirrorSummary, splitSummary } from "../../shared/policy-diff.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import { notFound } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -70,6 +70,13 @@ export class ConfigChanges {
   ): Promise<ChangeResult<ServicePolicy>> {
     return this.road.change<ServicePolicy>("traffic", service, actor, kind, patchEdit({ split }), {
       summary: (before, after) => `${reason} (split ${splitSummary(before.split)} → ${splitSummary(after.split)})`,
+    });
+  }
+
+  /** Mirrors `percent` % of the service's calls to one of its versions (null stops mirroring). */
+  setMirror(service: string, mirror: unknown, actor: string): Promise<ChangeResult<ServicePolicy>> {
+    return this.road.change<ServicePolicy>("traffic", service, actor, "mirror", patchEdit({ mirror }), {
+      summary: (before, after) => `mirror ${mirrorSummary(before.mirror)} → ${mirrorSummary(after.mirror)}`,
     });
   }
 

@@ -1,5 +1,5 @@
 /**
- * Traffic policies (TrafficPolicy: split + routes; ResiliencePolicy: timeout, retries, breaker, outlier, LB, faults)
+ * Traffic policies (TrafficPolicy: split + routes + mirror; ResiliencePolicy: timeout, retries, breaker, outlier, LB, faults)
  * of every service. A policy is read and written as one protocol `ServicePolicy` document;
  * a change and its revision are written in one transaction. Callers validate before calling (nothing invalid is
  * stored): see server/changes/kinds/traffic.ts. The history itself is read through revisions.ts.
@@ -8,7 +8,7 @@ import type { ServicePolicy } from "@trellis/protocol";
 import type { Db } from "../db.ts";
 import { type CommitInput, type RevisionRow, revisionData, toRevision } from "./revisions.ts";
 
-type TrafficRow = { serviceName: string; split: string | null; routes: string };
+type TrafficRow = { serviceName: string; split: string | null; routes: string; mirror: string | null };
 type ResilienceRow = {
   serviceName: string;
   timeoutMs: number | null;
@@ -29,6 +29,7 @@ function toPolicy(t: TrafficRow | undefined, r: ResilienceRow | undefined): Serv
     if (t.split !== null) p.split = parse(t.split);
     const routes = parse(t.routes) as unknown[] | undefined;
     if (routes && routes.length > 0) p.routes = routes;
+    if (t.mirror !== null) p.mirror = parse(t.mirror);
   }
   if (r) {
     if (r.timeoutMs !== null) p.timeoutMs = r.timeoutMs;
@@ -72,7 +73,7 @@ export class PolicyRepository {
   /** Stores `after` as the service's whole policy and records the revision, atomically. */
   async commit(service: string, after: ServicePolicy, c: CommitInput): Promise<RevisionRow> {
     const a = after;
-    const traffic = { split: json(a.split), routes: JSON.stringify(a.routes ?? []), updatedBy: c.actor };
+    const traffic = { split: json(a.split), routes: JSON.stringify(a.routes ?? []), mirror: json(a.mirror), updatedBy: c.actor };
     const resilience = {
       timeoutMs: a.timeoutMs ?? null,
       idleTimeoutMs: a.idleTimeoutMs ?? null,

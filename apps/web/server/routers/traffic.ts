@@ -40,7 +40,15 @@ export const trafficRouter = router({
     .input(z.object({ service: serviceNameSchema, split: z.unknown() }))
     .mutation(async ({ ctx, input }) => asPolicy(await ctx.changes.setSplit(input.service, input.split ?? null, actorOf(ctx)))),
 
-  /** Replaces parts of the policy: routes, timeoutMs, idleTimeoutMs, retries, circuitBreaker, outlierDetection, loadBalancer, faultInjection, split. */
+  /**
+   * Mirrors a share of the service's calls to one of its versions (`{version, percent}`, fire and forget: answers
+   * discarded, Host marked `<service>-shadow`); `null` stops mirroring. Validated with the protocol's schema.
+   */
+  setMirror: operatorProcedure
+    .input(z.object({ service: serviceNameSchema, mirror: z.unknown() }))
+    .mutation(async ({ ctx, input }) => asPolicy(await ctx.changes.setMirror(input.service, input.mirror ?? null, actorOf(ctx)))),
+
+  /** Replaces parts of the policy: mirror, routes, timeoutMs, idleTimeoutMs, retries, circuitBreaker, outlierDetection, loadBalancer, faultInjection, split. */
   update: operatorProcedure
     .input(z.object({ service: serviceNameSchema, patch: z.record(z.string(), z.unknown()) }))
     .mutation(async ({ ctx, input }) => asPolicy(await ctx.changes.updatePolicy(input.service, input.patch, actorOf(ctx)))),

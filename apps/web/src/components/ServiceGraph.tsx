@@ -97,6 +97,8 @@ const STYLE = [
     { selector: `node[kind = 'version'][health = '${h}']`, style: { "background-color": HEALTH_COLORS[h] } },
     { selector: `node[kind != 'version'][health = '${h}']`, style: { "border-color": HEALTH_COLORS[h] } },
   ]),
+  // Mirror edges are violet unless their copies fail (the health colours below win).
+  { selector: "edge[?mirror]", style: { "line-color": "#8b5cf6", "target-arrow-color": "#8b5cf6", color: "#6d28d9" } },
   // Edges stay calm when healthy; warning / critical edges take the health colour.
   ...(["warning", "critical"] as const).map((h) => ({
     selector: `edge[health = '${h}']`,
@@ -104,6 +106,8 @@ const STYLE = [
   })),
   { selector: "edge[?mtls]", style: { "line-style": "solid" } },
   { selector: "edge[!mtls]", style: { "line-style": "dashed", "line-dash-pattern": [6, 3] } },
+  // Mirrored copies (traffic mirroring): dotted, apart from both mTLS (solid) and plaintext (dashed) calls.
+  { selector: "edge[?mirror]", style: { "line-style": "dotted", "target-arrow-shape": "vee" } },
   { selector: "node:selected", style: { "overlay-opacity": 0.08 } },
 ];
 

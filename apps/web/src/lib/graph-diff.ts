@@ -53,6 +53,7 @@ export function edgeElement(e: LiveEdge): ElementDef {
       mtlsPct: e.mtlsPct,
       mtls: e.mtlsPct >= 50,
       sharePct: e.sharePct,
+      mirror: e.mirror,
     },
   };
 }

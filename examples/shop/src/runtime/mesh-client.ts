@@ -93,6 +93,18 @@ export class MeshClient {
     });
   }
 
+  /**
+   * Where a WebSocket to `service` is dialed: the agent's outbound listener with `Host: <service>` (origin-form; an
+   * upgrade is routed by Host like any call), or `<service>:<directPort>` in capture mode. Null while the outbound
+   * port is not known yet. `trace`: the trace headers of the request being relayed.
+   */
+  webSocketTarget(service: string, path: string, trace: Record<string, string> = {}): { url: string; headers: Record<string, string> } | null {
+    const headers: Record<string, string> = { ...trace };
+    if (this.directPort !== undefined) return { url: `ws://${service}:${this.directPort}${path}`, headers };
+    if (this.port === undefined) return null;
+    return { url: `ws://127.0.0.1:${this.port}${path}`, headers: { ...headers, host: service } };
+  }
+
   /** Any response from the service; throws only when no HTTP response came back. */
   async request<T = unknown>(service: string, method: string, path: string, body?: unknown): Promise<MeshResponse<T>> {
     const port = this.directPort ?? (await this.waitForPort());

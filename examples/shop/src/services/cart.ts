@@ -1,6 +1,7 @@
 /** cart: shopping carts. Adding an item prices it with catalog and reserves it with inventory. */
 import { HttpError, obj, Router } from "../runtime/http.ts";
 import { type MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
+import { OrderTracker } from "./orders.ts";
 
 export interface CartLine {
   productId: string;
@@ -100,7 +101,7 @@ export function validCartId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
 }
 
-export function cartRouter(client: MeshClient, store = new CartStore()): Router {
+export function cartRouter(client: MeshClient, store = new CartStore(), orders = new OrderTracker()): Router {
   function cartId(id: string): string {
     if (!validCartId(id)) throw new HttpError(400, "cart id must be 1-64 of [A-Za-z0-9_-]");
     return id;
@@ -145,9 +146,10 @@ export function cartRouter(client: MeshClient, store = new CartStore()): Router 
       const uncommitted = results.filter((r) => r.status === "rejected").length;
       store.clear(id);
       const paymentId = typeof obj(body).paymentId === "string" ? (obj(body).paymentId as string) : undefined;
-      return {
-        json: { orderId: `o-${id}-${Date.now().toString(36)}`, paymentId, totalCents: view.totalCents, itemCount: view.itemCount, uncommitted },
-      };
+      const orderId = `o-${id}-${Date.now().toString(36)}`;
+      // Its status moves on from "paid"; the storefront follows it live (order-stream.ts).
+      orders.place(orderId);
+      return { json: { orderId, paymentId, totalCents: view.totalCents, itemCount: view.itemCount, uncommitted } };
     })
     .delete("/carts/:id", async ({ params }) => {
       const cart = store.clear(cartId(params.id));

@@ -1,5 +1,6 @@
 /**
- * Part `traffic`: a service's ServicePolicy (split, routes, timeout, retries, breaker, outlier detection, LB, faults),
+ * Part `traffic`: a service's ServicePolicy (split, routes, timeout, retries, breaker, outlier detection, LB, faults,
+ * mirror),
  * validated with the protocol's checkServicePolicy (the check the agents apply) against the service's known versions.
  * Fields are the policy's top-level keys: a rollback reverts the keys its revision changed.
  */
@@ -21,6 +22,7 @@ export const POLICY_KEYS = [
   "circuitBreaker",
   "outlierDetection",
   "faultInjection",
+  "mirror",
 ] as const;
 
 export function serviceOf(scope: Scope): string {
@@ -68,10 +70,10 @@ export function patchEdit(patch: Record<string, unknown>): (current: ServicePoli
   };
 }
 
-/** What an update is called in the history: `split` or `routes` when it sets only that, else `policy`. */
+/** What an update is called in the history: `split`, `routes` or `mirror` when it sets only that, else `policy`. */
 export function patchAction(patch: Record<string, unknown>): string {
   const keys = Object.keys(patch);
-  return keys.length === 1 && (keys[0] === "split" || keys[0] === "routes") ? keys[0] : "policy";
+  return keys.length === 1 && (keys[0] === "split" || keys[0] === "routes" || keys[0] === "mirror") ? keys[0] : "policy";
 }
 
 /**

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "TrafficPolicy" ADD COLUMN     "mirror" TEXT;
+
