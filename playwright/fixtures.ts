@@ -25,3 +25,18 @@ export const test = base.extend<{ signedOut: boolean }>({
   },
 });
 export { expect };
+
+/** A tRPC query through the signed-in API context (no transformer: plain JSON). */
+export async function trpcQuery<T>(request: APIRequestContext, path: string, input?: unknown): Promise<T> {
+  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+  const res = await request.get(`/api/trpc/${path}${qs}`);
+  expect(res.ok(), `${path}: ${res.status()}`).toBeTruthy();
+  return ((await res.json()) as { result: { data: T } }).result.data;
+}
+
+/** A tRPC mutation (with the CSRF header the console requires of cookie sessions). */
+export async function trpcMutate<T>(request: APIRequestContext, path: string, input: unknown): Promise<T> {
+  const res = await request.post(`/api/trpc/${path}`, { data: input, headers: { "x-trellis-csrf": "1" } });
+  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBeTruthy();
+  return ((await res.json()) as { result: { data: T } }).result.data;
+}

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { routeRuleSchema } from "@trellis/protocol";
-import { compileMoreMatch, RouteRuleMatch } from "../src/config/routes.ts";
+import { RouteRuleMatch } from "../src/config/routes.ts";
+import { compileMoreMatch } from "../src/policy/route-match.ts";
 
 function rule(match: Record<string, unknown>): RouteRuleMatch {
   const parsed = routeRuleSchema.parse({ match, version: "v1" });

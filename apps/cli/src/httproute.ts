@@ -1,7 +1,8 @@
 /**
  * Gateway API `HTTPRoute` in its mesh (GAMMA) form, as an `apply` input: the parentRef is a Service (the mesh service);
  * each rule's backendRefs name per-version Services `<service>-<version>` with weights (summing to 100); a rule with
- * matches becomes one route per match (PathPrefix path, Exact headers: the match conditions Trellis routes on); a rule
+ * matches becomes one route per match (PathPrefix, Exact or RegularExpression path, method, Exact headers and query
+ * parameters: the match conditions Trellis routes on); a rule
  * without matches becomes the service's default split. Sets only the policy's `routes` and `split`.
  */
 import { z } from "zod";
@@ -10,10 +11,12 @@ const backendRefSchema = z.object({ name: z.string().min(1), weight: z.number().
 const matchSchema = z
   .object({
     path: z
-      .object({ type: z.literal("PathPrefix", "only PathPrefix paths are supported"), value: z.string() })
+      .object({ type: z.enum(["PathPrefix", "Exact", "RegularExpression"]).default("PathPrefix"), value: z.string() })
       .strict()
       .optional(),
+    method: z.string().optional(),
     headers: z.array(z.object({ type: z.literal("Exact").default("Exact"), name: z.string(), value: z.string() }).strict()).optional(),
+    queryParams: z.array(z.object({ type: z.literal("Exact").default("Exact"), name: z.string(), value: z.string() }).strict()).optional(),
   })
   .strict();
 export const httpRouteSchema = z.object({
@@ -73,7 +76,13 @@ export function translateHttpRoute(raw: unknown): { ok: true; value: Translated 
     rule.matches.forEach((m, j) => {
       routeSource.push(["spec", "rules", i, "matches", j]);
       const headers = m.headers?.map((h) => ({ name: h.name, value: h.value }));
-      routes.push({ name: `${parsed.data.metadata.name}-${i}-${j}`.slice(0, 64), match: { pathPrefix: m.path?.value, headers }, ...to });
+      const query = m.queryParams?.map((q) => ({ name: q.name, value: q.value }));
+      const pathKey = m.path?.type === "Exact" ? "pathExact" : m.path?.type === "RegularExpression" ? "pathRegex" : "pathPrefix";
+      // Only the conditions given (a key holding undefined would read as a condition in a diff).
+      const match = Object.fromEntries(
+        Object.entries({ [pathKey]: m.path?.value, method: m.method, headers, query }).filter(([, v]) => v !== undefined),
+      );
+      routes.push({ name: `${parsed.data.metadata.name}-${i}-${j}`.slice(0, 64), match, ...to });
     });
   });
   if (issues.length > 0) return { ok: false, issues };

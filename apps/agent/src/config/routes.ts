@@ -5,7 +5,6 @@
  */
 import {
   type CircuitBreaker,
-  compilePathRegex,
   type FaultInjection,
   type LoadBalancer,
   type MeshSnapshot,
@@ -13,7 +12,6 @@ import {
   type MtlsMode,
   type OutlierDetection,
   type RetryPolicy,
-  type RouteMatch,
   type SplitEntry,
   spiffeIdOf,
   UNKNOWN_VERSION,
@@ -22,6 +20,7 @@ import { type CompiledAuthz, compileAuthz } from "../policy/authz.ts";
 import { BreakerState } from "../policy/breaker.ts";
 import { matchesPathPrefix } from "../policy/path-prefix.ts";
 import { RetryRuntime } from "../policy/retry-policy.ts";
+import { compileMoreMatch, type MoreMatch, NO_MORE, pathOnly, queryHolds } from "../policy/route-match.ts";
 import type { EdgeGroup, EdgeRegistry } from "../telemetry/edges.ts";
 import { EndpointRegistry, type EndpointState } from "../upstream/endpoints.ts";
 import { canonical } from "./canonical.ts";
@@ -73,37 +72,6 @@ export function chooseFrom(split: SplitChoice[]): TargetSet {
   return split[split.length - 1].set;
 }
 
-/** Conditions of a route rule beyond path prefix and headers (absent ones always hold). */
-export interface MoreMatch {
-  /** The path before any `?`, exactly. */
-  readonly pathExact: string | null;
-  /** Anchored (whole path, query excluded). */
-  readonly pathRegex: RegExp | null;
-  readonly method: string | null;
-  /** Flat [name, value, …]: each parameter must be present with that value (after percent-decoding). */
-  readonly query: string[];
-}
-
-const NO_MORE: MoreMatch = { pathExact: null, pathRegex: null, method: null, query: [] };
-
-function pathOnly(target: string): string {
-  const q = target.indexOf("?");
-  return q === -1 ? target : target.slice(0, q);
-}
-
-function queryHolds(target: string, want: string[]): boolean {
-  const q = target.indexOf("?");
-  if (q === -1) return false;
-  let params: URLSearchParams;
-  try {
-    params = new URLSearchParams(target.slice(q + 1));
-  } catch {
-    return false;
-  }
-  for (let i = 0; i < want.length; i += 2) if (!params.getAll(want[i]).includes(want[i + 1])) return false;
-  return true;
-}
-
 /** A compiled route rule: match conditions (all must hold) and where matching calls go. */
 export class RouteRuleMatch {
   constructor(
@@ -144,19 +112,6 @@ export class RouteRuleMatch {
     }
     return true;
   }
-}
-
-/** The compiled form of a rule's extra conditions; `NO_MORE` (the fast path) when it has none. */
-export function compileMoreMatch(m: RouteMatch): MoreMatch {
-  if (m.pathExact === undefined && m.pathRegex === undefined && m.method === undefined && (m.query ?? []).length === 0) return NO_MORE;
-  const query: string[] = [];
-  for (const q of m.query ?? []) query.push(q.name, q.value);
-  return {
-    pathExact: m.pathExact ?? null,
-    pathRegex: m.pathRegex !== undefined ? compilePathRegex(m.pathRegex) : null,
-    method: m.method ?? null,
-    query,
-  };
 }
 
 export class ServiceRoute {

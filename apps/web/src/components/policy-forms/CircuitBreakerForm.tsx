@@ -1,20 +1,17 @@
 "use client";
 /** Circuit breaking: limits per destination beyond which calls fail fast with `circuit-open`. */
-import type { ServicePolicy } from "@trellis/protocol";
 import { type CircuitBreakerModel, circuitBreakerForm } from "../../../shared/policy-forms/resilience.ts";
 import { NumberField, Toggle } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
-export function CircuitBreakerForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function CircuitBreakerForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<CircuitBreakerModel>
-      service={service}
+      {...props}
       title="Circuit breaking"
       help="Beyond these limits (per calling agent) calls fail at once with 503 circuit-open instead of queueing."
       testId="breaker-form"
       def={circuitBreakerForm}
-      policy={policy}
-      versions={versions}
       body={({ model, set, errors, testId }) => (
         <>
           <Toggle

@@ -1,20 +1,17 @@
 "use client";
 /** Fault injection: delay and/or abort a percentage of the calls to this service (resilience testing). */
-import type { ServicePolicy } from "@trellis/protocol";
 import { type FaultModel, faultForm } from "../../../shared/policy-forms/resilience.ts";
 import { NumberField, Toggle } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
-export function FaultForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function FaultForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<FaultModel>
-      service={service}
+      {...props}
       title="Fault injection"
       help="Callers' agents hold or fail this share of the calls (aborts carry x-trellis-error: fault-injected)."
       testId="fault-form"
       def={faultForm}
-      policy={policy}
-      versions={versions}
       body={({ model, set, errors, testId }) => (
         <>
           <Toggle

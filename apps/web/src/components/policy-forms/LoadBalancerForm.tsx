@@ -1,9 +1,8 @@
 "use client";
 /** Load balancer: how a caller's agent picks an endpoint inside the chosen version. */
-import type { ServicePolicy } from "@trellis/protocol";
 import { type LoadBalancerModel, loadBalancerForm } from "../../../shared/policy-forms/resilience.ts";
 import { SelectField } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
 const OPTIONS = [
   { value: "", label: "default (power of two choices)" },
@@ -12,16 +11,14 @@ const OPTIONS = [
   { value: "least-request", label: "least request" },
 ] as const;
 
-export function LoadBalancerForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function LoadBalancerForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<LoadBalancerModel>
-      service={service}
+      {...props}
       title="Load balancer"
       help="Which endpoint of the chosen version gets a call; ejected endpoints are skipped."
       testId="lb-form"
       def={loadBalancerForm}
-      policy={policy}
-      versions={versions}
       body={({ model, set, errors, testId }) => (
         <SelectField<LoadBalancerModel["loadBalancer"]>
           label="Algorithm"

@@ -1,9 +1,8 @@
 "use client";
 /** Outlier detection: endpoints that keep failing are ejected for a growing time. */
-import type { ServicePolicy } from "@trellis/protocol";
 import { OUTLIER_FIELDS, type OutlierField, type OutlierModel, outlierForm } from "../../../shared/policy-forms/resilience.ts";
 import { NumberField, Toggle } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
 const LABELS: Record<OutlierField, { label: string; unit?: string; placeholder: string }> = {
   consecutive5xx: { label: "Consecutive 5xx", placeholder: "5" },
@@ -14,16 +13,14 @@ const LABELS: Record<OutlierField, { label: string; unit?: string; placeholder: 
   maxEjectionPercent: { label: "Max ejected", unit: "%", placeholder: "50" },
 };
 
-export function OutlierForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function OutlierForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<OutlierModel>
-      service={service}
+      {...props}
       title="Outlier detection"
       help="An endpoint that fails this many times in a row is taken out of balancing for a while (longer each time)."
       testId="outlier-form"
       def={outlierForm}
-      policy={policy}
-      versions={versions}
       body={({ model, set, errors, testId }) => (
         <>
           <Toggle

@@ -63,17 +63,23 @@ function SaveState({ testId, saved }: { testId: string; saved: { revision: numbe
   );
 }
 
-export function PolicyFormCard<M>(props: {
+/** What the service page hands every policy form. */
+export interface PolicyFormProps {
   service: string;
-  title: string;
-  /** One line on what the policy does. */
-  help: string;
-  testId: string;
-  def: PolicyFormDef<M>;
   policy: ServicePolicy;
   versions: readonly string[];
-  body: (p: FormBodyProps<M>) => ReactNode;
-}) {
+}
+
+export function PolicyFormCard<M>(
+  props: PolicyFormProps & {
+    title: string;
+    /** One line on what the policy does. */
+    help: string;
+    testId: string;
+    def: PolicyFormDef<M>;
+    body: (p: FormBodyProps<M>) => ReactNode;
+  },
+) {
   const { service, def, policy, versions, testId } = props;
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -134,6 +140,8 @@ export function PolicyFormCard<M>(props: {
       { service, patch: patchForServer(def.keys, patch) },
       {
         onSuccess: (r) => {
+          // The saved policy at once (not the last poll's): the form must not show the old value until the refetch.
+          qc.setQueryData(trpc.traffic.get.queryKey({ service }), (old) => (old ? { ...old, policy: r.policy } : old));
           setSaved({ revision: r.revision?.id ?? null, configVersion: r.configVersion });
           setDirty(false);
         },

@@ -1,15 +1,23 @@
 "use client";
 /** Every policy form of a service, each its own card (and its own file), fed by the traffic panel's query. */
-import type { ServicePolicy } from "@trellis/protocol";
+import { memo } from "react";
 import { CircuitBreakerForm } from "./CircuitBreakerForm.tsx";
 import { FaultForm } from "./FaultForm.tsx";
 import { LoadBalancerForm } from "./LoadBalancerForm.tsx";
 import { OutlierForm } from "./OutlierForm.tsx";
+import type { PolicyFormProps } from "./PolicyFormCard.tsx";
 import { RetriesForm } from "./RetriesForm.tsx";
 import { RoutesForm } from "./RoutesForm.tsx";
 import { TimeoutsForm } from "./TimeoutsForm.tsx";
 
-export function PolicyForms(props: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+/**
+ * The traffic panel polls its query twice a second and every answer is a new object: the forms re-render only when
+ * the policy or the versions really changed (by value).
+ */
+const sameValue = (a: PolicyFormProps, b: PolicyFormProps): boolean =>
+  a.service === b.service && a.versions.join(",") === b.versions.join(",") && JSON.stringify(a.policy) === JSON.stringify(b.policy);
+
+export const PolicyForms = memo(function PolicyForms(props: PolicyFormProps) {
   return (
     <div className="policy-forms" data-testid="policy-forms">
       <RoutesForm {...props} />
@@ -23,4 +31,4 @@ export function PolicyForms(props: { service: string; policy: ServicePolicy; ver
       </div>
     </div>
   );
-}
+}, sameValue);

@@ -1,20 +1,18 @@
 "use client";
 /** Retries: how many, on which failures, each attempt's time limit, and the budget that bounds them. */
-import { RETRY_ON, type ServicePolicy } from "@trellis/protocol";
+import { RETRY_ON } from "@trellis/protocol";
 import { type RetriesModel, retriesForm } from "../../../shared/policy-forms/resilience.ts";
 import { FieldError, NumberField, Toggle } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
-export function RetriesForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function RetriesForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<RetriesModel>
-      service={service}
+      {...props}
       title="Retries"
       help="Failed calls without a body are tried again (idempotent methods only, unless allowed), within a budget of recent traffic."
       testId="retries-form"
       def={retriesForm}
-      policy={policy}
-      versions={versions}
       body={({ model, set, errors, testId }) => (
         <>
           <Toggle

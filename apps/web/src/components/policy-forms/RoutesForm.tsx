@@ -3,7 +3,6 @@
  * Routes: evaluated in order ahead of the default split; the first route whose conditions all hold (path exact /
  * prefix / regex, method, headers, query) sends the call to one version or to a split of its own.
  */
-import type { ServicePolicy } from "@trellis/protocol";
 import { errorsUnder } from "../../../shared/policy-forms/issues.ts";
 import {
   emptyRoute,
@@ -17,7 +16,7 @@ import {
 } from "../../../shared/policy-forms/routes.ts";
 import { PlusIcon, TrashIcon } from "../icons/index.tsx";
 import { FieldError, NumberField, SelectField, TextField } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
 const METHODS = ["", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 const PATH_LABEL: Record<PathKind, string> = { any: "any path", prefix: "path prefix", exact: "exact path", regex: "path regex" };
@@ -199,17 +198,15 @@ function RouteEditor(props: {
   );
 }
 
-export function RoutesForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function RoutesForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<RoutesModel>
-      service={service}
+      {...props}
       title="Routes"
       help="Tried in order before the split: the first route whose conditions all hold decides where the call goes."
       testId="routes-form"
       def={routesForm}
-      policy={policy}
-      versions={versions}
-      body={({ model, set, errors, testId }) => (
+      body={({ model, set, errors, versions, testId }) => (
         <>
           {model.routes.length === 0 && <p className="muted small">No routes: every call follows the split.</p>}
           {model.routes.map((r, i) => (

@@ -1,20 +1,17 @@
 "use client";
 /** Timeouts of calls to a service: time to the response head, and the idle bound of streams. */
-import type { ServicePolicy } from "@trellis/protocol";
 import { type TimeoutsModel, timeoutsForm } from "../../../shared/policy-forms/resilience.ts";
 import { NumberField } from "./fields.tsx";
-import { PolicyFormCard } from "./PolicyFormCard.tsx";
+import { PolicyFormCard, type PolicyFormProps } from "./PolicyFormCard.tsx";
 
-export function TimeoutsForm({ service, policy, versions }: { service: string; policy: ServicePolicy; versions: readonly string[] }) {
+export function TimeoutsForm(props: PolicyFormProps) {
   return (
     <PolicyFormCard<TimeoutsModel>
-      service={service}
+      {...props}
       title="Timeouts"
       help="Time to the response head (blank: 15 s; 0: none) and how long a stream may stay silent (blank: no bound of the mesh's own)."
       testId="timeouts-form"
       def={timeoutsForm}
-      policy={policy}
-      versions={versions}
       body={({ model, set, errors, testId }) => (
         <div className="field-row">
           <NumberField
