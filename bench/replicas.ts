@@ -14,10 +14,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { compactHistogram, emptyHistogram, observe } from "@trellis/protocol";
 import { type ConsoleHandle, type ConsoleSession, runningGroups, startConsole, startPostgres, stopAll, tempDir } from "@trellis/testkit";
-import { SimFleet } from "./lib/sim-fleet.ts";
 import { openSession } from "./lib/mesh-api.ts";
 import { HZ, procStats } from "./lib/procs.ts";
 import type { SimAgentSpec, TelemetryPlan } from "./lib/sim-agents.ts";
+import { SimFleet } from "./lib/sim-fleet.ts";
 
 const { values } = parseArgs({
   options: {
