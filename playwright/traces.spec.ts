@@ -3,20 +3,7 @@
  * and see its waterfall; from the graph's web → payments edge, reach that edge's traces.
  */
 import type { APIRequestContext } from "@playwright/test";
-import { expect, test } from "./fixtures.ts";
-
-async function trpcQuery<T>(request: APIRequestContext, path: string, input?: unknown): Promise<T> {
-  const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await request.get(`/api/trpc/${path}${qs}`);
-  expect(res.ok(), `${path}: ${res.status()}`).toBeTruthy();
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
-
-async function trpcMutate<T>(request: APIRequestContext, path: string, input: unknown): Promise<T> {
-  const res = await request.post(`/api/trpc/${path}`, { data: input, headers: { "x-trellis-csrf": "1" } });
-  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBeTruthy();
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
+import { expect, test, trpcMutate, trpcQuery } from "./fixtures.ts";
 
 interface Policy {
   sampleRate: number;
