@@ -26,7 +26,7 @@ export const test = base.extend<{ signedOut: boolean }>({
 });
 export { expect };
 
-/** A tRPC query through the signed-in API context (no transformer: plain JSON). */
+/** A tRPC query as the signed-in admin (plain JSON, no transformer). */
 export async function trpcQuery<T>(request: APIRequestContext, path: string, input?: unknown): Promise<T> {
   const qs = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
   const res = await request.get(`/api/trpc/${path}${qs}`);
@@ -34,7 +34,7 @@ export async function trpcQuery<T>(request: APIRequestContext, path: string, inp
   return ((await res.json()) as { result: { data: T } }).result.data;
 }
 
-/** A tRPC mutation (with the CSRF header the console requires of cookie sessions). */
+/** A tRPC mutation as the signed-in admin (with the CSRF header the console asks of cookie sessions). */
 export async function trpcMutate<T>(request: APIRequestContext, path: string, input: unknown): Promise<T> {
   const res = await request.post(`/api/trpc/${path}`, { data: input, headers: { "x-trellis-csrf": "1" } });
   expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBeTruthy();

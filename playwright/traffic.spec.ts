@@ -3,30 +3,9 @@
  * split): dragging the v2 slider to 25% is applied by every agent within 2 s, the graph's web → payments edges move
  * to about 25% / 75% within 10 s, and rolling the revision back restores 90/10.
  */
-import { readFileSync } from "node:fs";
-import http from "node:http";
-import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures.ts";
-
-/** Calls web → payments through web's own agent (as the web app does), so the share is measured on enough calls. */
-function startPaymentsTraffic(rps: number): () => void {
-  const ports = JSON.parse(readFileSync(join(process.env.PLAYWRIGHT_DATA_DIR!, "shop", "ports.json"), "utf8")) as {
-    instances: { service: string; outbound?: number }[];
-  };
-  const outbound = ports.instances.find((i) => i.service === "web" && i.outbound)?.outbound;
-  if (!outbound) throw new Error("web's outbound port is not in the shop's ports table");
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const timer = setInterval(() => {
-    const req = http.request({ host: "127.0.0.1", port: outbound, path: "http://payments/healthz", agent }, (res) => res.resume());
-    req.on("error", () => {});
-    req.end();
-  }, 1000 / rps);
-  return () => {
-    clearInterval(timer);
-    agent.destroy();
-  };
-}
+import { startMeshTraffic } from "./shop.ts";
 
 async function paymentsShares(page: Page): Promise<Record<string, number>> {
   return page.evaluate(() => {
@@ -66,7 +45,8 @@ test("drag payments v2 to 25%: applied within 2 s, graph shares follow within 10
   for (let i = 0; i < Math.abs(25 - dragged); i++) await v2.press(dragged < 25 ? "ArrowRight" : "ArrowLeft");
   await expect(v2).toHaveValue("25");
   await expect(v1).toHaveValue("75"); // the other slider rebalanced: always 100 in all
-  const stopTraffic = startPaymentsTraffic(40);
+  // Calls web → payments through web's own agent (as the web app does), so the share is measured on enough calls.
+  const traffic = startMeshTraffic({ service: "payments", path: "/healthz", rps: 40 });
   try {
     // "applied" for the NEW revision within 2 s of letting go.
     await expect
@@ -89,7 +69,7 @@ test("drag payments v2 to 25%: applied within 2 s, graph shares follow within 10
     const label = await page.evaluate(() => String(window.__trellisGraph!.edges().find((e) => e.id === "e:web@v1->payments@v2")?.label ?? ""));
     expect(label).toMatch(/% split$/);
   } finally {
-    stopTraffic();
+    traffic.stop();
   }
 
   // History: the change is there with its diff; one click rolls it back (as a new revision).

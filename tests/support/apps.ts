@@ -1,10 +1,8 @@
 /** Real HTTP apps for integration tests, in the test process: an echo upstream and a caller that calls through its agent. */
 
-import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { type AgentHandle, type ConsoleHandle, eventually, freePort, ProcessGroup, repoRoot, startAgent } from "@trellis/testkit";
+import { type AgentHandle, type ConsoleHandle, eventually, startAgent } from "@trellis/testkit";
 
 export interface SeenRequest {
   method: string;
@@ -171,37 +169,8 @@ export function startLoad(webAgent: AgentHandle) {
 
 export type SteadyLoad = ReturnType<typeof startLoad>;
 
-const shopApp = join(repoRoot, "examples/shop/dist/app.js");
-
-export interface ShopService {
-  app: ProcessGroup;
-  agent: AgentHandle;
-}
-
-/**
- * One demo-shop service (examples/shop's built app) behind its own agent, joined to `c`. The app is started knowing
- * its agent's outbound port, and the agent binds exactly that port. Resolves once the agent is ready (/ready: a
- * snapshot applied and, as calls between agents run over mTLS by default, its certificate held).
- */
-export async function startShopService(c: ConsoleHandle, service: string): Promise<ShopService> {
-  if (!existsSync(shopApp)) throw new Error(`${shopApp} is missing: run npm run build`);
-  const appPort = await freePort();
-  const outbound = await freePort();
-  const app = new ProcessGroup(`${service} app`, process.execPath, [shopApp], {
-    env: { SERVICE: service, VERSION: "v1", PORT: String(appPort), OUTBOUND_PORT: String(outbound), INSTANCE_ID: `${service}-1` },
-  });
-  await app.waitFor((l) => l.msg === "app listening", 15_000, `${service} app listening`);
-  const agent = await startAgent({
-    service,
-    version: "v1",
-    appPort,
-    console: c.wsAgents,
-    token: c.token,
-    args: ["--outbound-port", String(outbound)],
-  });
-  await eventually(async () => (await request(agent.admin, "/ready")).status === 200, 15_000, `${service}'s agent ready`);
-  return { app, agent };
-}
+// One demo-shop instance behind its agent lives in the testkit (browser tests deploy one too).
+export { type ShopService, startShopService } from "@trellis/testkit";
 
 /** An agent admin endpoint's JSON body (`/config`, `/identity`). */
 export async function adminJson(agent: AgentHandle, path: string) {

@@ -9,6 +9,7 @@
  * - how chromium is launched (browser.ts);
  * - "pods" as Linux network namespaces with their own addresses, for capture mode (netns.ts, also importable alone as
  *   `@trellis/testkit/netns`, Node builtins only);
+ * - one demo-shop service instance behind its own agent (shop.ts);
  * - a throwaway PostgreSQL server (postgres.ts) and the databases the console's tests run against (databases.ts).
  */
 export * from "./browser.ts";
@@ -21,4 +22,5 @@ export * from "./mesh.ts";
 export * from "./netns.ts";
 export * from "./postgres.ts";
 export * from "./process.ts";
+export * from "./shop.ts";
 export * from "./wait.ts";

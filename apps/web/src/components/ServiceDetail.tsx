@@ -6,6 +6,7 @@ import { formatMs, formatPct, formatRps } from "../../shared/graph-model.ts";
 import { healthOf } from "../../shared/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { AuthzPanel } from "./AuthzPanel.tsx";
+import { CanaryPanel } from "./CanaryPanel.tsx";
 import { MirrorCard } from "./MirrorCard.tsx";
 import { MtlsPanel } from "./MtlsPanel.tsx";
 import { ServiceObservability } from "./ServiceObservability.tsx";
@@ -105,6 +106,7 @@ export function ServiceDetail({ name }: { name: string }) {
 
       <TrafficPanel service={s.name} />
       <MirrorCard service={s.name} />
+      <CanaryPanel service={s.name} versions={s.versions.map((v) => v.version)} />
 
       <section className="card">
         <h2>Inbound traffic, last {Math.round(series.length / 60) || 1} min</h2>
