@@ -27,7 +27,7 @@ export interface HandshakeDeps {
   repos: Repositories;
   db: SerialQueue;
   sessions: SessionRegistry;
-  publisher: Pick<Publisher, "scheduleRound" | "checkStage" | "joined">;
+  publisher: Pick<Publisher, "scheduleRound" | "checkStage" | "joined" | "welcome">;
   log: Logger;
   helloTimeoutMs: number;
 }
@@ -150,7 +150,8 @@ export class Handshake {
       configVersion: hello.configVersion,
       remote: session.remote,
     });
-    publisher.scheduleRound();
+    publisher.welcome(session);
+    publisher.scheduleRound("membership");
     return true;
   }
 
@@ -194,7 +195,7 @@ export class Handshake {
     log.info("agent disconnected", { instanceId: h.instanceId, service: h.service, code });
     db.run(() => repos.instances.markDisconnected(h.instanceId, new Date()))
       .catch((err) => log.error("marking agent disconnected failed", { instanceId: h.instanceId, error: err as Error }))
-      .finally(() => publisher.scheduleRound());
+      .finally(() => publisher.scheduleRound("membership"));
   }
 
   /** The console is shutting down: closing sockets no longer withdraws endpoints (they get the restart grace). */
