@@ -25,6 +25,9 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "data,control,join" },
     "no-write": { type: "boolean", default: false },
+    /** The join scenario's databases and repeats (default: sqlite,postgres and 3; quick: sqlite and 1). */
+    "join-databases": { type: "string" },
+    "join-repeats": { type: "string" },
     /** Re-renders BENCHMARKS.md from a results file (e.g. after editing bench/notes.md) without measuring. */
     render: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
@@ -36,6 +39,7 @@ if (values.help) {
   --only data,control,join  which parts to run (default all; control includes the console graph; join alone
                        replaces only its section of BENCHMARKS.md)
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
+  --join-databases sqlite,postgres  --join-repeats N   narrow the join scenario
   --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
   --help, -h           this text`);
   process.exit(0);
@@ -83,6 +87,9 @@ const cfg: BenchConfig = quick
       },
       join: { agents: 1000, services: 250, repeats: 3, simWorkers: 4, databases: ["sqlite", "postgres"] },
     };
+
+if (cfg.join && values["join-databases"]) cfg.join.databases = values["join-databases"].split(",") as ("sqlite" | "postgres")[];
+if (cfg.join && values["join-repeats"]) cfg.join.repeats = Number(values["join-repeats"]);
 
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1" };
 Object.assign(process.env, env);
