@@ -25,6 +25,8 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "data,control,join" },
     "no-write": { type: "boolean", default: false },
+    /** Skips the turbo build (when the caller knows the build is current, e.g. only server sources run by tsx changed). */
+    "no-build": { type: "boolean", default: false },
     /** The join scenario's databases and repeats (default: sqlite,postgres and 3; quick: sqlite and 1). */
     "join-databases": { type: "string" },
     "join-repeats": { type: "string" },
@@ -39,6 +41,7 @@ if (values.help) {
   --only data,control,join  which parts to run (default all; control includes the console graph; join alone
                        replaces only its section of BENCHMARKS.md)
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
+  --no-build           do not run the turbo build first
   --join-databases sqlite,postgres  --join-repeats N   narrow the join scenario
   --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
   --help, -h           this text`);
@@ -124,8 +127,10 @@ try {
   // The reference tools are the data plane's (nginx, wrk, openssl for its certificates).
   if (only.has("data"))
     ensureSystemPackages({ nginx: "nginx", wrk: "wrk", h2load: "nghttp2-client", openssl: "openssl" }, { why: "npm run bench", log });
-  log("building (turbo, cached when up to date)");
-  execFileSync("npx", ["turbo", "run", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env, timeout: 600_000 });
+  if (!values["no-build"]) {
+    log("building (turbo, cached when up to date)");
+    execFileSync("npx", ["turbo", "run", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env, timeout: 600_000 });
+  }
   results.machine = machine();
   if (only.has("data")) {
     log("data plane");
