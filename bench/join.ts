@@ -48,13 +48,13 @@ async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: 
     const dataDir = tempDir("join-console");
     let cons: ConsoleHandle | null = null;
     try {
-      cons = await startConsole({ dataDir, env: db.env });
+      cons = await startConsole({ dataDir, env: db.env, timeoutMs: 240_000 });
       const cold = await timedJoin(fleet, cons, specs);
       log(`join ${kind} #${r + 1}: cold, ${specs.length} agents in ${cold.lastS.toFixed(2)} s (median agent ${cold.p50S.toFixed(2)} s)`);
       // The console restarts under its connected agents; they come back once it listens again.
       await cons.proc.stop();
       await fleet.leave();
-      cons = await startConsole({ dataDir, env: db.env });
+      cons = await startConsole({ dataDir, env: db.env, timeoutMs: 240_000 });
       const rejoin = await timedJoin(fleet, cons, specs);
       log(`join ${kind} #${r + 1}: rejoin after restart in ${rejoin.lastS.toFixed(2)} s (median agent ${rejoin.p50S.toFixed(2)} s)`);
       rows.push({ cold, rejoin });
