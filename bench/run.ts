@@ -180,7 +180,7 @@ if (!values["no-write"]) {
   writeFileSync(join(repoRoot, "bench/results", file), `${JSON.stringify(done, null, 2)}\n`);
   const md = join(repoRoot, "BENCHMARKS.md");
   if (joinOnly && done.join && existsSync(md))
-    writeFileSync(md, spliceSection(readFileSync(md, "utf8"), JOIN_HEADING, renderJoin(done.join, done.date)));
+    writeFileSync(md, spliceSection(readFileSync(md, "utf8"), JOIN_HEADING, renderJoin(done.join, done.date, done.machine)));
   else writeFileSync(md, renderMarkdown(done, notes()));
 }
 for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
