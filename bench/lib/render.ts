@@ -150,11 +150,12 @@ export function renderJoin(j: JoinResult, date: string, machine?: Pick<Machine, 
         ]
       : []),
     "",
-    "| database | case | agents | last joined (s) | half joined (s) |",
-    "|---|---|---|---|---|",
+    "| database | case | agents | last joined (s) | half joined (s) | connected after |",
+    "|---|---|---|---|---|---|",
   ];
-  for (const c of j.cases) L.push(`| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} |`);
-  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | |`);
+  for (const c of j.cases)
+    L.push(`| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} | ${c.connectedAfter?.join(", ") ?? "—"} |`);
+  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | | |`);
   L.push("", `Target ${t.target}: ${t.measured} — ${mark(t.met)}${t.note ? ` (${t.note})` : ""}.`);
   return L.join("\n");
 }
