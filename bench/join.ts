@@ -30,6 +30,8 @@ export function joinSpecs(agents: number, services: number): SimAgentSpec[] {
 interface Timed {
   lastS: number;
   p50S: number;
+  /** Agents the console counted connected once all had joined (fewer: some were cut after joining, e.g. missed pings). */
+  connectedAfter: number;
 }
 
 async function timedJoin(fleet: SimFleet, cons: ConsoleHandle, specs: SimAgentSpec[]): Promise<Timed> {
@@ -37,8 +39,7 @@ async function timedJoin(fleet: SimFleet, cons: ConsoleHandle, specs: SimAgentSp
   const joinedAt = await fleet.joinAtOnce(cons.wsUrl, cons.token, specs);
   const secs = joinedAt.map((t) => (t - t0) / 1000).sort((a, b) => a - b);
   const health = (await (await fetch(`${cons.url}/healthz`)).json()) as { agents: number };
-  if (health.agents !== specs.length) throw new Error(`the console counts ${health.agents} connected agents, not ${specs.length}`);
-  return { lastS: secs[secs.length - 1], p50S: percentile(secs, 0.5) };
+  return { lastS: secs[secs.length - 1], p50S: percentile(secs, 0.5), connectedAfter: health.agents };
 }
 
 async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: SimFleet, specs: SimAgentSpec[], log: Log): Promise<JoinCase[]> {
@@ -48,15 +49,19 @@ async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: 
     const dataDir = tempDir("join-console");
     let cons: ConsoleHandle | null = null;
     try {
-      cons = await startConsole({ dataDir, env: db.env });
+      cons = await startConsole({ dataDir, env: db.env, timeoutMs: 240_000 });
       const cold = await timedJoin(fleet, cons, specs);
-      log(`join ${kind} #${r + 1}: cold, ${specs.length} agents in ${cold.lastS.toFixed(2)} s (median agent ${cold.p50S.toFixed(2)} s)`);
+      log(
+        `join ${kind} #${r + 1}: cold, ${specs.length} agents in ${cold.lastS.toFixed(2)} s (median agent ${cold.p50S.toFixed(2)} s), ${cold.connectedAfter} connected after`,
+      );
       // The console restarts under its connected agents; they come back once it listens again.
       await cons.proc.stop();
       await fleet.leave();
-      cons = await startConsole({ dataDir, env: db.env });
+      cons = await startConsole({ dataDir, env: db.env, timeoutMs: 240_000 });
       const rejoin = await timedJoin(fleet, cons, specs);
-      log(`join ${kind} #${r + 1}: rejoin after restart in ${rejoin.lastS.toFixed(2)} s (median agent ${rejoin.p50S.toFixed(2)} s)`);
+      log(
+        `join ${kind} #${r + 1}: rejoin after restart in ${rejoin.lastS.toFixed(2)} s (median agent ${rejoin.p50S.toFixed(2)} s), ${rejoin.connectedAfter} connected after`,
+      );
       rows.push({ cold, rejoin });
       await fleet.leave();
     } finally {
@@ -70,6 +75,7 @@ async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: 
     agents: specs.length,
     lastS: medianMinMax(rows.map((x) => x[which].lastS)),
     p50S: medianMinMax(rows.map((x) => x[which].p50S)),
+    connectedAfter: rows.map((x) => x[which].connectedAfter),
   });
   return [summary("cold"), summary("rejoin")];
 }

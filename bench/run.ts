@@ -25,6 +25,11 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "data,control,join" },
     "no-write": { type: "boolean", default: false },
+    /** Skips the turbo build (when the caller knows the build is current, e.g. only server sources run by tsx changed). */
+    "no-build": { type: "boolean", default: false },
+    /** The join scenario's databases and repeats (default: sqlite,postgres and 3; quick: sqlite and 1). */
+    "join-databases": { type: "string" },
+    "join-repeats": { type: "string" },
     /** Re-renders BENCHMARKS.md from a results file (e.g. after editing bench/notes.md) without measuring. */
     render: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
@@ -36,6 +41,8 @@ if (values.help) {
   --only data,control,join  which parts to run (default all; control includes the console graph; join alone
                        replaces only its section of BENCHMARKS.md)
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
+  --no-build           do not run the turbo build first
+  --join-databases sqlite,postgres  --join-repeats N   narrow the join scenario
   --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
   --help, -h           this text`);
   process.exit(0);
@@ -84,6 +91,9 @@ const cfg: BenchConfig = quick
       join: { agents: 1000, services: 250, repeats: 3, simWorkers: 4, databases: ["sqlite", "postgres"] },
     };
 
+if (cfg.join && values["join-databases"]) cfg.join.databases = values["join-databases"].split(",") as ("sqlite" | "postgres")[];
+if (cfg.join && values["join-repeats"]) cfg.join.repeats = Number(values["join-repeats"]);
+
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1" };
 Object.assign(process.env, env);
 
@@ -117,8 +127,10 @@ try {
   // The reference tools are the data plane's (nginx, wrk, openssl for its certificates).
   if (only.has("data"))
     ensureSystemPackages({ nginx: "nginx", wrk: "wrk", h2load: "nghttp2-client", openssl: "openssl" }, { why: "npm run bench", log });
-  log("building (turbo, cached when up to date)");
-  execFileSync("npx", ["turbo", "run", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env, timeout: 600_000 });
+  if (!values["no-build"]) {
+    log("building (turbo, cached when up to date)");
+    execFileSync("npx", ["turbo", "run", "build"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env, timeout: 600_000 });
+  }
   results.machine = machine();
   if (only.has("data")) {
     log("data plane");
@@ -168,7 +180,7 @@ if (!values["no-write"]) {
   writeFileSync(join(repoRoot, "bench/results", file), `${JSON.stringify(done, null, 2)}\n`);
   const md = join(repoRoot, "BENCHMARKS.md");
   if (joinOnly && done.join && existsSync(md))
-    writeFileSync(md, spliceSection(readFileSync(md, "utf8"), JOIN_HEADING, renderJoin(done.join, done.date)));
+    writeFileSync(md, spliceSection(readFileSync(md, "utf8"), JOIN_HEADING, renderJoin(done.join, done.date, done.machine)));
   else writeFileSync(md, renderMarkdown(done, notes()));
 }
 for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);

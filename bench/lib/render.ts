@@ -1,5 +1,5 @@
 /** Pure: results JSON → target verdicts and the BENCHMARKS.md text. Unit-tested in bench/test. */
-import type { BenchResults, JoinResult, MedianMinMax, TargetVerdict } from "./results.ts";
+import type { BenchResults, JoinResult, Machine, MedianMinMax, TargetVerdict } from "./results.ts";
 
 const f = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toFixed(d));
 /** "median (min–max)" of a medianMinMax record, scaled. */
@@ -137,18 +137,25 @@ export function joinTarget(j: JoinResult): TargetVerdict {
 export const JOIN_HEADING = "## Agents joining";
 
 /** The join section (heading included). */
-export function renderJoin(j: JoinResult, date: string): string {
+export function renderJoin(j: JoinResult, date: string, machine?: Pick<Machine, "cpus" | "loadavg">): string {
   const t = joinTarget(j);
   const L = [
     JOIN_HEADING,
     "",
     `Measured ${date} (bench/join.ts). ${j.params.agents.toLocaleString("en")} simulated agents (${j.params.simWorkers} worker processes, ${j.params.services} services × 2 versions) connect to one console at once, no backoff or stagger (the burst at its worst): hello with the join token, a CSR of the agent's own ECDSA key answered by a certificate, the first snapshot acked. Time until the last / half of them are joined, from the first connect. **cold**: a fresh console and database; **rejoin**: the same console restarted on its data, its agents back at once, each resuming from the version it held. Median (min–max) over ${j.params.repeats} repeat(s); keys and CSRs are made before the clock starts. The simulated agents run on the same 2 cores as the console.`,
+    ...(machine
+      ? [
+          "",
+          `Load average at start ${machine.loadavg.map((x) => f(x, 1)).join(" / ")} on ${machine.cpus} cores${machine.loadavg[0] > machine.cpus ? ": a busy, shared machine — noisy figures, slower than on a quiet one" : ""}.`,
+        ]
+      : []),
     "",
-    "| database | case | agents | last joined (s) | half joined (s) |",
-    "|---|---|---|---|---|",
+    "| database | case | agents | last joined (s) | half joined (s) | connected after |",
+    "|---|---|---|---|---|---|",
   ];
-  for (const c of j.cases) L.push(`| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} |`);
-  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | |`);
+  for (const c of j.cases)
+    L.push(`| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} | ${c.connectedAfter?.join(", ") ?? "—"} |`);
+  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | | |`);
   L.push("", `Target ${t.target}: ${t.measured} — ${mark(t.met)}${t.note ? ` (${t.note})` : ""}.`);
   return L.join("\n");
 }
@@ -279,7 +286,7 @@ export function renderMarkdown(r: BenchResults, notes = ""): string {
         `| ${g.services} | ${g.source} | ${g.nodes} / ${g.edges} | ${f(g.firstRenderMs, 0)} | ${f(g.firstApplyMs, 0)} | ${f(g.updateApplyMs.median, 1)} (${f(g.updateApplyMs.min, 1)}–${f(g.updateApplyMs.max, 1)}) | ${f(g.updateToFrameMs.median, 1)} (${f(g.updateToFrameMs.min, 1)}–${f(g.updateToFrameMs.max, 1)}) | ${g.updates} |`,
       );
   }
-  if (r.join) L.push("", renderJoin(r.join, r.date));
+  if (r.join) L.push("", renderJoin(r.join, r.date, r.machine));
   if (notes) L.push("", notes.trim());
   L.push("");
   return L.join("\n");

@@ -253,6 +253,8 @@ export interface JoinCase {
   lastS: MedianMinMax;
   /** Seconds until half of them were. */
   p50S: MedianMinMax;
+  /** Per repeat: agents the console counted connected once all had joined (absent in older results). */
+  connectedAfter?: number[];
 }
 
 export interface JoinResult {

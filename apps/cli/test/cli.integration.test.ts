@@ -222,11 +222,21 @@ describe("trellis CLI", () => {
     assert.match(good.stdout, /√ console reachable/);
     assert.match(good.stdout, /√ 3 agent\(s\) connected, all synced/);
     await real.stop();
-    const nacker = new FakeAgent(c.wsUrl, { service: "payments", version: "v1", token: c.token, address: "127.0.0.1:7103", autoAck: false });
+    // An agent that refuses every snapshot (it is welcomed with the current version, then sent the next one).
+    const nacker: FakeAgent = new FakeAgent(c.wsUrl, {
+      service: "payments",
+      version: "v1",
+      token: c.token,
+      address: "127.0.0.1:7103",
+      autoAck: false,
+      onFrame: (f) => {
+        if (f.type === "snapshot")
+          nacker.send({ type: "nack", version: f.version as number, nonce: f.nonce as string, error: "route table rejected" });
+      },
+    });
     agents.push(nacker);
     await nacker.connect();
-    const snap = await nacker.nextSnapshot();
-    nacker.send({ type: "nack", version: snap.version, nonce: snap.nonce, error: "route table rejected" });
+    await nacker.nextSnapshot();
     // The hub records the NACK as it reads the frame.
     const failed = await eventually(
       async () => {

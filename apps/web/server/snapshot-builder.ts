@@ -10,6 +10,7 @@ import {
   meshSnapshotSchema,
   policyVersions,
   type ServicePolicy,
+  serviceConfigSchema,
 } from "@trellis/protocol";
 
 export interface TopologyService {
@@ -149,13 +150,20 @@ export function buildSnapshot(args: SnapshotArgs): MeshSnapshot {
  * Serializes the snapshots of one config version. Every agent of the mesh gets the same services array (with each
  * service's authorization rules), so it is built, validated and serialized once per version — O(services) — and each
  * agent's snapshot is that JSON with its own `service` field, instead of O(agents × services) per push round.
- * A service not in the topology (an agent that registered after the version was cut) gets its own build.
+ * A service not in the topology (an agent that registered after the version was cut: most of a fleet joining at
+ * once) gets the same JSON with its own empty entry appended, as `buildSnapshot` would add it — validated alone.
  */
 export function snapshotSerializer(args: Omit<SnapshotArgs, "service" | "authorizationOf">): (service: string) => string {
   const names = new Set(args.topology.map((s) => s.name));
   if (names.size === 0) return (service) => JSON.stringify(buildSnapshot({ ...args, service }));
   const shared = buildSnapshot({ ...args, service: args.topology[0].name, authorizationOf: "all" });
   // Placeholders keep the field order and every other field exactly as JSON.stringify writes them.
-  const [head, tail] = JSON.stringify({ ...shared, service: "\u0000SERVICE\u0000" }).split('"\\u0000SERVICE\\u0000"');
-  return (service) => (names.has(service) ? `${head}${JSON.stringify(service)}${tail}` : JSON.stringify(buildSnapshot({ ...args, service })));
+  const marked = JSON.stringify({ ...shared, service: "\u0000SERVICE\u0000", services: [...shared.services, "\u0000EXTRA\u0000"] });
+  const [head, rest] = marked.split('"\\u0000SERVICE\\u0000"');
+  const [middle, tail] = rest.split(',"\\u0000EXTRA\\u0000"');
+  return (service) => {
+    if (names.has(service)) return `${head}${JSON.stringify(service)}${middle}${tail}`;
+    const own = serviceConfigSchema.parse({ name: service, versions: [], endpoints: [], mtls: "DISABLE" });
+    return `${head}${JSON.stringify(service)}${middle},${JSON.stringify(own)}${tail}`;
+  };
 }

@@ -148,7 +148,8 @@ describe("agent hub", { concurrency: false }, () => {
   test("a config version's snapshots are built once, not once per agent or per service", async () => {
     const a1 = agent("same-svc", { instanceId: "same-1" });
     await a1.connect();
-    await a1.nextSnapshot();
+    // Welcomed with the current version at once; then the round that carries its own endpoint.
+    await a1.nextSnapshot((s) => endpointsOf(s, "same-svc").length === 1);
     const builtBefore = hub.snapshotBuilds;
     const a2 = agent("same-svc", { instanceId: "same-2" });
     await a2.connect();

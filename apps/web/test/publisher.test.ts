@@ -23,7 +23,7 @@ const STAGE_TIMEOUT = 5_000;
 interface SentSnapshot {
   version: number;
   nonce: string;
-  snapshot: { services: { name: string; mtls: MtlsMode }[]; telemetry?: { sampleRate: number } };
+  snapshot: { service: string; services: { name: string; mtls: MtlsMode }[]; telemetry?: { sampleRate: number } };
 }
 
 /** The mesh state a round reads. */
@@ -77,6 +77,8 @@ function ack(a: { session: AgentSession; sent: SentSnapshot[] }): void {
 
 const mtlsOf = (s: SentSnapshot, service: string) => s.snapshot.services.find((x) => x.name === service)?.mtls;
 
+const QUIET = 100;
+
 beforeEach(async () => {
   mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
   state = { version: 10, endpoints: [], mtls: new Map(), telemetry: { sampleRate: 0.01, slowThresholdMs: 1000, slowThresholdMsByService: {} } };
@@ -87,7 +89,7 @@ beforeEach(async () => {
     sessions,
     grace: new RestartGrace(30_000, () => {}),
     log: quiet,
-    debounceMs: DEBOUNCE,
+    timing: { debounceMs: DEBOUNCE, membershipQuietMs: QUIET, membershipMaxMs: 1000 },
     ackTimeoutMs: 15_000,
     mtlsStageTimeoutMs: STAGE_TIMEOUT,
     onSyncChange: () => {},
@@ -126,6 +128,44 @@ describe("publisher", () => {
     assert.equal(a.sent.length, 2, "one snapshot for the burst");
     assert.equal(a.sent[1].version, 13);
     assert.equal(a.sent[1].snapshot.telemetry?.sampleRate, 0.5, "the sampling policy is read from the repositories at each round");
+  });
+
+  test("agents joining in a burst get the current version at once, and each other's endpoints in one round once quiet", async () => {
+    await publisher.start();
+    const roundsBefore = publisher.rounds;
+    const fleet = [];
+    for (let i = 0; i < 5; i++) {
+      const a = agent(`svc-${i}`, i);
+      publisher.welcome(a.session);
+      publisher.scheduleRound("membership");
+      assert.equal(a.sent.length, 1, "welcomed without waiting for a round");
+      assert.equal(a.sent[0].version, 11);
+      assert.equal(a.sent[0].snapshot.service, `svc-${i}`);
+      ack(a);
+      fleet.push(a);
+      mock.timers.tick(20);
+      await settle();
+    }
+    // The last join was 20 ms ago: the round waits for QUIET ms of quiet after it.
+    mock.timers.tick(QUIET - 20 - 1);
+    await settle();
+    assert.ok(
+      fleet.every((a) => a.sent.length === 1),
+      "no round while agents keep joining",
+    );
+    mock.timers.tick(1);
+    await settle();
+    assert.equal(publisher.rounds, roundsBefore + 1, "one version for the burst");
+    for (const a of fleet) {
+      assert.equal(a.sent.length, 2);
+      assert.equal(a.sent[1].version, 12);
+      assert.equal(a.sent[1].snapshot.services.filter((s) => s.name.startsWith("svc-")).length, 5, "every peer's endpoint");
+    }
+    // An agent that already holds the current version is not sent it again on welcome.
+    const b = agent("svc-0", 9);
+    b.session.delivery = { ...b.session.delivery, ackedVersion: 12 };
+    publisher.welcome(b.session);
+    assert.equal(b.sent.length, 0);
   });
 
   test("publish() without a change resolves with the current version and sends nothing", async () => {

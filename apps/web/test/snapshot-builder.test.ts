@@ -95,8 +95,18 @@ test("snapshotSerializer: each agent's snapshot is the version's shared one with
   assert.deepEqual({ ...forWeb, service: "x" }, { ...forPayments, service: "x" }, "identical apart from the service");
   assert.equal(meshSnapshotSchema.safeParse(forWeb).success, true);
   assert.deepEqual(forWeb, JSON.parse(JSON.stringify(buildSnapshot({ version: 9, service: "web", topology, issuedAt }))));
-  // A service the version does not know yet still gets a valid snapshot naming it.
-  const late = JSON.parse(serialize("late-svc"));
+  // A service the version does not know yet still gets a valid snapshot naming it: the shared one with its own empty
+  // entry appended, exactly what a build of its own gives (without building the whole snapshot again).
+  const lateJson = serialize("late-svc");
+  const late = JSON.parse(lateJson);
   assert.equal(late.service, "late-svc");
-  assert.ok(late.services.some((s: { name: string }) => s.name === "late-svc"));
+  assert.deepEqual((({ name, versions, endpoints, mtls }) => ({ name, versions, endpoints, mtls }))(late.services.at(-1)), {
+    name: "late-svc",
+    versions: [],
+    endpoints: [],
+    mtls: "DISABLE",
+  });
+  assert.equal(meshSnapshotSchema.safeParse(late).success, true);
+  assert.equal(lateJson, JSON.stringify(buildSnapshot({ version: 9, service: "late-svc", topology, issuedAt, authorizationOf: "all" })));
+  assert.deepEqual({ ...late, service: "x", services: late.services.slice(0, -1) }, { ...forWeb, service: "x" });
 });

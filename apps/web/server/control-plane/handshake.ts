@@ -27,7 +27,7 @@ export interface HandshakeDeps {
   repos: Repositories;
   db: SerialQueue;
   sessions: SessionRegistry;
-  publisher: Pick<Publisher, "changedHere" | "checkStage" | "joined">;
+  publisher: Pick<Publisher, "changedHere" | "checkStage" | "joined" | "welcome">;
   log: Logger;
   /** This console replica: instances it registers are its own (Instance.replicaId). */
   replicaId: string;
@@ -152,7 +152,8 @@ export class Handshake {
       configVersion: hello.configVersion,
       remote: session.remote,
     });
-    publisher.changedHere([hello.service]);
+    publisher.welcome(session);
+    publisher.changedHere([hello.service], "membership");
     return true;
   }
 
@@ -197,7 +198,7 @@ export class Handshake {
     // Scoped to this replica: an agent that already failed over to another replica stays connected there.
     db.run(() => repos.instances.markDisconnected(h.instanceId, new Date(), this.deps.replicaId))
       .catch((err) => log.error("marking agent disconnected failed", { instanceId: h.instanceId, error: err as Error }))
-      .finally(() => publisher.changedHere([h.service]));
+      .finally(() => publisher.changedHere([h.service], "membership"));
   }
 
   /** The console is shutting down: closing sockets no longer withdraws endpoints (they get the restart grace). */

@@ -107,7 +107,7 @@ export class ControlPlane implements ConfigPublisher {
     this.recorder = new SyncRecorder({ repos, db, sessions, log, flushMs: o.syncFlushMs, replicaId: replica.id });
     this.grace = new RestartGrace(o.restartGraceMs, (expired) => {
       log.info("restart grace expired", { instances: expired });
-      this.publisher.scheduleRound();
+      this.publisher.scheduleRound("membership");
     });
     this.publisher = new Publisher({
       repos,
@@ -115,7 +115,7 @@ export class ControlPlane implements ConfigPublisher {
       sessions,
       grace: this.grace,
       log,
-      debounceMs: o.debounceMs,
+      timing: { debounceMs: o.debounceMs, membershipQuietMs: o.membershipQuietMs, membershipMaxMs: o.membershipMaxMs },
       ackTimeoutMs: o.ackTimeoutMs,
       mtlsStageTimeoutMs: o.mtlsStageTimeoutMs,
       onSyncChange: (instanceId) => this.recorder.markDirty(instanceId),
@@ -124,7 +124,7 @@ export class ControlPlane implements ConfigPublisher {
       metrics,
       announce: (change) => replica.announce(change),
     });
-    deps.endpointGate?.onChange(() => this.publisher.scheduleRound());
+    deps.endpointGate?.onChange(() => this.publisher.scheduleRound("membership"));
     this.trustPush = new TrustPush(deps.trust, sessions, log);
     this.handshake = new Handshake({ repos, db, sessions, publisher: this.publisher, log, helloTimeoutMs: o.helloTimeoutMs, replicaId: replica.id });
     this.dispatcher = new FrameDispatcher({

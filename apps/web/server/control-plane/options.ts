@@ -11,7 +11,12 @@ export const CLOSE_REPLACED = 4009;
 export interface ControlPlaneOptions {
   helloTimeoutMs: number;
   heartbeatMs: number;
+  /** A committed config change is pushed after this debounce. */
   debounceMs: number;
+  /** Agents joining or leaving are pushed once no other did for this long… */
+  membershipQuietMs: number;
+  /** …or at the latest this long after the first of them (a fleet joining at once: a few versions, not one each). */
+  membershipMaxMs: number;
   maxInvalidFrames: number;
   restartGraceMs: number;
   /** An un-acked snapshot older than this no longer blocks sending a newer one. */
@@ -28,6 +33,8 @@ export const defaultControlPlaneOptions: ControlPlaneOptions = {
   helloTimeoutMs: 10_000,
   heartbeatMs: 5_000,
   debounceMs: 30,
+  membershipQuietMs: 100,
+  membershipMaxMs: 1000,
   maxInvalidFrames: 20,
   restartGraceMs: 30_000,
   ackTimeoutMs: 15_000,

@@ -2,7 +2,7 @@
  * The publisher: cuts config versions from the database's mesh state and pushes them in rounds.
  *
  * Changes (a committed config change, an agent joining or leaving, a restart grace expiring) schedule a round,
- * debounced to coalesce bursts. A round reads the mesh state (services, live endpoints plus those kept through the
+ * debounced to coalesce bursts (round-timing.ts: membership changes wait longer than config changes). A round reads the mesh state (services, live endpoints plus those kept through the
  * restart grace, policies, mTLS and authorization, the telemetry sampling policy), cuts a new version (persisted,
  * monotonically increasing) when any snapshot changed, and hands each agent behind it to the sender. A STRICT <->
  * DISABLE change is staged through PERMISSIVE (see mtls-staging.ts) until every agent acked or the stage times out.
@@ -24,8 +24,10 @@ import type { ControlPlaneMetrics } from "./metrics.ts";
 import { planMtls, stageComplete } from "./mtls-staging.ts";
 import type { SessionRegistry } from "./registry.ts";
 import type { RestartGrace } from "./restart-grace.ts";
+import { type PendingRound, type RoundCause, type RoundTiming, scheduleAt } from "./round-timing.ts";
 import { SnapshotSender } from "./sender.ts";
 import type { SerialQueue } from "./serial.ts";
+import type { AgentSession } from "./session.ts";
 
 /** What the rest of the console needs from the publisher: push the database's state, and how far it got. */
 export interface ConfigPublisher {
@@ -49,7 +51,8 @@ export interface PublisherDeps {
   sessions: SessionRegistry;
   grace: RestartGrace;
   log: Logger;
-  debounceMs: number;
+  /** Round timing: the config-change debounce and the membership quiet period / maximum. */
+  timing: RoundTiming;
   ackTimeoutMs: number;
   mtlsStageTimeoutMs: number;
   /** The agent's sync state changed (the recorder writes it). */
@@ -72,6 +75,7 @@ export class Publisher implements ConfigPublisher {
   snapshotBuilds = 0;
   private roundChain: Promise<void> = Promise.resolve();
   private roundTimer: NodeJS.Timeout | null = null;
+  private pendingRound: PendingRound | null = null;
   /** Callers of publish() waiting for the next round to have cut its version and sent the snapshots. */
   private waiters: ((version: number) => void)[] = [];
   /** Highest version any agent said it holds: the next version must exceed it. */
@@ -119,33 +123,55 @@ export class Publisher implements ConfigPublisher {
   }
 
   /** Something this replica owns changed (a committed change, one of its agents joined or left): round + announce. */
-  changedHere(services: string[]): void {
+  changedHere(services: string[], cause: RoundCause = "change"): void {
     this.announcing ??= new Set();
     for (const s of services) this.announcing.add(s);
-    this.scheduleRound();
+    this.scheduleRound(cause);
   }
 
-  /** Coalesces bursts of changes into one round. */
-  scheduleRound(): void {
-    if (this.roundTimer || this.stopped) return;
-    this.roundTimer = setTimeout(() => {
-      this.roundTimer = null;
-      // Waiters registered before this round reads the store: their change is in it.
-      const waiters = this.waiters.splice(0);
-      const announcing = this.announcing;
-      this.announcing = null;
-      this.roundChain = this.roundChain
-        .then(() => this.runRound())
-        .catch((err) => {
-          // A failed round (database busy or away) is retried: agents waiting for their first snapshot must get it.
-          this.deps.log.error("push round failed; retrying in 1 s", { error: err as Error });
-          setTimeout(() => this.scheduleRound(), 1_000).unref();
-        })
-        .finally(() => {
-          for (const w of waiters) w(this.currentVersion);
-          if (announcing && this.cut) this.deps.announce?.({ services: [...announcing], version: this.cut.version });
-        });
-    }, this.deps.debounceMs);
+  /** Coalesces bursts of changes into one round (config changes: the debounce; membership: see round-timing.ts). */
+  scheduleRound(cause: RoundCause = "change"): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const next = scheduleAt(this.pendingRound, cause, now, this.deps.timing);
+    if (this.roundTimer && next.due === this.pendingRound?.due) {
+      this.pendingRound = next;
+      return;
+    }
+    if (this.roundTimer) clearTimeout(this.roundTimer);
+    this.pendingRound = next;
+    this.roundTimer = setTimeout(
+      () => {
+        this.roundTimer = null;
+        this.pendingRound = null;
+        // Waiters registered before this round reads the store: their change is in it.
+        const waiters = this.waiters.splice(0);
+        const announcing = this.announcing;
+        this.announcing = null;
+        this.roundChain = this.roundChain
+          .then(() => this.runRound())
+          .catch((err) => {
+            // A failed round (database busy or away) is retried: agents waiting for their first snapshot must get it.
+            this.deps.log.error("push round failed; retrying in 1 s", { error: err as Error });
+            setTimeout(() => this.scheduleRound(), 1_000).unref();
+          })
+          .finally(() => {
+            for (const w of waiters) w(this.currentVersion);
+            if (announcing && this.cut) this.deps.announce?.({ services: [...announcing], version: this.cut.version });
+          });
+      },
+      Math.max(0, next.due - now),
+    );
+  }
+
+  /**
+   * A newly registered agent gets the current version at once (the snapshot of a service the version does not know
+   * yet is the shared one with the agent's own entry), unless it already holds as new a one: it need not wait for
+   * the next round, which brings its peers' endpoints.
+   */
+  welcome(session: AgentSession): void {
+    const current = this.cut;
+    if (current && current.version > session.delivery.ackedVersion && session.delivery.sentVersion < current.version) this.sender.deliver(session);
   }
 
   /** An agent registered: it is an endpoint again (no longer kept by the grace), and versions must exceed its own. */
@@ -192,7 +218,7 @@ export class Publisher implements ConfigPublisher {
     if (this.stageTimer) clearTimeout(this.stageTimer);
     this.stageTimer = null;
     this.stagedVersion = 0;
-    this.scheduleRound();
+    this.scheduleRound("change");
   }
 
   private async runRound(): Promise<void> {
