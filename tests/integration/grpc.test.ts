@@ -257,11 +257,23 @@ describe("gRPC through two agents (HTTP/2 over mTLS STRICT)", { concurrency: fal
       15_000,
       "retry policy applied",
     );
-    // A bodiless call (bodies are not kept for a retry yet; see the agent README): the retry decision is the gRPC one.
+    // A bodiless call first: the retry decision is the gRPC one.
     const r = await rawGrpc(webAgent.outbound, "flaky", null, { "x-key": "k1" });
     assert.equal(r.headers[":status"], 200);
     assert.equal(r.trailers?.["grpc-status"], "0", `got ${JSON.stringify(r.headers)} ${JSON.stringify(r.trailers)}`);
     assert.equal(flaky.attempts.get("k1"), 2, "the first attempt failed, the retry succeeded");
+    // A @grpc/grpc-js call: its request message is a body, kept for the retry (≤ 64 KiB) and sent again over the
+    // HTTP/2 hop between the agents.
+    const flakyClient = echoClient(webAgent.outbound, "flaky");
+    try {
+      const md = new grpc.Metadata();
+      md.set("x-key", "k3");
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => flakyClient.Unary({ text: "again" }, md, {}, (e) => resolve(e)));
+      assert.equal(err, null, `${err?.code} ${err?.details}`);
+      assert.equal(flaky.attempts.get("k3"), 2, "grpc-js: the first attempt failed, the retry succeeded");
+    } finally {
+      flakyClient.close();
+    }
     // Without the class in retryOn the same answer reaches the caller as it is.
     await admin.mutate("traffic.update", { service: "flaky", patch: { retries: { attempts: 2, retryOn: ["5xx"], nonIdempotent: true } } });
     await eventually(

@@ -184,7 +184,8 @@ export class H2Client {
   }
 
   private start(session: http2.ClientHttp2Session, opts: Dispatcher.DispatchOptions, h: Handler): void {
-    const body = (opts.body ?? null) as Readable | null;
+    // A Buffer is a body kept for replay (retries, mirror copies: proxy/replay-body.ts); a Readable streams through.
+    const body = (opts.body ?? null) as Buffer | Readable | null;
     let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request(requestHeaders(opts, this.opts.scheme), { endStream: body === null });
@@ -244,8 +245,8 @@ export class H2Client {
     });
     stream.on("close", () => {
       if (finished) return;
-      // Refused before any processing (GOAWAY or REFUSED_STREAM): safe to send again when there is no body to replay.
-      if (!head && body === null && stream.rstCode === NGHTTP2_REFUSED_STREAM && !this.closed) {
+      // Refused before any processing (GOAWAY or REFUSED_STREAM): safe to send again when the body, if any, is kept.
+      if (!head && (body === null || Buffer.isBuffer(body)) && stream.rstCode === NGHTTP2_REFUSED_STREAM && !this.closed) {
         finish();
         this.retire(session);
         this.dispatch(opts, h);
@@ -255,7 +256,10 @@ export class H2Client {
       if (head && stream.rstCode === NGHTTP2_NO_ERROR && lastError === null) return void h.onComplete(flatTrailers(trailers));
       h.onError(lastError ?? new H2Error(`stream reset by the peer (HTTP/2 error code ${stream.rstCode})`, "UND_ERR_SOCKET"));
     });
-    if (body !== null) {
+    if (Buffer.isBuffer(body)) {
+      h.onBodySent?.(body);
+      stream.end(body);
+    } else if (body !== null) {
       body.on("data", (chunk: Buffer) => h.onBodySent?.(chunk));
       body.pipe(stream);
     }
