@@ -96,6 +96,18 @@ describe("telemetry share between replicas", () => {
     assert.equal(decoded[7].sec, 1_800_000_001);
   });
 
+  test("mirrored copies and gRPC status codes travel with their records, with and without connection fields", () => {
+    const plain = edge("web", "payments", 10, { mirrored: 4, grpcStatus: { "0": 8, "14": 2 } });
+    const tunnel = edge("web", "cart", 3, { connectionsOpened: 1, connectionsOpen: 1, mirrored: 1 });
+    const [a, b] = decodeChunk(chunk([encodeRecord(1, plain), encodeRecord(2, tunnel)])[0]);
+    assert.equal(a.edge.mirrored, 4);
+    assert.deepEqual(a.edge.grpcStatus, { "0": 8, "14": 2 });
+    assert.equal(a.edge.connectionsOpen, undefined);
+    assert.equal(b.edge.mirrored, 1);
+    assert.equal(b.edge.connectionsOpen, 1);
+    assert.equal(b.edge.grpcStatus, undefined);
+  });
+
   test("a malformed chunk is rejected; invalid records are dropped", () => {
     const st = new TelemetryStore();
     const share = new TelemetryShare(st, () => undefined, 500, log);

@@ -15,7 +15,28 @@ import { TelemetryStore } from "../telemetry-store.ts";
 /** NOTIFY payloads must stay under 8000 bytes; the rest is headroom. */
 export const MAX_CHUNK_BYTES = 7_500;
 
-type Wire = [number, string, string, string, string, EdgeStats["statusClass"], number, number, number, number, number, number, number[], ...number[]];
+/** What a record carries beyond the fixed fields, last on the wire when present: mirrored copies, gRPC status codes. */
+interface Extras {
+  m?: number;
+  g?: Record<string, number>;
+}
+
+type Wire = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  EdgeStats["statusClass"],
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number[],
+  ...(number | Extras)[],
+];
 
 export function encodeRecord(sec: number, e: EdgeStats): string {
   const row: Wire = [
@@ -35,6 +56,12 @@ export function encodeRecord(sec: number, e: EdgeStats): string {
   ];
   if (e.connectionsOpened !== undefined || e.connectionsOpen !== undefined)
     row.push(e.connectionsOpened ?? 0, e.connectionsOpen ?? 0, e.connectionsClosed ?? 0, e.connectionMs ?? 0);
+  if (e.mirrored !== undefined || e.grpcStatus !== undefined) {
+    const extras: Extras = {};
+    if (e.mirrored !== undefined) extras.m = e.mirrored;
+    if (e.grpcStatus !== undefined) extras.g = e.grpcStatus;
+    row.push(extras);
+  }
   return JSON.stringify(row);
 }
 
@@ -65,7 +92,10 @@ export function decodeChunk(payload: string): { sec: number; edge: EdgeStats }[]
   for (const r of rows) {
     if (!Array.isArray(r) || typeof r[0] !== "number") continue;
     const [sec, source, sourceVersion, destination, destinationVersion, statusClass, requests, errors, bytesIn, bytesOut, mtls, sumMs, counts] = r;
-    const conn = r.length >= 17 ? { connectionsOpened: r[13], connectionsOpen: r[14], connectionsClosed: r[15], connectionMs: r[16] } : {};
+    const last = r[r.length - 1];
+    const extras: Extras = typeof last === "object" && last !== null && !Array.isArray(last) ? last : {};
+    const fixed = extras === last ? r.length - 1 : r.length;
+    const conn = fixed >= 17 ? { connectionsOpened: r[13], connectionsOpen: r[14], connectionsClosed: r[15], connectionMs: r[16] } : {};
     const parsed = edgeStatsSchema.safeParse({
       source,
       sourceVersion,
@@ -79,6 +109,8 @@ export function decodeChunk(payload: string): { sec: number; edge: EdgeStats }[]
       mtls,
       latency: { counts, sumMs },
       ...conn,
+      ...(extras.m !== undefined ? { mirrored: extras.m } : {}),
+      ...(extras.g !== undefined ? { grpcStatus: extras.g } : {}),
     });
     if (parsed.success) out.push({ sec, edge: parsed.data });
   }
