@@ -107,9 +107,16 @@ export async function buildBackend(cfg: ConsoleConfig, joinToken: string, log: L
   replication.attach(controlPlane);
   // Canary rollouts resume from the database; with several replicas only the holder of the "canary-analysis" lease runs them.
   const canaries = new Canaries({ repos, changes, store, log: log.child({ component: "canary" }) });
-  const canaryRunner = new CanaryRunner(canaries, log.child({ component: "canary" }), {
-    scheduler: { runsHere: async () => (await exclusive("canary-analysis", async () => true)).ran },
-  });
+  // The tick runs inside the lease: it is the holder's alone and is tracked (and awaited) by the lease keeper.
+  const canaryRunner = new CanaryRunner(
+    {
+      tick: async () => {
+        const r = await exclusive("canary-analysis", () => canaries.tick());
+        return r.ran ? r.value : 0;
+      },
+    },
+    log.child({ component: "canary" }),
+  );
   canaryRunner.start();
   const liveHub = new LiveHub(() => live.graph(), log.child({ component: "live-hub" }));
   liveHub.start();
