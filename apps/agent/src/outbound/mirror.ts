@@ -31,7 +31,8 @@ export class MirrorLayer implements Layer, BodyWaiter, CopyOwner {
 
   onRequest(ex: Exchange): boolean {
     const m = ex.mirror;
-    if (m === null || ex.upgrade !== null) return true;
+    // HTTP/2 calls (gRPC) are not copied yet: a copy goes out on the endpoint's HTTP/1.1 pool, which a gRPC server refuses.
+    if (m === null || ex.upgrade !== null || ex.h2) return true;
     if (m.percent < 100 && Math.random() * 100 >= m.percent) return true;
     if (ex.hasBody && ex.bodySource === null) {
       bufferBody(ex, this); // resumes in bodyReady
