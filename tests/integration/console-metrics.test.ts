@@ -143,7 +143,8 @@ describe("the console's /metrics", () => {
       "the NACK counted",
     );
     assert.equal(value(afterNack, `trellis_console_agents_connected{${r}}`), 3);
-    assert.ok(value(afterNack, `trellis_console_push_rounds_total{${r}}`) > rounds0, "the join ran a push round");
+    // The joining agent got the current version at once; the membership round for its peers follows (≤ 1 s debounce).
+    await eventually(async () => value(await scrape(), `trellis_console_push_rounds_total{${r}}`) > rounds0, 10_000, "the join ran a push round");
 
     // The browser leaves: the gauge follows.
     browser.close();

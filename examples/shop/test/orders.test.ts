@@ -5,6 +5,9 @@ import { type OrderEvent, OrderTracker } from "../src/services/orders.ts";
 
 test("an order moves paid → packed → shipped → delivered and subscribers hear every change", async () => {
   const tracker = new OrderTracker(5);
+  // The tracker's timers are unref'd (they must not hold a shop process open): this one keeps the test's loop alive,
+  // and bounds it.
+  const bound = setTimeout(() => assert.fail("the order did not reach delivered within 10 s"), 10_000);
   assert.equal(tracker.place("o-1").status, "paid");
   assert.equal(tracker.status("o-1")?.status, "paid");
   const heard: OrderEvent[] = [];
@@ -15,6 +18,7 @@ test("an order moves paid → packed → shipped → delivered and subscribers h
     });
   });
   await delivered;
+  clearTimeout(bound);
   assert.deepEqual(
     heard.map((e) => [e.orderId, e.status]),
     [
