@@ -124,16 +124,23 @@ describe("console replicas on one PostgreSQL", () => {
 
   test("B starting leaves A's agents connected; each replica lists all four agents, held by the right replica", async () => {
     for (const api of [apiA, apiB]) {
-      const list = await eventually(
+      const expected = { "payments@v1": "replica-a", "web@v1": "replica-a", "payments@v2": "replica-b", "shop@v1": "replica-b" };
+      const holderOf = (l: AgentsList) => Object.fromEntries(l.agents.map((x) => [`${x.service}@${x.version}`, x.replicaId]));
+      let last: AgentsList | null = null;
+      // Registrations on the other replica land in batches: wait for the whole picture, then compare it.
+      await eventually(
         async () => {
           const l = await api.query<AgentsList>("agents.list");
-          return l.connected === 4 && l.agents.every((x) => x.syncState === "SYNCED") ? l : null;
+          last = l;
+          const ready = l.connected === 4 && l.agents.every((x) => x.syncState === "SYNCED");
+          return ready && JSON.stringify(Object.entries(holderOf(l)).sort()) === JSON.stringify(Object.entries(expected).sort());
         },
         10_000,
-        "4 agents connected and SYNCED",
-      );
-      const holder = Object.fromEntries(list.agents.map((x) => [`${x.service}@${x.version}`, x.replicaId]));
-      assert.deepEqual(holder, { "payments@v1": "replica-a", "web@v1": "replica-a", "payments@v2": "replica-b", "shop@v1": "replica-b" });
+        "4 agents connected and SYNCED, each held by its replica",
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; last list: ${JSON.stringify(last)}`);
+      });
+      assert.deepEqual(holderOf(last!), expected);
     }
     const replicas = await apiB.query<ReplicasList>("replicas.list");
     assert.equal(replicas.shared, true);
