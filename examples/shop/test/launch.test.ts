@@ -23,6 +23,9 @@ import {
   track,
 } from "./support.ts";
 
+const isSimulatedProcessorTimeout = (res: { status: number; body: { upstream?: string; error?: string } }) =>
+  res.status === 502 && res.body.upstream === "payments" && /processor timeout/.test(String(res.body.error));
+
 describe("launch (with a stand-in agent)", () => {
   let stateRoot: string;
   let launcher: ProcessGroup;
@@ -68,13 +71,12 @@ describe("launch (with a stand-in agent)", () => {
   });
 
   test("apps learn their outbound port: a checkout crosses web, cart, catalog, inventory and payments", async () => {
-    const res = await request(
-      inst("web-v1-1").inbound,
-      "POST",
-      "/checkout",
-      { buyNow: { productId: "p-100", qty: 1 } },
-      { "x-cart-id": "launch-test" },
-    );
+    const checkout = () =>
+      request(inst("web-v1-1").inbound, "POST", "/checkout", { buyNow: { productId: "p-100", qty: 1 } }, { "x-cart-id": "launch-test" });
+    // The stand-in agent does not retry, and payments v2 fails 4 % of charges on purpose (the demo's flaky
+    // processor): a checkout refused for that reason alone is tried again, any other failure fails the test.
+    let res = await checkout();
+    for (let attempt = 1; attempt < 5 && isSimulatedProcessorTimeout(res); attempt++) res = await checkout();
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.match(res.body.paymentId, /^pay_v[12]_/);
     const proxied = await request(inst("web-v1-1").outbound, "GET", "http://catalog/products");
