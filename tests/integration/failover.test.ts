@@ -91,7 +91,7 @@ describe("agents fail over between console replicas on one PostgreSQL", () => {
         const endpoints = web.snapshot?.services.find((s) => s.name === "catalog")?.endpoints.length ?? 0;
         return endpoints === 2 && (await request(webAgent.admin, "/ready")).status === 200;
       },
-      30_000,
+      60_000,
       "three agents on console A, web ready with both catalog endpoints",
     );
     for (const agent of agents) assert.equal((await configOf(agent)).console?.console, consoleA.wsAgents, "agents dial the first URL");

@@ -37,8 +37,15 @@ export async function startEchoApp(name: string): Promise<EchoApp> {
     server,
     port: (server.address() as AddressInfo).port,
     seen,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () => closeServer(server),
   };
+}
+
+/** Stops listening and drops every connection still open (a keep-alive peer must not hold the test's `after`). */
+function closeServer(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  return closed;
 }
 
 export interface CallerApp {
@@ -83,7 +90,7 @@ export async function startCallerApp(): Promise<CallerApp> {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   app.port = (server.address() as AddressInfo).port;
-  app.close = () => new Promise((r) => server.close(() => r()));
+  app.close = () => closeServer(server);
   return app;
 }
 

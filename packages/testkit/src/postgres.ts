@@ -75,7 +75,7 @@ export async function startPostgres(opts: { user?: string } = {}): Promise<Postg
       if (asRoot) spawnSync("su", ["postgres", "-s", "/bin/sh", "-c", [join(bin, "pg_ctl"), ...args].map(quote).join(" ")], { stdio: "ignore" });
       else spawnSync(join(bin, "pg_ctl"), args, { stdio: "ignore" });
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     live.delete(stopNow);
   };
   live.add(stopNow);

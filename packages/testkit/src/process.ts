@@ -219,7 +219,8 @@ export function tempDir(prefix: string): string {
 /** Stops every process group still running (in parallel) and removes every `tempDir()`. */
 export async function stopAll(graceMs = 5_000): Promise<void> {
   await Promise.all([...running].map((p) => p.stop("SIGTERM", graceMs)));
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  // Retries: a group killed a moment ago may still be writing into its directory (ENOTEMPTY).
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 /** Kills the group of a pid recorded elsewhere (a ports file), if it is still there. */
