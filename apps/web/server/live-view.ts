@@ -5,6 +5,7 @@
 import { aggregatePairs, pairKey, statsOf, sumPairs, windowRange } from "../shared/edge-stats.ts";
 import { buildLiveGraph, type ServiceInfo } from "../shared/graph-model.ts";
 import type { LiveGraph, LiveStats } from "../shared/live-types.ts";
+import { inboundRpsTrends, type TrendRange, trendBins } from "../shared/rps-trend.ts";
 import type { TelemetryStore } from "./telemetry-store.ts";
 
 export const DEFAULT_WINDOW_SECONDS = 10;
@@ -85,6 +86,13 @@ export class LiveView {
     return aggregatePairs(this.store.range(fromSec, toSec))
       .filter((p) => p.destination === name && p.requests > 0)
       .map((p) => ({ source: p.source, sourceVersion: p.sourceVersion, requests: p.requests, mtls: p.mtls }));
+  }
+
+  /** Inbound rps of every service in `stepSeconds` bins over the last `seconds` complete seconds (overview trends). */
+  rpsTrends(seconds: number, stepSeconds: number, nowMs = Date.now()): { range: TrendRange; bins: number; trends: Map<string, number[]> } {
+    const { fromSec, toSec } = windowRange(nowMs, seconds);
+    const range = { fromSec, toSec, stepSeconds };
+    return { range, bins: trendBins(range), trends: inboundRpsTrends(this.store.range(fromSec, toSec), range) };
   }
 
   serviceStats(name: string, windowSeconds = DEFAULT_WINDOW_SECONDS, seriesSeconds = 120, nowMs = Date.now()): ServiceStats {

@@ -1,4 +1,4 @@
-import { ServicesList } from "../../src/components/ServicesList.tsx";
+import { ServicesOverview } from "../../src/components/ServicesOverview.tsx";
 
 export const metadata = { title: "Services · Trellis" };
 
@@ -6,7 +6,7 @@ export default function ServicesPage() {
   return (
     <div className="page">
       <h1>Services</h1>
-      <ServicesList />
+      <ServicesOverview />
     </div>
   );
 }

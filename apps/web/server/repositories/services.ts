@@ -1,6 +1,7 @@
 /** Services and their versions (subsets). */
 
 import type { ServiceInfo } from "../../shared/graph-model.ts";
+import type { ServiceAgents } from "../../shared/services-overview.ts";
 import type { Db } from "../db.ts";
 
 export interface ServiceListItem {
@@ -168,6 +169,19 @@ export class ServiceRepository {
       connected: s.instances.filter((i) => i.connected).length,
       createdAt: s.createdAt.toISOString(),
     }));
+  }
+
+  /** Every service with its versions and each known agent's connection and recorded sync state (services overview). */
+  async withAgents(): Promise<ServiceAgents[]> {
+    const services = await this.db.service.findMany({
+      orderBy: { name: "asc" },
+      select: {
+        name: true,
+        subsets: { orderBy: { version: "asc" }, select: { version: true } },
+        instances: { select: { connected: true, syncState: true } },
+      },
+    });
+    return services.map((s) => ({ name: s.name, versions: s.subsets.map((v) => v.version), agents: s.instances }));
   }
 
   async get(name: string): Promise<ServiceDetail | null> {

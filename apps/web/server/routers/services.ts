@@ -1,5 +1,6 @@
 import { serviceNameSchema } from "@trellis/protocol";
 import { z } from "zod";
+import { buildServiceRows } from "../../shared/services-overview.ts";
 import { notFound } from "../errors.ts";
 import { DEFAULT_WINDOW_SECONDS } from "../live-view.ts";
 import { router, viewerProcedure } from "../trpc.ts";
@@ -27,6 +28,30 @@ export const servicesRouter = router({
       };
     });
   }),
+
+  /**
+   * The services overview: every registered service with live inbound rps / error % / p99, its mTLS mode (and the
+   * observed mTLS share), versions, the worst sync state of its connected agents and an rps trend of the last minutes.
+   */
+  overview: viewerProcedure
+    .input(
+      z
+        .object({
+          trendSeconds: z.number().int().min(60).max(900).default(300),
+          stepSeconds: z.number().int().min(1).max(60).default(10),
+        })
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => {
+      const [services, mtlsModes, meshDefault] = await Promise.all([
+        ctx.repos.services.withAgents(),
+        ctx.repos.security.mtlsModes(),
+        ctx.repos.security.meshDefault(),
+      ]);
+      const trend = ctx.live.rpsTrends(input?.trendSeconds ?? 300, input?.stepSeconds ?? 10);
+      const rows = buildServiceRows({ services, mtlsModes, meshDefault, graph: ctx.live.graph(), trends: trend.trends, trendBins: trend.bins });
+      return { stepSeconds: trend.range.stepSeconds, trendToMs: (trend.range.toSec + 1) * 1000, rows };
+    }),
 
   /** One service: versions, instances (connection, last seen, sync state, config version), recent stats in and out. */
   get: viewerProcedure.input(servicesGetInput).query(async ({ ctx, input }) => {
