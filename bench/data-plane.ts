@@ -9,8 +9,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type AgentHandle, eventually, type ProcessGroup, repoRoot, run, spawnNode, startAgent, startConsole, tempDir } from "@trellis/testkit";
+import { type AgentHandle, eventually, startAgent, startConsole, tempDir } from "@trellis/testkit";
 import { enableMtls, openSession } from "./lib/mesh-api.ts";
+import { agentConfig, loadgen, pidOf, startUpstream, withCpu, wrk } from "./lib/mesh-setup.ts";
 import { nginxWorkerPid, startNginxSingle, startNginxTwoHop } from "./lib/nginx.ts";
 import { procStats } from "./lib/procs.ts";
 import { type CpuProfile, summarizeProfile } from "./lib/profile.ts";
@@ -23,21 +24,11 @@ import type {
   MedianMinMax,
   MeshAgentSample,
   MeshEdgeSample,
-  ProcStats,
   Quantile,
   Quantiles,
   ThroughputRun,
 } from "./lib/results.ts";
 import { medianMinMax } from "./lib/stats.ts";
-
-const LOADGEN = join(repoRoot, "bench/lib/loadgen.ts");
-const UPSTREAM = join(repoRoot, "bench/lib/upstream.ts");
-
-async function startUpstream(): Promise<{ proc: ProcessGroup; port: number }> {
-  const proc = spawnNode("upstream", ["--import", "tsx", UPSTREAM]);
-  const line = await proc.waitFor((l) => l.msg === "upstream listening", 10_000, "upstream listening");
-  return { proc, port: Number(line.port) };
-}
 
 /** A standalone agent (no console) whose persisted snapshot routes service `bench-upstream` straight to the upstream. */
 async function startStandaloneAgent(upstreamPort: number, nodeArgs: string[] = []): Promise<AgentHandle> {
@@ -52,96 +43,6 @@ async function startStandaloneAgent(upstreamPort: number, nodeArgs: string[] = [
     nodeArgs,
   });
 }
-
-/** One load generator run (bench/lib/loadgen.ts in its own process). */
-async function loadgen({
-  port,
-  host,
-  rate,
-  requests,
-  warmup,
-  connections = 16,
-}: {
-  port: number;
-  host: string;
-  rate: number;
-  requests: number;
-  warmup: number;
-  connections?: number;
-}): Promise<LoadgenResult> {
-  const out = await run(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      LOADGEN,
-      "--port",
-      String(port),
-      "--host",
-      host,
-      "--rate",
-      String(rate),
-      "--connections",
-      String(connections),
-      "--requests",
-      String(requests),
-      "--warmup",
-      String(warmup),
-      "--timeout-s",
-      String(Math.ceil((requests + warmup) / rate) + 30),
-    ],
-    { timeoutMs: ((requests + warmup) / rate) * 1000 + 60_000 },
-  );
-  return JSON.parse(out.trim().split("\n").pop() ?? "") as LoadgenResult;
-}
-
-interface WrkResult {
-  rps: number;
-  non2xx: number;
-  errors: string | null;
-}
-
-async function wrk({
-  port,
-  host,
-  seconds,
-  connections = 16,
-}: {
-  port: number;
-  host: string;
-  seconds: number;
-  connections?: number;
-}): Promise<WrkResult> {
-  const out = await run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-H", `Host: ${host}`, `http://127.0.0.1:${port}/`], {
-    timeoutMs: seconds * 1000 + 30_000,
-  });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? null;
-  return { rps, non2xx, errors };
-}
-
-/** Measures a function while sampling the CPU and memory of `pids`. */
-async function withCpu<T>(pids: number[], fn: () => Promise<T>): Promise<{ result: T; seconds: number; cpu: number[]; mem: ProcStats[] }> {
-  const before = pids.map(procStats);
-  const t0 = performance.now();
-  const result = await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  const after = pids.map(procStats);
-  return { result, seconds, cpu: pids.map((_, i) => (after[i].cpuS - before[i].cpuS) / seconds), mem: after };
-}
-
-/** The pid of a started process (it was spawned: a process group always has one once it logged a line). */
-function pidOf(proc: ProcessGroup): number {
-  const pid = proc.child.pid;
-  if (pid === undefined) throw new Error(`${proc.name} has no pid`);
-  return pid;
-}
-
-interface AgentConfigView {
-  snapshot?: { services?: { name: string; mtls?: string; endpoints?: { address: string }[] }[] };
-}
-const agentConfig = async (adminPort: number) => (await (await fetch(`http://127.0.0.1:${adminPort}/config`)).json()) as AgentConfigView;
 
 const perQuantile = <T>(f: (q: Quantile) => T): Quantiles<T> => ({ p50: f("p50"), p90: f("p90"), p99: f("p99") });
 

@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only data,control,join] [-- --render <results.json>]`: runs the data-plane, control-plane and console
  * benchmarks against references started in this run, and the join of a whole fleet; writes bench/results/<date>.json and
- * regenerates BENCHMARKS.md (with bench/notes.md appended: the analysis of what limits each figure). A run of the join
- * alone (`--only join`) writes bench/results/<date>-join.json and replaces only the join section of BENCHMARKS.md.
+ * regenerates BENCHMARKS.md (with bench/notes.md appended: the analysis of what limits each figure). A run of some
+ * parts (`--only h2,join`) writes bench/results/<date>-h2-join.json and replaces only their sections and target rows.
  * Installs nginx / wrk / nghttp2-client from Debian when missing (scripts/system-packages.mjs: as root or via sudo -n,
  * else it stops with the command to run). Every process it starts is stopped at the end.
  */
@@ -15,15 +15,16 @@ import { CHROMIUM, repoRoot, stopAll } from "@trellis/testkit";
 import { ensureSystemPackages } from "../scripts/system-packages.mjs";
 import { controlPlaneAndConsole } from "./control-plane.ts";
 import { dataPlane } from "./data-plane.ts";
+import { dataPlaneH2 } from "./data-plane-h2.ts";
 import { joinScenario } from "./join.ts";
 import { versionOf } from "./lib/procs.ts";
-import { evaluateTargets, JOIN_HEADING, renderJoin, renderMarkdown, spliceSection } from "./lib/render.ts";
+import { evaluateTargets, renderMarkdown, renderPartial } from "./lib/render.ts";
 import { type BenchConfig, type BenchResults, type Log, type Machine, messageOf, stackOf } from "./lib/results.ts";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "data,control,join" },
+    only: { type: "string", default: "data,h2,control,join" },
     "no-write": { type: "boolean", default: false },
     /** Skips the turbo build (when the caller knows the build is current, e.g. only server sources run by tsx changed). */
     "no-build": { type: "boolean", default: false },
@@ -38,8 +39,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run bench [-- options]   (node --import tsx bench/run.ts [options])
   --quick              a short run (indicative figures): fewer requests, repeats and agents
-  --only data,control,join  which parts to run (default all; control includes the console graph; join alone
-                       replaces only its section of BENCHMARKS.md)
+  --only data,h2,control,join  which parts to run (default all; h2 = HTTP/2 and gRPC; control includes the console
+                       graph; a partial run replaces only its sections and target rows in BENCHMARKS.md)
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
   --no-build           do not run the turbo build first
   --join-databases sqlite,postgres  --join-repeats N   narrow the join scenario
@@ -62,6 +63,7 @@ const log: Log = (m) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed
 const cfg: BenchConfig = quick
   ? {
       data: { rate: 1000, requests: 10_000, warmup: 1000, repeats: 1, wrkSeconds: 4, profileRequests: 3000 },
+      h2: { rate: 1000, seconds: 8, warmupSeconds: 2, maxSeconds: 5, http1Requests: 8000, http1Warmup: 1000, repeats: 2 },
       control: {
         simWorkers: 2,
         agentCounts: [10, 100],
@@ -77,6 +79,7 @@ const cfg: BenchConfig = quick
     }
   : {
       data: { rate: 1000, requests: 15_000, warmup: 2000, repeats: 3, wrkSeconds: 8, profileRequests: 10_000 },
+      h2: { rate: 1000, seconds: 15, warmupSeconds: 2, maxSeconds: 8, http1Requests: 15_000, http1Warmup: 2000, repeats: 3 },
       control: {
         simWorkers: 4,
         agentCounts: [10, 100, 1000],
@@ -125,7 +128,7 @@ let exitCode = 0;
 const results: Omit<BenchResults, "machine"> & { machine?: Machine } = { quick, date: new Date().toISOString(), params: cfg };
 try {
   // The reference tools are the data plane's (nginx, wrk, openssl for its certificates).
-  if (only.has("data"))
+  if (only.has("data") || only.has("h2"))
     ensureSystemPackages({ nginx: "nginx", wrk: "wrk", h2load: "nghttp2-client", openssl: "openssl" }, { why: "npm run bench", log });
   if (!values["no-build"]) {
     log("building (turbo, cached when up to date)");
@@ -139,6 +142,17 @@ try {
     } catch (e) {
       results.dataPlaneError = stackOf(e);
       log(`data plane FAILED: ${messageOf(e)}`);
+      exitCode = 1;
+    }
+    await stopAll();
+  }
+  if (only.has("h2") && cfg.h2) {
+    log("data plane: HTTP/2 and gRPC");
+    try {
+      results.dataPlaneH2 = await dataPlaneH2(cfg.h2, log);
+    } catch (e) {
+      results.dataPlaneH2Error = stackOf(e);
+      log(`HTTP/2 and gRPC FAILED: ${messageOf(e)}`);
       exitCode = 1;
     }
     await stopAll();
@@ -170,8 +184,8 @@ try {
 }
 results.seconds = (Date.now() - t0) / 1000;
 const day = results.date.slice(0, 10);
-const joinOnly = only.size === 1 && only.has("join");
-const file = `${day}${quick ? "-quick" : ""}${joinOnly ? "-join" : ""}.json`;
+const partial = ["data", "h2", "control", "join"].filter((p) => only.has(p));
+const file = `${day}${quick ? "-quick" : ""}${partial.length < 4 ? `-${partial.join("-")}` : ""}.json`;
 results.file = file;
 if (!results.machine) throw new Error("bench: no machine description (the run stopped before the build)");
 const done: BenchResults = { ...results, machine: results.machine };
@@ -179,8 +193,8 @@ if (!values["no-write"]) {
   mkdirSync(join(repoRoot, "bench/results"), { recursive: true });
   writeFileSync(join(repoRoot, "bench/results", file), `${JSON.stringify(done, null, 2)}\n`);
   const md = join(repoRoot, "BENCHMARKS.md");
-  if (joinOnly && done.join && existsSync(md))
-    writeFileSync(md, spliceSection(readFileSync(md, "utf8"), JOIN_HEADING, renderJoin(done.join, done.date, done.machine)));
+  const allParts = ["data", "h2", "control", "join"].every((p) => only.has(p));
+  if (!allParts && existsSync(md)) writeFileSync(md, renderPartial(readFileSync(md, "utf8"), done));
   else writeFileSync(md, renderMarkdown(done, notes()));
 }
 for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);

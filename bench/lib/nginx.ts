@@ -2,6 +2,10 @@
  * nginx as the reference proxy: throwaway CA + certificates made with openssl at run time, a two-hop path
  * (nginx A → TLS with client certificate → nginx B → upstream, keep-alive upstreams on both hops, one worker each,
  * the same shape as client agent → server agent) and a single-worker plaintext proxy for the throughput ceiling.
+ * The HTTP/2 two-hop paths (startNginxTwoHopH2) carry HTTP/2 on both hops the way the agents do: A accepts h2c and
+ * forwards with `grpc_pass` (nginx's only HTTP/2 upstream client) over TLS 1.3 with a client certificate to B's
+ * `ssl http2` listener; B hands plain HTTP requests to the app as HTTP/1.1 (`proxy_pass`, as the inbound agent does)
+ * and gRPC calls as h2c (`grpc_pass`).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +22,7 @@ export interface BenchCerts {
 }
 
 export async function makeCerts(dir: string): Promise<BenchCerts> {
+  mkdirSync(dir, { recursive: true });
   const o = (...a: string[]) => run("openssl", a, { timeoutMs: 30_000 });
   const f = (n: string) => join(dir, n);
   await o(
@@ -138,6 +143,50 @@ export async function startNginxTwoHop(dir: string, upstreamPort: number): Promi
       proxy_ssl_certificate ${certs.clientCrt}; proxy_ssl_certificate_key ${certs.clientKey};
       proxy_ssl_trusted_certificate ${certs.ca}; proxy_ssl_verify on; proxy_ssl_name bench-upstream;
       proxy_ssl_protocols TLSv1.3; proxy_ssl_session_reuse on;
+    }
+  }`,
+      `upstream hopb { server 127.0.0.1:${pb}; keepalive 64; }`,
+    ),
+    pa,
+  );
+  return { port: pa, procs: [a, b] };
+}
+
+/** nginx A (h2c) → HTTP/2 over mutual TLS → nginx B (`app`: HTTP/1.1 to `upstreamPort`; `grpc`: h2c to it). */
+export async function startNginxTwoHopH2(dir: string, upstreamPort: number, app: "http1" | "grpc"): Promise<{ port: number; procs: ProcessGroup[] }> {
+  const certs = await makeCerts(dir);
+  const [pa, pb] = [await freePort(), await freePort()];
+  const toApp = app === "grpc" ? "grpc_pass grpc://app;" : `proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";`;
+  const b = await startNginx(
+    "nginx-h2-b",
+    join(dir, "b"),
+    conf(
+      join(dir, "b"),
+      `server {
+    listen 127.0.0.1:${pb} ssl http2;
+    ssl_certificate ${certs.serverCrt}; ssl_certificate_key ${certs.serverKey};
+    ssl_client_certificate ${certs.ca}; ssl_verify_client on;
+    ssl_protocols TLSv1.3; ssl_session_cache shared:b:1m;
+    http2_max_requests 1000000; http2_max_concurrent_streams 1000;
+    location / { ${toApp} }
+  }`,
+      `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
+    ),
+    pb,
+  );
+  const a = await startNginx(
+    "nginx-h2-a",
+    join(dir, "a"),
+    conf(
+      join(dir, "a"),
+      `server {
+    listen 127.0.0.1:${pa} http2;
+    http2_max_requests 1000000; http2_max_concurrent_streams 1000;
+    location / {
+      grpc_pass grpcs://hopb; grpc_set_header Host $host;
+      grpc_ssl_certificate ${certs.clientCrt}; grpc_ssl_certificate_key ${certs.clientKey};
+      grpc_ssl_trusted_certificate ${certs.ca}; grpc_ssl_verify on; grpc_ssl_name bench-upstream;
+      grpc_ssl_protocols TLSv1.3; grpc_ssl_session_reuse on;
     }
   }`,
       `upstream hopb { server 127.0.0.1:${pb}; keepalive 64; }`,

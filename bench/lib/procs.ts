@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import type { ProcStats } from "./results.ts";
-import { cpuSecondsFromStat, memFromStatus } from "./stats.ts";
+import { cpuSecondsFromStat, cpuTicksFromProcStat, memFromStatus } from "./stats.ts";
 
 export const HZ = 100; // USER_HZ on Linux
 
@@ -16,6 +16,11 @@ export function procStats(pid: number): ProcStats {
     cpuS: cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, "utf8"), HZ),
     ...memFromStatus(readFileSync(`/proc/${pid}/status`, "utf8")),
   };
+}
+
+/** The machine's CPU ticks so far, and how many of them the hypervisor stole (a noisy neighbour). */
+export function machineCpuTicks(): { total: number; steal: number } {
+  return cpuTicksFromProcStat(readFileSync("/proc/stat", "utf8"));
 }
 
 const taken = new Set<number>();

@@ -1,18 +1,10 @@
 /** Pure: results JSON → target verdicts and the BENCHMARKS.md text. Unit-tested in bench/test. */
-import type { BenchResults, JoinResult, Machine, MedianMinMax, TargetVerdict } from "./results.ts";
 
-const f = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toFixed(d));
-/** "median (min–max)" of a medianMinMax record, scaled. */
-export function mmm(r: MedianMinMax | null | undefined, d = 2, scale = 1): string {
-  if (!r || r.median === null || r.median === undefined) return "—";
-  if (r.n > 1) return `${f(r.median * scale, d)} (${f(r.min * scale, d)}–${f(r.max * scale, d)})`;
-  return f(r.median * scale, d);
-}
+import { f, mark, mmm, verdict } from "./format.ts";
+import { H2_HEADING, h2Targets, renderDataPlaneH2 } from "./render-h2.ts";
+import type { BenchResults, DataPlaneResult, JoinResult, Machine, TargetVerdict } from "./results.ts";
 
-function verdict(value: number | null | undefined, limit: number, cmp: "<=" | ">=" = "<="): boolean | null {
-  if (value === null || value === undefined || Number.isNaN(value)) return null;
-  return cmp === "<=" ? value <= limit : value >= limit;
-}
+export { H2_HEADING, mmm };
 
 /** Each target: what it asks, the measured figure, met (true/false/null = not measured), and a note. */
 export function evaluateTargets(r: BenchResults): TargetVerdict[] {
@@ -114,6 +106,7 @@ export function evaluateTargets(r: BenchResults): TargetVerdict[] {
       note: "",
     });
   }
+  if (r.dataPlaneH2) t.push(...h2Targets(r.dataPlaneH2, !dp));
   if (r.join) t.push(joinTarget(r.join));
   return t;
 }
@@ -175,7 +168,89 @@ export function spliceSection(md: string, heading: string, section: string, befo
   return [...lines.slice(0, at), ...body, "", ...lines.slice(at)].join("\n");
 }
 
-const mark = (m: boolean | null) => (m === true ? "**met**" : m === false ? "**not met**" : "not measured");
+/**
+ * `md` with the target rows of `verdicts` replaced (matched by their target text) or added at the end of the targets
+ * table: a partial run updates what it measured and leaves the other rows as they were.
+ */
+export function spliceTargets(md: string, verdicts: TargetVerdict[]): string {
+  const lines = md.split("\n");
+  const head = lines.indexOf("## Targets");
+  if (head < 0) return md;
+  let end = head + 1;
+  while (end < lines.length && !lines[end].startsWith("|")) end++;
+  while (end < lines.length && lines[end].startsWith("|")) end++;
+  for (const v of verdicts) {
+    const row = targetRow(v);
+    const at = lines.findIndex((l, i) => i > head && i < end && l.startsWith(`| ${v.target} |`));
+    if (at >= 0) lines[at] = row;
+    else lines.splice(end++, 0, row);
+  }
+  return lines.join("\n");
+}
+
+const targetRow = (t: TargetVerdict) => `| ${t.target} | ${t.measured} | ${mark(t.met)} | ${t.note} |`;
+
+/** BENCHMARKS.md after a run of some parts only: their sections and target rows replaced, the rest kept. */
+export function renderPartial(md: string, r: BenchResults): string {
+  let out = spliceTargets(md, evaluateTargets(r));
+  if (r.dataPlane) out = spliceSection(out, DATA_PLANE_HEADING, renderDataPlane(r.dataPlane, r.date));
+  if (r.dataPlaneH2) out = spliceSection(out, H2_HEADING, renderDataPlaneH2(r.dataPlaneH2, r.date));
+  if (r.join) out = spliceSection(out, JOIN_HEADING, renderJoin(r.join, r.date, r.machine));
+  return out;
+}
+
+export const DATA_PLANE_HEADING = "## Data plane";
+
+/** The data plane section (heading included). */
+export function renderDataPlane(dp: DataPlaneResult, date?: string): string {
+  const L: string[] = [];
+  const p = dp.params;
+  L.push(DATA_PLANE_HEADING, "");
+  if (date) L.push(`Measured ${date} (a run of the data plane part alone; the rest of this page is older).`, "");
+  L.push(
+    `Upstream: node:http returning ${p.responseBytes} B. Load: bench/lib/loadgen.ts (open loop, ${p.rate} rps spread evenly over ${p.connections} keep-alive connections, ${p.requests.toLocaleString("en")} measured requests after ${p.warmup} warm-up, latency from the *intended* send time — coordinated omission corrected — µs resolution, separate process), ${p.repeats} repeat(s), paths interleaved in each repeat; "added" = path − direct in the same repeat. Median (min–max) over repeats.`,
+  );
+  L.push(
+    `Mesh path: client agent → server agent, both connected to a real console (telemetry on); ${dp.mtls?.enabled ? `server mTLS STRICT via \`${dp.mtls.procedure}\`` : `**${dp.mtls?.label ?? "mTLS: not yet available"}** (${dp.mtls?.reason ?? ""}) — the agent hops are plaintext, nginx's are mutual TLS 1.3`}.`,
+  );
+  L.push(
+    "nginx path: nginx A → TLS 1.3 with client certificate (throwaway CA from openssl, verified on hop B) → nginx B → upstream, keep-alive upstreams, one worker each.",
+  );
+  L.push("");
+  L.push("| latency at 1,000 rps (ms) | p50 | p90 | p99 |");
+  L.push("|---|---|---|---|");
+  const lat = dp.latency;
+  L.push(`| direct | ${mmm(lat.directMs.p50, 3)} | ${mmm(lat.directMs.p90, 3)} | ${mmm(lat.directMs.p99, 3)} |`);
+  L.push(`| agent → agent, added | +${mmm(lat.meshAddedMs.p50, 3)} | +${mmm(lat.meshAddedMs.p90, 3)} | +${mmm(lat.meshAddedMs.p99, 3)} |`);
+  L.push(`| nginx → nginx (mTLS), added | +${mmm(lat.nginxAddedMs.p50, 3)} | +${mmm(lat.nginxAddedMs.p90, 3)} | +${mmm(lat.nginxAddedMs.p99, 3)} |`);
+  L.push(
+    "",
+    `Errors / non-2xx over all latency runs: ${lat.errors}. Telemetry of the mesh edge as the console saw it: ${dp.meshEdge ? `${f(dp.meshEdge.rps, 0)} rps over its window, p99 ${f(dp.meshEdge.p99Ms, 1)} ms, mTLS share ${f((dp.meshEdge.mtlsShare ?? 0) * 100, 0)}%` : "—"}.`,
+  );
+  const tp = dp.throughput;
+  L.push("", `| max throughput (wrk -t1 -c16, ${p.wrkSeconds} s) | requests/s |`, "|---|---|");
+  L.push(`| direct to the upstream | ${mmm(tp.directRps, 0)} |`);
+  L.push(`| one agent (outbound → upstream, standalone snapshot) | ${mmm(tp.agentRps, 0)} |`);
+  L.push(`| one nginx worker → upstream | ${mmm(tp.nginxRps, 0)} |`);
+  L.push(`| agent / nginx | ${mmm(tp.ratio, 0, 100)} % |`);
+  L.push(`| agent CPU per request ÷ nginx's | ${mmm(tp.agentCpuPerReqRatio, 1)}× |`);
+  L.push("");
+  L.push(
+    `Agents at 1,000 rps: CPU per 1,000 rps client ${mmm(dp.agentCpu.client, 3)} / server ${mmm(dp.agentCpu.server, 3)} vCPU (from /proc/<pid>/stat utime+stime); RSS at rest ${dp.agentAtRest.map((a) => f(a.rssMb, 0)).join(" / ")} MB, peak (VmHWM) ${f(dp.agentPeakRssMb.client, 0)} / ${f(dp.agentPeakRssMb.server, 0)} MB.`,
+  );
+  const profile = dp.profile && "top" in dp.profile ? dp.profile : null;
+  if (profile?.top) {
+    L.push(
+      "",
+      `### Agent profile at 1,000 rps (\`node --cpu-prof\`, outbound → upstream, ${f(profile.busySeconds, 2)} s busy of ${f(profile.sampledSeconds, 1)} s sampled after start-up)`,
+      "",
+    );
+    L.push(`By area: ${profile.areas.map((a) => `${a.area} ${a.pct}%`).join(", ")}.`, "");
+    L.push("| self time | function |", "|---|---|");
+    for (const x of profile.top.slice(0, 12)) L.push(`| ${x.pct}% | \`${x.fn.trim()}\` |`);
+  }
+  return L.join("\n");
+}
 
 export function renderMarkdown(r: BenchResults, notes = ""): string {
   const L: string[] = [];
@@ -198,56 +273,9 @@ export function renderMarkdown(r: BenchResults, notes = ""): string {
   L.push("");
   L.push("| target | measured (median) | verdict | note |");
   L.push("|---|---|---|---|");
-  for (const t of evaluateTargets(r)) L.push(`| ${t.target} | ${t.measured} | ${mark(t.met)} | ${t.note} |`);
-  const dp = r.dataPlane;
-  if (dp) {
-    const p = dp.params;
-    L.push("", "## Data plane", "");
-    L.push(
-      `Upstream: node:http returning ${p.responseBytes} B. Load: bench/lib/loadgen.ts (open loop, ${p.rate} rps spread evenly over ${p.connections} keep-alive connections, ${p.requests.toLocaleString("en")} measured requests after ${p.warmup} warm-up, latency from the *intended* send time — coordinated omission corrected — µs resolution, separate process), ${p.repeats} repeat(s), paths interleaved in each repeat; "added" = path − direct in the same repeat. Median (min–max) over repeats.`,
-    );
-    L.push(
-      `Mesh path: client agent → server agent, both connected to a real console (telemetry on); ${dp.mtls?.enabled ? `server mTLS STRICT via \`${dp.mtls.procedure}\`` : `**${dp.mtls?.label ?? "mTLS: not yet available"}** (${dp.mtls?.reason ?? ""}) — the agent hops are plaintext, nginx's are mutual TLS 1.3`}.`,
-    );
-    L.push(
-      "nginx path: nginx A → TLS 1.3 with client certificate (throwaway CA from openssl, verified on hop B) → nginx B → upstream, keep-alive upstreams, one worker each.",
-    );
-    L.push("");
-    L.push("| latency at 1,000 rps (ms) | p50 | p90 | p99 |");
-    L.push("|---|---|---|---|");
-    const lat = dp.latency;
-    L.push(`| direct | ${mmm(lat.directMs.p50, 3)} | ${mmm(lat.directMs.p90, 3)} | ${mmm(lat.directMs.p99, 3)} |`);
-    L.push(`| agent → agent, added | +${mmm(lat.meshAddedMs.p50, 3)} | +${mmm(lat.meshAddedMs.p90, 3)} | +${mmm(lat.meshAddedMs.p99, 3)} |`);
-    L.push(
-      `| nginx → nginx (mTLS), added | +${mmm(lat.nginxAddedMs.p50, 3)} | +${mmm(lat.nginxAddedMs.p90, 3)} | +${mmm(lat.nginxAddedMs.p99, 3)} |`,
-    );
-    L.push(
-      "",
-      `Errors / non-2xx over all latency runs: ${lat.errors}. Telemetry of the mesh edge as the console saw it: ${dp.meshEdge ? `${f(dp.meshEdge.rps, 0)} rps over its window, p99 ${f(dp.meshEdge.p99Ms, 1)} ms, mTLS share ${f((dp.meshEdge.mtlsShare ?? 0) * 100, 0)}%` : "—"}.`,
-    );
-    const tp = dp.throughput;
-    L.push("", `| max throughput (wrk -t1 -c16, ${p.wrkSeconds} s) | requests/s |`, "|---|---|");
-    L.push(`| direct to the upstream | ${mmm(tp.directRps, 0)} |`);
-    L.push(`| one agent (outbound → upstream, standalone snapshot) | ${mmm(tp.agentRps, 0)} |`);
-    L.push(`| one nginx worker → upstream | ${mmm(tp.nginxRps, 0)} |`);
-    L.push(`| agent / nginx | ${mmm(tp.ratio, 0, 100)} % |`);
-    L.push(`| agent CPU per request ÷ nginx's | ${mmm(tp.agentCpuPerReqRatio, 1)}× |`);
-    L.push("");
-    L.push(
-      `Agents at 1,000 rps: CPU per 1,000 rps client ${mmm(dp.agentCpu.client, 3)} / server ${mmm(dp.agentCpu.server, 3)} vCPU (from /proc/<pid>/stat utime+stime); RSS at rest ${dp.agentAtRest.map((a) => f(a.rssMb, 0)).join(" / ")} MB, peak (VmHWM) ${f(dp.agentPeakRssMb.client, 0)} / ${f(dp.agentPeakRssMb.server, 0)} MB.`,
-    );
-    const profile = dp.profile && "top" in dp.profile ? dp.profile : null;
-    if (profile?.top) {
-      L.push(
-        "",
-        `### Agent profile at 1,000 rps (\`node --cpu-prof\`, outbound → upstream, ${f(profile.busySeconds, 2)} s busy of ${f(profile.sampledSeconds, 1)} s sampled after start-up)`,
-        "",
-      );
-      L.push(`By area: ${profile.areas.map((a) => `${a.area} ${a.pct}%`).join(", ")}.`, "");
-      L.push("| self time | function |", "|---|---|");
-      for (const x of profile.top.slice(0, 12)) L.push(`| ${x.pct}% | \`${x.fn.trim()}\` |`);
-    }
-  }
+  for (const t of evaluateTargets(r)) L.push(targetRow(t));
+  if (r.dataPlane) L.push("", renderDataPlane(r.dataPlane));
+  if (r.dataPlaneH2) L.push("", renderDataPlaneH2(r.dataPlaneH2, r.date));
   const cp = r.controlPlane;
   if (cp) {
     L.push("", "## Control plane", "");

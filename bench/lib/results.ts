@@ -65,6 +65,8 @@ export interface BenchConfig {
   control: ControlPlaneConfig;
   /** Absent in results written before the join scenario existed. */
   join?: JoinConfig;
+  /** Absent in results written before the HTTP/2 and gRPC scenarios existed. */
+  h2?: DataPlaneH2Config;
 }
 
 export interface Machine {
@@ -273,6 +275,8 @@ export interface BenchResults {
   machine: Machine;
   dataPlane?: DataPlaneResult;
   dataPlaneError?: string;
+  dataPlaneH2?: DataPlaneH2Result;
+  dataPlaneH2Error?: string;
   controlPlane?: ControlPlaneResult;
   controlPlaneError?: string;
   join?: JoinResult;
@@ -296,4 +300,85 @@ export function messageOf(e: unknown): string {
 /** The stack of a thrown value (its text when it has none). */
 export function stackOf(e: unknown): string {
   return e instanceof Error ? String(e.stack ?? e) : String(e);
+}
+
+/** One h2load run (bench/lib/h2load.ts): its summary and the latency (µs) of the requests after the warm-up. */
+export interface H2loadResult {
+  rps: number;
+  total: number;
+  succeeded: number;
+  failed: number;
+  errored: number;
+  status2xx: number;
+  non2xx: number;
+  /** Total requests/s asked for; null: as fast as it goes. */
+  rate: number | null;
+  connections: number;
+  streams: number;
+  seconds: number;
+  latencyUs: LatencySummary;
+}
+
+export interface DataPlaneH2Config {
+  rate: number;
+  /** h2load's measured and warm-up seconds per fixed-rate run. */
+  seconds: number;
+  warmupSeconds: number;
+  /** Seconds of each maximum-throughput run. */
+  maxSeconds: number;
+  /** The HTTP/1.1 comparison (bench/lib/loadgen.ts): measured requests and warm-up. */
+  http1Requests: number;
+  http1Warmup: number;
+  repeats: number;
+}
+
+/** One path of a fixed-rate scenario over the repeats: latency, what it adds to the direct path, CPU of its agents. */
+export interface H2PathSummary {
+  path: string;
+  latencyMs: Quantiles<MedianMinMax>;
+  /** Path − direct in the same repeat; null for the direct path itself. */
+  addedMs: Quantiles<MedianMinMax> | null;
+  rps: MedianMinMax;
+  /** Failed, errored and non-2xx requests over all repeats. */
+  errors: number;
+  /** CPU (vCPU) per 1,000 requests/s of the client and server agents on this path. */
+  agentCpuPer1kRps?: { client: MedianMinMax; server: MedianMinMax };
+}
+
+export interface H2Scenario {
+  id: "h2-fixed" | "grpc-fixed" | "http1-mesh-protocol";
+  title: string;
+  /** The load generator and its settings, as the page says them. */
+  client: string;
+  paths: H2PathSummary[];
+}
+
+export interface GrpcMaxRun {
+  directRps: number;
+  agentsRps: number;
+  nginxRps: number;
+  ratio: number;
+  /** CPU (vCPU) of the client and server agent, and of nginx A + B workers, during their runs. */
+  agentsCpu: number[];
+  nginxCpu: number[];
+  agentsErrors: number;
+  nginxErrors: number;
+}
+
+export interface DataPlaneH2Result {
+  params: DataPlaneH2Config & { responseBytes: number; grpcRequestBytes: number };
+  /** Load average before and after, and the share of CPU time stolen by the hypervisor during the scenarios. */
+  noise: { loadavgBefore: number[]; loadavgAfter: number[]; stealShare: number | null };
+  scenarios: H2Scenario[];
+  grpcMax: {
+    client: string;
+    runs: GrpcMaxRun[];
+    directRps: MedianMinMax;
+    agentsRps: MedianMinMax;
+    nginxRps: MedianMinMax;
+    ratio: MedianMinMax;
+  };
+  /** Peak RSS (VmHWM) of each agent at the end, by role. */
+  agentPeakRssMb: Record<string, number | null>;
+  agentAtRestRssMb: Record<string, number | null>;
 }

@@ -102,3 +102,12 @@ export function memFromStatus(statusText: string): ProcMem {
   };
   return { hwmMb: kb("VmHWM"), rssMb: kb("VmRSS") };
 }
+
+/** Total and stolen CPU ticks of the machine from /proc/stat text (the `cpu` line: steal is its 8th value). */
+export function cpuTicksFromProcStat(text: string): { total: number; steal: number } {
+  const line = text.split("\n").find((l) => l.startsWith("cpu "));
+  if (!line) throw new Error("/proc/stat has no cpu line");
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already counted in user.
+  return { total: v.slice(0, 8).reduce((a, b) => a + b, 0), steal: v[7] ?? 0 };
+}
