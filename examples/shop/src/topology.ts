@@ -15,6 +15,7 @@ export const SHOP_INSTANCES: readonly InstanceSpec[] = [
   { id: "payments-v2-1", service: "payments", version: "v2" },
   { id: "recommendations-v1-1", service: "recommendations", version: "v1" },
   { id: "reviews-v1-1", service: "reviews", version: "v1" },
+  { id: "shipping-v1-1", service: "shipping", version: "v1" },
 ];
 
 /** Who calls whom (for the README and tests; the services' code is the truth). */
@@ -22,9 +23,10 @@ export const CALL_GRAPH: Readonly<Record<string, readonly string[]>> = {
   ingress: ["web"],
   web: ["catalog", "recommendations", "reviews", "cart", "payments"],
   catalog: ["inventory"],
-  cart: ["catalog", "inventory"],
+  cart: ["catalog", "inventory", "shipping"], // shipping over gRPC
   recommendations: ["catalog"],
   inventory: [],
   payments: [],
   reviews: [],
+  shipping: [],
 };

@@ -1,5 +1,5 @@
 /**
- * The demo shop end to end with the real pieces: the console (apps/web), the launcher, nine app instances each with
+ * The demo shop end to end with the real pieces: the console (apps/web), the launcher, ten app instances each with
  * its real agent (apps/agent/dist/cli.js), and the load generator against web's agent inbound port (ingress).
  * Fails — does not skip — when the agent is not built.
  */
@@ -9,6 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { adminSession, liveEdges, type ProcessGroup, spawnNode, startConsole } from "@trellis/testkit";
 import { WebSocket } from "ws";
+import { SHIPPING_RATES } from "../src/services/shipping.ts";
 import { SHOP_INSTANCES } from "../src/topology.ts";
 import {
   agentCli,
@@ -64,7 +65,7 @@ describe("demo shop with the real console and agents", () => {
   });
   after(cleanup);
 
-  test("all nine instances run with their agents, and every agent applied a snapshot from the console", () => {
+  test("all ten instances run with their agents, and every agent applied a snapshot from the console", () => {
     assert.deepEqual(ports.instances.map((i) => i.id).sort(), SHOP_INSTANCES.map((s) => s.id).sort());
     const notReady = ports.instances.filter((i) => !i.ready).map((i) => i.id);
     assert.deepEqual(notReady, [], "agents without a snapshot");
@@ -81,6 +82,34 @@ describe("demo shop with the real console and agents", () => {
     );
     assert.match(res.body.paymentId, /^pay_v[12]_/);
     assert.ok(res.body.totalCents > 0);
+  });
+
+  test("cart prices delivery with shipping over gRPC through cart's and shipping's agents; the graph shows cart → shipping with gRPC statuses", async () => {
+    const cartId = `grpc-${Date.now()}`;
+    let last: unknown;
+    const added = await eventually(
+      async () => {
+        const r = await request(web().inbound, "POST", "/cart/items", { productId: "p-400", qty: 1 }, { "x-cart-id": cartId });
+        last = r.body;
+        return r.status === 201 && r.body.shipping?.quotedBy === "shipping" ? r : undefined;
+      },
+      20_000,
+      "a cart priced by shipping (gRPC) via web's and cart's agents",
+    ).catch((err: Error) => assert.fail(`${err.message}; last answer: ${JSON.stringify(last)}`));
+    assert.equal(added.body.shippingCents, SHIPPING_RATES.baseCents, "one paid item: shipping's base rate, not cart's flat rate");
+    assert.equal(added.body.totalCents, added.body.subtotalCents + added.body.shippingCents);
+    // cart's agent carried the call as gRPC (an edge metric per gRPC status), over mTLS to shipping's agent.
+    const cart = ports.instances.find((i) => i.service === "cart")!;
+    const metrics = await (await fetch(`http://127.0.0.1:${cart.admin}/metrics`)).text();
+    assert.match(metrics, /grpc_responses_total\{[^}]*source_service="cart"[^}]*destination_service="shipping"[^}]*grpc_status="0"\} [1-9]/);
+    await eventually(
+      async () =>
+        (await liveEdges(consoleUrl)).some(
+          (e) => e.source === "cart" && e.destination === "shipping" && (e.grpcStatus?.["0"] ?? 0) > 0 && e.mtlsShare === 1,
+        ),
+      15_000,
+      "cart → shipping on the graph with gRPC OK calls, over mTLS",
+    );
   });
 
   test("the live order status stream (WebSocket) runs through web's and cart's agents, and the graph shows it open", async () => {
@@ -159,6 +188,7 @@ describe("demo shop with the real console and agents", () => {
       ["web", "payments"],
       ["catalog", "inventory"],
       ["cart", "inventory"],
+      ["cart", "shipping"],
     ];
     await eventually(
       async () => {

@@ -84,6 +84,13 @@ describe("launch (with a stand-in agent)", () => {
     assert.equal(proxied.body.products.length, 12);
   });
 
+  test("cart prices delivery with shipping over gRPC (h2c through both stand-in agents)", async () => {
+    const res = await request(inst("web-v1-1").inbound, "POST", "/cart/items", { productId: "p-101", qty: 2 }, { "x-cart-id": "launch-grpc" });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.shipping.quotedBy, "shipping", JSON.stringify(res.body.shipping));
+    assert.equal(res.body.totalCents, res.body.subtotalCents + res.body.shippingCents);
+  });
+
   test("a crashed app is restarted on its port; a crashed agent on its ports, and the app is re-pointed", async () => {
     const cat = inst("catalog-v1-1");
     process.kill(cat.pids.app, "SIGKILL");

@@ -105,6 +105,15 @@ export class MeshClient {
     return { url: `ws://127.0.0.1:${this.port}${path}`, headers: { ...headers, host: service } };
   }
 
+  /**
+   * Where a gRPC client dials `service`: the agent's outbound listener (HTTP/2 with prior knowledge) with the service
+   * name as `:authority`, or `<service>:<directPort>` in capture mode. Waits for the outbound port like any call.
+   */
+  async grpcTarget(service: string): Promise<{ address: string; authority: string }> {
+    if (this.directPort !== undefined) return { address: `${service}:${this.directPort}`, authority: `${service}:${this.directPort}` };
+    return { address: `127.0.0.1:${await this.waitForPort()}`, authority: service };
+  }
+
   /** Any response from the service; throws only when no HTTP response came back. */
   async request<T = unknown>(service: string, method: string, path: string, body?: unknown): Promise<MeshResponse<T>> {
     const port = this.directPort ?? (await this.waitForPort());

@@ -2,6 +2,7 @@
 import { HttpError, obj, Router } from "../runtime/http.ts";
 import { type MeshClient, UpstreamError } from "../runtime/mesh-client.ts";
 import { OrderTracker } from "./orders.ts";
+import type { QuoteReply, QuoteRequest } from "./shipping.ts";
 
 export interface CartLine {
   productId: string;
@@ -23,12 +24,34 @@ export interface CartView {
   itemCount: number;
   subtotalCents: number;
   shippingCents: number;
+  /** Who priced the delivery: the shipping service (gRPC), or cart's flat rate when shipping could not answer. */
+  shipping: ShippingTerms;
   totalCents: number;
   reservationIds: string[];
 }
 
+export interface ShippingTerms {
+  cents: number;
+  carrier: string;
+  etaDays: number | null;
+  quotedBy: "shipping" | "flat-rate";
+  /** Why shipping's quote was not used (its gRPC status), when quotedBy is flat-rate because of a failure. */
+  error?: string;
+}
+
+/** What cart asks shipping (shipping.ts serves it over gRPC; runtime/shipping-client.ts calls it). */
+export interface ShippingQuoter {
+  quote(req: QuoteRequest): Promise<QuoteReply>;
+}
+
+/** cart's own flat rate: used when no shipping quote is available, so a cart still shows a total. */
 export const FREE_SHIPPING_FROM_CENTS = 10_000;
 export const SHIPPING_CENTS = 695;
+
+export function flatRate(subtotalCents: number, error?: string): ShippingTerms {
+  const cents = subtotalCents === 0 || subtotalCents >= FREE_SHIPPING_FROM_CENTS ? 0 : SHIPPING_CENTS;
+  return { cents, carrier: "parcel", etaDays: null, quotedBy: "flat-rate", ...(error ? { error } : {}) };
+}
 
 /** Carts in memory, least-recently-used evicted beyond `maxCarts` (abandoned demo carts must not grow forever). */
 export class CartStore {
@@ -76,7 +99,7 @@ export class CartStore {
   }
 }
 
-export function viewCart(cart: Cart): CartView {
+export function viewCart(cart: Cart, shipping?: ShippingTerms): CartView {
   const merged = new Map<string, { productId: string; name: string; qty: number; unitPriceCents: number }>();
   for (const l of cart.lines) {
     const m = merged.get(l.productId);
@@ -85,14 +108,15 @@ export function viewCart(cart: Cart): CartView {
   }
   const lines = [...merged.values()].map((l) => ({ ...l, lineTotalCents: l.qty * l.unitPriceCents }));
   const subtotalCents = lines.reduce((s, l) => s + l.lineTotalCents, 0);
-  const shippingCents = subtotalCents === 0 || subtotalCents >= FREE_SHIPPING_FROM_CENTS ? 0 : SHIPPING_CENTS;
+  const terms = shipping ?? flatRate(subtotalCents);
   return {
     id: cart.id,
     lines,
     itemCount: lines.reduce((s, l) => s + l.qty, 0),
     subtotalCents,
-    shippingCents,
-    totalCents: subtotalCents + shippingCents,
+    shippingCents: terms.cents,
+    shipping: terms,
+    totalCents: subtotalCents + terms.cents,
     reservationIds: cart.lines.map((l) => l.reservationId),
   };
 }
@@ -101,14 +125,29 @@ export function validCartId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
 }
 
-export function cartRouter(client: MeshClient, store = new CartStore(), orders = new OrderTracker()): Router {
+/**
+ * The cart with its delivery priced by shipping (a gRPC call through cart's agent); cart's flat rate when shipping
+ * fails, so a shopper still sees a total (the failure shows on the graph as a gRPC status on cart → shipping).
+ */
+export async function quotedView(cart: Cart, shipping: ShippingQuoter | null): Promise<CartView> {
+  const base = viewCart(cart);
+  if (!shipping) return base;
+  try {
+    const q = await shipping.quote({ cartId: cart.id, itemCount: base.itemCount, subtotalCents: base.subtotalCents });
+    return viewCart(cart, { cents: q.shippingCents, carrier: q.carrier, etaDays: q.etaDays, quotedBy: "shipping" });
+  } catch (err) {
+    return viewCart(cart, flatRate(base.subtotalCents, (err as Error).message));
+  }
+}
+
+export function cartRouter(client: MeshClient, store = new CartStore(), orders = new OrderTracker(), shipping: ShippingQuoter | null = null): Router {
   function cartId(id: string): string {
     if (!validCartId(id)) throw new HttpError(400, "cart id must be 1-64 of [A-Za-z0-9_-]");
     return id;
   }
   return new Router()
     .get("/healthz", () => ({ json: { ok: true } }))
-    .get("/carts/:id", ({ params }) => ({ json: viewCart(store.get(cartId(params.id))) }))
+    .get("/carts/:id", async ({ params }) => ({ json: await quotedView(store.get(cartId(params.id)), shipping) }))
     .post("/carts/:id/items", async ({ params, body }) => {
       const id = cartId(params.id);
       const b = obj(body);
@@ -134,14 +173,14 @@ export function cartRouter(client: MeshClient, store = new CartStore(), orders =
         unitPriceCents: product.priceCents,
         reservationId: reservation.reservationId,
       });
-      return { status: 201, json: viewCart(cart) };
+      return { status: 201, json: await quotedView(cart, shipping) };
     })
     .post("/carts/:id/checkout", async ({ params, body }) => {
       // Called by web once payment succeeded: the reserved goods are sold, the cart is emptied.
       const id = cartId(params.id);
       const cart = store.peek(id);
       if (!cart || cart.lines.length === 0) throw new HttpError(409, "cart is empty");
-      const view = viewCart(cart);
+      const view = await quotedView(cart, shipping);
       const results = await Promise.allSettled(view.reservationIds.map((r) => client.json("inventory", "POST", `/reservations/${r}/commit`)));
       const uncommitted = results.filter((r) => r.status === "rejected").length;
       store.clear(id);
