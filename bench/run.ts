@@ -194,7 +194,7 @@ if (!values["no-write"]) {
   writeFileSync(join(repoRoot, "bench/results", file), `${JSON.stringify(done, null, 2)}\n`);
   const md = join(repoRoot, "BENCHMARKS.md");
   const allParts = ["data", "h2", "control", "join"].every((p) => only.has(p));
-  if (!allParts && existsSync(md)) writeFileSync(md, renderPartial(readFileSync(md, "utf8"), done));
+  if (!allParts && existsSync(md)) writeFileSync(md, renderPartial(readFileSync(md, "utf8"), done, notes()));
   else writeFileSync(md, renderMarkdown(done, notes()));
 }
 for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);

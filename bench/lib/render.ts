@@ -190,9 +190,14 @@ export function spliceTargets(md: string, verdicts: TargetVerdict[]): string {
 
 const targetRow = (t: TargetVerdict) => `| ${t.target} | ${t.measured} | ${mark(t.met)} | ${t.note} |`;
 
-/** BENCHMARKS.md after a run of some parts only: their sections and target rows replaced, the rest kept. */
-export function renderPartial(md: string, r: BenchResults): string {
+export const NOTES_HEADING = "## Optimisations behind these figures";
+
+/** BENCHMARKS.md after a run of some parts only: their sections and target rows replaced, the rest kept; the notes
+ * (bench/notes.md, from its first heading to the end of the page) replaced by the current ones when given. */
+export function renderPartial(md: string, r: BenchResults, notes = ""): string {
   let out = spliceTargets(md, evaluateTargets(r));
+  const at = notes ? out.indexOf(`\n${NOTES_HEADING}\n`) : -1;
+  if (at >= 0) out = `${out.slice(0, at + 1)}${notes.trim()}\n`;
   if (r.dataPlane) out = spliceSection(out, DATA_PLANE_HEADING, renderDataPlane(r.dataPlane, r.date));
   if (r.dataPlaneH2) out = spliceSection(out, H2_HEADING, renderDataPlaneH2(r.dataPlaneH2, r.date));
   if (r.join) out = spliceSection(out, JOIN_HEADING, renderJoin(r.join, r.date, r.machine));

@@ -160,4 +160,7 @@ test("a partial run replaces its target rows and sections and keeps the others",
   assert.ok(out.indexOf(H2_HEADING) < out.indexOf("## Optimisations behind these figures"));
   assert.ok(out.includes("push table"));
   assert.equal(spliceTargets(out, evaluateTargets({ ...base, dataPlaneH2: h2 })), out); // idempotent
+  const withNotes = renderPartial(md, { ...base, dataPlaneH2: h2 }, "## Optimisations behind these figures\nnew notes\n");
+  assert.ok(withNotes.endsWith("## Optimisations behind these figures\nnew notes\n"));
+  assert.ok(!withNotes.includes("\nnotes"));
 });

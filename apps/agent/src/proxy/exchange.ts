@@ -280,7 +280,11 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
   /** Reads what decoding needs from the forwarded headers of an HTTP/2 request (body, gRPC, deadline). */
   decodedH2(): void {
     // No content-length is required in HTTP/2: a body follows unless the HEADERS frame ended the stream.
-    this.hasBody = !(this.req as unknown as import("node:http2").Http2ServerRequest).stream.endAfterHeaders;
+    const req = this.req as unknown as import("node:http2").Http2ServerRequest;
+    this.hasBody = !req.stream.endAfterHeaders;
+    // A stream nobody reads is closed by node with RST_STREAM(NO_ERROR) once the response is written, which can
+    // overtake the response's END_STREAM on a busy agent (the client sees a cut response): read the empty body.
+    if (!this.hasBody) req.resume();
     const g = grpcRequestInfo(this.headers);
     this.grpc = g.grpc;
     this.grpcTimeoutMs = g.timeoutMs;

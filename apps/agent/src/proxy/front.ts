@@ -75,8 +75,12 @@ export class HttpFront {
       sock.off("data", onData);
       sock.pause();
       if (proto === "h2") {
-        // nghttp2 reads the socket's handle, not bytes put back with unshift: it gets a replaying stream instead.
-        this.h2.server.emit("connection", new Replayed(sock, seen!));
+        // A socket with a native handle goes to nghttp2 as it is (node feeds it the bytes put back with unshift, then
+        // reads the handle itself); anything else through a replaying stream, which node wraps in a slower JS socket.
+        if ((sock as { _handle?: unknown })._handle) {
+          sock.unshift(seen!);
+          this.h2.server.emit("connection", sock);
+        } else this.h2.server.emit("connection", new Replayed(sock, seen!));
         return true;
       }
       sock.unshift(seen!);
