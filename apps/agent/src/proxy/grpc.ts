@@ -90,6 +90,20 @@ export function formatGrpcTimeout(ms: number): string {
   return m < 100_000_000 ? `${m}m` : `${Math.ceil(m / 1000)}S`;
 }
 
+/**
+ * Deadline propagation: sets the `grpc-timeout` among flat `[name, value, …]` headers to what is left of the
+ * caller's deadline (at least 1 ms: 0 would read as "no time at all" and the next hop would not even try).
+ */
+export function setGrpcTimeout(flat: string[], leftMs: number): void {
+  for (let i = 0; i < flat.length; i += 2) {
+    const n = flat[i];
+    if (n.length === 12 && n.toLowerCase() === "grpc-timeout") {
+      flat[i + 1] = formatGrpcTimeout(Math.max(1, leftMs));
+      return;
+    }
+  }
+}
+
 /** The numeric `grpc-status` among flat `[name, value, …]` headers, or -1. */
 export function grpcStatusIn(flat: readonly string[]): number {
   for (let i = 0; i < flat.length; i += 2) {
