@@ -16,6 +16,8 @@ export interface EdgeSummary extends LiveStats {
   destination: string;
   destinationVersion: string;
   byStatus: Record<string, number>;
+  /** gRPC calls by gRPC status code (absent: no gRPC call in the window). */
+  grpcStatus?: Record<string, number>;
 }
 
 export interface SeriesPoint {
@@ -105,6 +107,7 @@ export class LiveView {
         destination: p.destination,
         destinationVersion: p.destinationVersion,
         byStatus: p.byStatus,
+        ...(p.grpcStatus !== undefined ? { grpcStatus: p.grpcStatus } : {}),
         ...statsOf(p, windowSeconds),
       }));
     const inbound = pairs.filter((p) => p.destination === name);

@@ -70,10 +70,15 @@ const GRPC_NAMES = [
   "UNAUTHENTICATED",
 ];
 
+/** A gRPC status code's name (`14` → `UNAVAILABLE`); the number itself for a code gRPC does not define. */
+export function grpcStatusName(code: number | string): string {
+  return GRPC_NAMES[Number(code)] ?? String(code);
+}
+
 export function grpcLabel(codes: Record<string, number>): string {
   const parts = Object.entries(codes)
     .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))
-    .map(([code, n]) => `${GRPC_NAMES[Number(code)] ?? code} ${n}`);
+    .map(([code, n]) => `${grpcStatusName(code)} ${n}`);
   return `gRPC ${parts.join(" · ")}`;
 }
 

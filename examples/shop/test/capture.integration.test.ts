@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { ConsoleSession, spawnNode, trustConsoleCa } from "@trellis/testkit";
 import { namespaceSupport } from "@trellis/testkit/netns";
+import { SHOP_INSTANCES } from "../src/topology.ts";
 import { cleanup, eventually, repoRoot, tempDir } from "./support.ts";
 
 const startArgs = ["--import", "tsx", path.join(repoRoot, "scripts/start.mts"), "--capture", "--no-build"];
@@ -55,7 +56,7 @@ describe("npm start -- --capture", { concurrency: false }, () => {
       namespaces()
         .split("\n")
         .filter((l) => l.startsWith(prefix) && !l.startsWith(`${prefix}hub`)).length,
-      9,
+      SHOP_INSTANCES.length,
       "one pod per instance",
     );
     const summary = await p.waitFor((l) => l.msg === "loadgen summary", 30_000, "a loadgen summary line");
@@ -69,10 +70,11 @@ describe("npm start -- --capture", { concurrency: false }, () => {
       async () => {
         const edges = await admin.liveEdges();
         const has = (s: string, d: string) => edges.some((e) => e.source === s && e.destination === d && e.rps > 0);
-        return has("web", "catalog") && has("catalog", "inventory") && has("cart", "inventory");
+        // cart → shipping is gRPC: grpc-js dials shipping:8080 by name, captured as HTTP/2 like any call.
+        return has("web", "catalog") && has("catalog", "inventory") && has("cart", "inventory") && has("cart", "shipping");
       },
       20_000,
-      "the shop's edges on the live graph",
+      "the shop's edges on the live graph (cart → shipping over gRPC too)",
     );
 
     const exit = await p.stop("SIGTERM", 5_000);

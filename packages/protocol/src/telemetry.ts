@@ -51,6 +51,16 @@ export const edgeStatsSchema = z.object({
 });
 export type EdgeStats = z.infer<typeof edgeStatsSchema>;
 
+/**
+ * gRPC status codes that count as failures (in `errors`): the ones gRPC's own HTTP mapping puts in 5xx — UNKNOWN,
+ * DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS. The others are the application's answers.
+ */
+export const GRPC_FAILURE_CODES: readonly number[] = [2, 4, 12, 13, 14, 15];
+
+export function isGrpcFailureCode(code: number): boolean {
+  return GRPC_FAILURE_CODES.includes(code);
+}
+
 /** Something that happened during a span: an upstream attempt (`name: "attempt"`), with its own attributes. */
 export const spanEventSchema = z.object({
   name: z.string().max(64),

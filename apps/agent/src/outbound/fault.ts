@@ -1,6 +1,7 @@
 /**
  * fault: fault injection for resilience testing — delays and/or aborts a percentage of the calls to a service, as
- * its policy says. Aborted calls get the configured status with `x-trellis-error: fault-injected`.
+ * its policy says. Aborted calls get the configured status with `x-trellis-error: fault-injected`. A delay never
+ * outlasts a gRPC call's deadline (the call then ends DEADLINE_EXCEEDED at its deadline, see timeout.ts).
  */
 import { CLIENT_CLOSED_STATUS, errors } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
@@ -31,7 +32,9 @@ export class FaultLayer implements Layer {
     }
     const delay = f.delay;
     if (delay !== undefined && delay.percent > 0 && delay.ms > 0 && Math.random() * 100 < delay.percent) {
-      ex.faultTimer = setTimeout(resume, delay.ms, ex, this);
+      // A gRPC deadline runs during the delay: the call resumes no later than it, and the timeout layer below ends it.
+      const ms = ex.grpcTimeoutMs === null ? delay.ms : Math.min(delay.ms, Math.max(0, ex.grpcTimeoutMs - (performance.now() - ex.start)));
+      ex.faultTimer = setTimeout(resume, ms, ex, this);
       return false;
     }
     return true;

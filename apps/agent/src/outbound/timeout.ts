@@ -4,9 +4,11 @@
  * head the client gets 504 `timeout`. 0 disables. The optional `idleTimeoutMs` bounds a stream that stops moving:
  * it is handed to the exchange, which applies it to the response body (undici's body timeout) and to tunnels.
  *
- * A gRPC call's own deadline (`grpc-timeout`, forwarded unchanged so the server sees it too) bounds the whole call, as
- * gRPC defines it: when it passes first, the caller gets DEADLINE_EXCEEDED from the agent (trailers-only before the
- * response started, in the trailers of a stream already answering) and the upstream call is cancelled.
+ * A gRPC call's own deadline (`grpc-timeout`) bounds the whole call, as gRPC defines it, counted from the call's
+ * arrival (a fault delay above spends it too): when it passes first, the caller gets DEADLINE_EXCEEDED from the agent
+ * (trailers-only before the response started, in the trailers of a stream already answering) and the upstream call
+ * is cancelled. The route timeout is capped by it (only armed when it would end sooner), and the next hop is sent
+ * what is left of it (proxy/exchange.ts, at each attempt), so the server sees the caller's deadline, not a fresh one.
  */
 import { errors } from "../errors.ts";
 import type { Exchange } from "../proxy/exchange.ts";
@@ -39,10 +41,15 @@ export class TimeoutLayer implements Layer {
 
   onRequest(ex: Exchange): boolean {
     const route = ex.route!;
-    const ms = route.timeoutMs;
-    if (ms > 0) ex.timer = setTimeout(onTimeout, ms, ex);
     ex.idleTimeoutMs = route.idleTimeoutMs;
-    if (ex.grpcTimeoutMs !== null) ex.deadlineTimer = setTimeout(onDeadline, ex.grpcTimeoutMs, ex);
+    const left = ex.grpcTimeoutMs === null ? null : ex.grpcTimeoutMs - (performance.now() - ex.start);
+    if (left !== null && left <= 0) {
+      ex.fail(errors.timeout(ex.service, ex.grpcTimeoutMs ?? 0));
+      return false;
+    }
+    if (left !== null) ex.deadlineTimer = setTimeout(onDeadline, left, ex);
+    const ms = route.timeoutMs;
+    if (ms > 0 && (left === null || ms < left)) ex.timer = setTimeout(onTimeout, ms, ex);
     return true;
   }
 

@@ -16,7 +16,7 @@ import type { RetryState } from "../policy/retry-policy.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { TraceContext } from "../telemetry/trace-context.ts";
 import { AttemptRecord } from "./attempt.ts";
-import { grpcErrorHeaders, grpcRequestInfo, grpcStatusIn, grpcStatusOfError as grpcStatusOf, isGrpcFailure } from "./grpc.ts";
+import { grpcErrorHeaders, grpcRequestInfo, grpcStatusIn, grpcStatusOfError as grpcStatusOf, isGrpcFailure, setGrpcTimeout } from "./grpc.ts";
 import { filterResponseHeaders, type RequestHeaderInfo } from "./headers.ts";
 import { Tunnel, type TunnelEnd } from "./tunnel.ts";
 
@@ -304,6 +304,9 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     this.resumeFn = null;
     this.cancelled = false;
     this.pendingFailure = null;
+    // The next hop gets what is left of the caller's gRPC deadline, not the value the caller sent: every attempt,
+    // after whatever time this agent spent on the call (fault delays, earlier attempts, retry backoff).
+    if (this.grpcTimeoutMs !== null) setGrpcTimeout(this.headers, this.grpcTimeoutMs - (now - this.start));
     const req = this.req;
     const opts: Dispatcher.DispatchOptions = {
       path: this.path,

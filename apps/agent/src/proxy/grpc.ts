@@ -3,7 +3,7 @@
  * `grpc-timeout` parsing, and a proxy-made error as a gRPC caller can read it — a trailers-only response (HTTP 200,
  * `grpc-status`, `grpc-message`, `x-trellis-error`), never an HTTP 502 a gRPC client reports as "Received HTTP status".
  */
-import { PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
+import { isGrpcFailureCode, PROXY_ERROR_HEADER, type TrellisError } from "@trellis/protocol";
 
 /** gRPC status codes the proxy names (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcStatus = {
@@ -24,17 +24,8 @@ export const GrpcStatus = {
  * Failures for telemetry, metrics and traces: the codes gRPC's own HTTP mapping puts in 5xx (a server or network
  * fault), as a 5xx counts for HTTP. Application outcomes (NOT_FOUND, INVALID_ARGUMENT, …) are answers, not errors.
  */
-const FAILURES = new Set<number>([
-  GrpcStatus.unknown,
-  GrpcStatus.deadlineExceeded,
-  GrpcStatus.unimplemented,
-  GrpcStatus.internal,
-  GrpcStatus.unavailable,
-  GrpcStatus.dataLoss,
-]);
-
 export function isGrpcFailure(code: number): boolean {
-  return FAILURES.has(code);
+  return isGrpcFailureCode(code);
 }
 
 /** The gRPC status a proxy-made error is reported as (gRPC's HTTP-to-gRPC mapping, plus the proxy's own cases). */
@@ -97,6 +88,20 @@ export function parseGrpcTimeout(value: string | null): number | null {
 export function formatGrpcTimeout(ms: number): string {
   const m = Math.max(0, Math.ceil(ms));
   return m < 100_000_000 ? `${m}m` : `${Math.ceil(m / 1000)}S`;
+}
+
+/**
+ * Deadline propagation: sets the `grpc-timeout` among flat `[name, value, …]` headers to what is left of the
+ * caller's deadline (at least 1 ms: 0 would read as "no time at all" and the next hop would not even try).
+ */
+export function setGrpcTimeout(flat: string[], leftMs: number): void {
+  for (let i = 0; i < flat.length; i += 2) {
+    const n = flat[i];
+    if (n.length === 12 && n.toLowerCase() === "grpc-timeout") {
+      flat[i + 1] = formatGrpcTimeout(Math.max(1, leftMs));
+      return;
+    }
+  }
 }
 
 /** The numeric `grpc-status` among flat `[name, value, …]` headers, or -1. */

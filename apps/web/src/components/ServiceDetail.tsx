@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { type EdgeOutcomeInput, edgeOutcomes } from "../../shared/edge-outcomes.ts";
 import { formatMs, formatPct, formatRps } from "../../shared/graph-model.ts";
 import { healthOf } from "../../shared/health.ts";
 import { useTRPC } from "../lib/trpc.ts";
@@ -13,7 +14,7 @@ import { ServiceObservability } from "./ServiceObservability.tsx";
 import { TrafficPanel } from "./TrafficPanel.tsx";
 import { ago, ConnBadge, HealthBadge, Stat, SyncBadge } from "./ui.tsx";
 
-interface EdgeRow {
+interface EdgeRow extends EdgeOutcomeInput {
   source: string;
   sourceVersion: string;
   destination: string;
@@ -24,6 +25,26 @@ interface EdgeRow {
   errorPct: number;
   mtlsPct: number;
   requests: number;
+}
+
+/** gRPC status codes for gRPC calls (an edge may carry both), HTTP status classes for the others. */
+function Outcomes({ edge }: { edge: EdgeOutcomeInput }) {
+  return (
+    <span>
+      {edgeOutcomes(edge).map((o) => (
+        <span
+          key={`${o.protocol}:${o.code}`}
+          className={`chip${o.failure ? " bad" : ""}`}
+          data-protocol={o.protocol}
+          data-code={o.code}
+          title={o.protocol === "grpc" ? `gRPC status ${o.code} (${o.label})` : `HTTP ${o.label}`}
+        >
+          {o.protocol === "grpc" ? "gRPC " : ""}
+          {o.label} {o.count}
+        </span>
+      ))}
+    </span>
+  );
 }
 
 function EdgesTable({ rows, direction, testId }: { rows: EdgeRow[]; direction: "in" | "out"; testId: string }) {
@@ -39,6 +60,7 @@ function EdgesTable({ rows, direction, testId }: { rows: EdgeRow[]; direction: "
           <th className="num">p99</th>
           <th className="num">Errors</th>
           <th className="num">mTLS</th>
+          <th>Outcomes</th>
         </tr>
       </thead>
       <tbody>
@@ -62,6 +84,9 @@ function EdgesTable({ rows, direction, testId }: { rows: EdgeRow[]; direction: "
                 <span className={`health-text-${healthOf(e.requests, e.errorPct)}`}>{formatPct(e.errorPct)}</span>
               </td>
               <td className="num">{formatPct(e.mtlsPct)}</td>
+              <td data-testid="edge-outcomes">
+                <Outcomes edge={e} />
+              </td>
             </tr>
           );
         })}
