@@ -44,14 +44,18 @@ if (values.help) {
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
   --no-build           do not run the turbo build first
   --join-databases sqlite,postgres  --join-repeats N   narrow the join scenario
-  --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
+  --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring (the
+                       sections of a partial results file only)
   --help, -h           this text`);
   process.exit(0);
 }
 const notesFile = join(repoRoot, "bench/notes.md");
 const notes = () => (existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "");
 if (values.render) {
-  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(JSON.parse(readFileSync(values.render, "utf8")) as BenchResults, notes()));
+  const r = JSON.parse(readFileSync(values.render, "utf8")) as BenchResults;
+  const md = join(repoRoot, "BENCHMARKS.md");
+  const whole = r.dataPlane && r.dataPlaneH2 && r.controlPlane && r.join;
+  writeFileSync(md, whole || !existsSync(md) ? renderMarkdown(r, notes()) : renderPartial(readFileSync(md, "utf8"), r, notes()));
   console.log(`BENCHMARKS.md rendered from ${values.render}`);
   process.exit(0);
 }
