@@ -21,17 +21,18 @@ import { enableMtls, openSession } from "./lib/mesh-api.ts";
 import { agentConfig, loadgen, pidOf, startUpstream, withCpu } from "./lib/mesh-setup.ts";
 import { nginxWorkerPid, startNginxTwoHop, startNginxTwoHopH2 } from "./lib/nginx.ts";
 import { machineCpuTicks, procStats } from "./lib/procs.ts";
-import type {
-  DataPlaneH2Config,
-  DataPlaneH2Result,
-  GrpcMaxRun,
-  H2PathSummary,
-  H2Scenario,
-  LatencySummary,
-  Log,
-  MedianMinMax,
-  Quantile,
-  Quantiles,
+import {
+  type DataPlaneH2Config,
+  type DataPlaneH2Result,
+  type GrpcMaxRun,
+  type H2PathSummary,
+  type H2Scenario,
+  type LatencySummary,
+  type Log,
+  type MedianMinMax,
+  messageOf,
+  type Quantile,
+  type Quantiles,
 } from "./lib/results.ts";
 import { medianMinMax } from "./lib/stats.ts";
 
@@ -75,12 +76,21 @@ interface FixedRatePath {
 
 /** Runs every path once per repeat (interleaved, so slow drift in the machine's load hits them alike). */
 async function fixedRate(repeats: number, paths: FixedRatePath[], log: Log, label: string): Promise<H2PathSummary[]> {
-  const runs = paths.map(() => [] as { latencyUs: LatencySummary; rps: number; errors: number; cpu: number[] | null }[]);
+  const runs = paths.map(() => [] as { latencyUs: LatencySummary; rps: number; errors: number; cpu: number[] | null; rep: number }[]);
+  const unfinished = paths.map(() => 0);
   for (let r = 0; r < repeats; r++) {
     for (const [i, p] of paths.entries()) {
-      const m = await withCpu(p.agents ?? [], p.run);
+      let m: Awaited<ReturnType<typeof withCpu<Awaited<ReturnType<FixedRatePath["run"]>>>>>;
+      try {
+        m = await withCpu(p.agents ?? [], p.run);
+      } catch (err) {
+        // A run that did not finish in time (a starved machine): counted as such, the other paths still measured.
+        log(`${label} rep ${r + 1} ${p.path}: did not finish — ${messageOf(err).slice(0, 200)}`);
+        unfinished[i]++;
+        continue;
+      }
       const krps = m.result.rps / 1000;
-      runs[i].push({ ...m.result, cpu: p.agents ? m.cpu.map((c) => c / krps) : null });
+      runs[i].push({ ...m.result, cpu: p.agents ? m.cpu.map((c) => c / krps) : null, rep: r });
       const l = m.result.latencyUs;
       log(`${label} rep ${r + 1} ${p.path}: p50 ${l.p50} µs p99 ${l.p99} µs, ${Math.round(m.result.rps)} rps, ${m.result.errors} errors`);
     }
@@ -90,9 +100,10 @@ async function fixedRate(repeats: number, paths: FixedRatePath[], log: Log, labe
   return paths.map((p, i) => ({
     path: p.path,
     latencyMs: per((q) => medianMinMax(runs[i].map((x) => x.latencyUs[q] / 1000))),
-    addedMs: i === 0 ? null : per((q) => medianMinMax(runs[i].map((x, r) => (x.latencyUs[q] - direct[r].latencyUs[q]) / 1000))),
+    addedMs: i === 0 ? null : per((q) => medianMinMax(runs[i].map((x) => added(x.latencyUs[q], direct.find((d) => d.rep === x.rep)?.latencyUs[q])))),
     rps: medianMinMax(runs[i].map((x) => x.rps)),
     errors: runs[i].reduce((s, x) => s + x.errors, 0),
+    unfinishedRuns: unfinished[i],
     ...(p.agents
       ? {
           agentCpuPer1kRps: {
@@ -103,6 +114,9 @@ async function fixedRate(repeats: number, paths: FixedRatePath[], log: Log, labe
       : {}),
   }));
 }
+
+/** What a path adds to the direct one in the same repeat (ms), null when either was not measured. */
+const added = (us: number, directUs: number | undefined): number | null => (directUs === undefined ? null : (us - directUs) / 1000);
 
 async function waitMtls(client: AgentHandle, service: string, serverInbound: number): Promise<void> {
   await eventually(

@@ -44,14 +44,21 @@ if (values.help) {
   --no-write           do not write bench/results/<date>.json nor BENCHMARKS.md
   --no-build           do not run the turbo build first
   --join-databases sqlite,postgres  --join-repeats N   narrow the join scenario
-  --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring
+  --render <file>      re-render BENCHMARKS.md from a results file (with bench/notes.md) without measuring (the
+                       sections of a partial results file only)
   --help, -h           this text`);
   process.exit(0);
 }
 const notesFile = join(repoRoot, "bench/notes.md");
+/** `npm run check` formats Markdown too: the page is written as Biome would format it. */
+const formatPage = () => execFileSync("npx", ["biome", "format", "--write", "BENCHMARKS.md"], { cwd: repoRoot, stdio: "ignore", timeout: 60_000 });
 const notes = () => (existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "");
 if (values.render) {
-  writeFileSync(join(repoRoot, "BENCHMARKS.md"), renderMarkdown(JSON.parse(readFileSync(values.render, "utf8")) as BenchResults, notes()));
+  const r = JSON.parse(readFileSync(values.render, "utf8")) as BenchResults;
+  const md = join(repoRoot, "BENCHMARKS.md");
+  const whole = r.dataPlane && r.dataPlaneH2 && r.controlPlane && r.join;
+  writeFileSync(md, whole || !existsSync(md) ? renderMarkdown(r, notes()) : renderPartial(readFileSync(md, "utf8"), r, notes()));
+  formatPage();
   console.log(`BENCHMARKS.md rendered from ${values.render}`);
   process.exit(0);
 }
@@ -196,6 +203,7 @@ if (!values["no-write"]) {
   const allParts = ["data", "h2", "control", "join"].every((p) => only.has(p));
   if (!allParts && existsSync(md)) writeFileSync(md, renderPartial(readFileSync(md, "utf8"), done, notes()));
   else writeFileSync(md, renderMarkdown(done, notes()));
+  formatPage();
 }
 for (const t of evaluateTargets(done)) log(`${t.met === true ? "MET    " : t.met === false ? "NOT MET" : "—      "} ${t.target}: ${t.measured}`);
 log(`done in ${done.seconds?.toFixed(0)} s → bench/results/${file}, BENCHMARKS.md`);

@@ -111,25 +111,40 @@ async function startNginx(name: string, prefix: string, text: string, port: numb
   return proc;
 }
 
+/** The second hop: TLS 1.3 requiring a client certificate of the bench CA, then `location` to the app (keep-alive). */
+function startHopB(
+  name: string,
+  prefix: string,
+  certs: BenchCerts,
+  port: number,
+  upstreamPort: number,
+  extra: string,
+  location: string,
+  listenFlags = "",
+): Promise<ProcessGroup> {
+  const server = `server {
+    listen 127.0.0.1:${port} ssl${listenFlags};
+    ssl_certificate ${certs.serverCrt}; ssl_certificate_key ${certs.serverKey};
+    ssl_client_certificate ${certs.ca}; ssl_verify_client on;
+    ssl_protocols TLSv1.3; ssl_session_cache shared:b:1m;
+    ${extra}
+    location / { ${location} }
+  }`;
+  return startNginx(name, prefix, conf(prefix, server, `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`), port);
+}
+
 /** nginx A (plain, app-facing) → mutual TLS → nginx B → upstream. Returns the port the client calls. */
 export async function startNginxTwoHop(dir: string, upstreamPort: number): Promise<{ port: number; procs: ProcessGroup[] }> {
   const certs = await makeCerts(dir);
   const [pa, pb] = [await freePort(), await freePort()];
-  const b = await startNginx(
+  const b = await startHopB(
     "nginx-b",
     join(dir, "b"),
-    conf(
-      join(dir, "b"),
-      `server {
-    listen 127.0.0.1:${pb} ssl;
-    ssl_certificate ${certs.serverCrt}; ssl_certificate_key ${certs.serverKey};
-    ssl_client_certificate ${certs.ca}; ssl_verify_client on;
-    ssl_protocols TLSv1.3; ssl_session_cache shared:b:1m;
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }`,
-      `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
-    ),
+    certs,
     pb,
+    upstreamPort,
+    "",
+    'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";',
   );
   const a = await startNginx(
     "nginx-a",
@@ -157,22 +172,15 @@ export async function startNginxTwoHopH2(dir: string, upstreamPort: number, app:
   const certs = await makeCerts(dir);
   const [pa, pb] = [await freePort(), await freePort()];
   const toApp = app === "grpc" ? "grpc_pass grpc://app;" : `proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";`;
-  const b = await startNginx(
+  const b = await startHopB(
     "nginx-h2-b",
     join(dir, "b"),
-    conf(
-      join(dir, "b"),
-      `server {
-    listen 127.0.0.1:${pb} ssl http2;
-    ssl_certificate ${certs.serverCrt}; ssl_certificate_key ${certs.serverKey};
-    ssl_client_certificate ${certs.ca}; ssl_verify_client on;
-    ssl_protocols TLSv1.3; ssl_session_cache shared:b:1m;
-    http2_max_requests 1000000; http2_max_concurrent_streams 1000;
-    location / { ${toApp} }
-  }`,
-      `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
-    ),
+    certs,
     pb,
+    upstreamPort,
+    "http2_max_requests 1000000; http2_max_concurrent_streams 1000;",
+    toApp,
+    " http2",
   );
   const a = await startNginx(
     "nginx-h2-a",

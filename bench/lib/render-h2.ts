@@ -93,7 +93,7 @@ function scenarioTable(s: H2Scenario): string[] {
     const add = p.addedMs;
     const cpu = p.agentCpuPer1kRps;
     L.push(
-      `| ${p.path} | ${mmm(p.latencyMs.p50, 3)} | ${mmm(p.latencyMs.p90, 3)} | ${mmm(p.latencyMs.p99, 3)} | ${add ? `+${mmm(add.p50, 3)}` : ""} | ${add ? `+${mmm(add.p99, 3)}` : ""} | ${mmm(p.rps, 0)} | ${p.errors} | ${cpu ? `${mmm(cpu.client, 3)} / ${mmm(cpu.server, 3)}` : ""} |`,
+      `| ${p.path} | ${mmm(p.latencyMs.p50, 3)} | ${mmm(p.latencyMs.p90, 3)} | ${mmm(p.latencyMs.p99, 3)} | ${add ? `+${mmm(add.p50, 3)}` : ""} | ${add ? `+${mmm(add.p99, 3)}` : ""} | ${mmm(p.rps, 0)} | ${p.errors}${p.unfinishedRuns ? ` (+${p.unfinishedRuns} run(s) not finished)` : ""} | ${cpu ? `${mmm(cpu.client, 3)} / ${mmm(cpu.server, 3)}` : ""} |`,
     );
   }
   const { agents, nginx } = agentsAndNginx(s);

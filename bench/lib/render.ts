@@ -169,8 +169,8 @@ export function spliceSection(md: string, heading: string, section: string, befo
 }
 
 /**
- * `md` with the target rows of `verdicts` replaced (matched by their target text) or added at the end of the targets
- * table: a partial run updates what it measured and leaves the other rows as they were.
+ * `md` with the target rows of `verdicts` replaced (matched by their target text, padding ignored) or added at the end
+ * of the targets table: a partial run updates what it measured and leaves the other rows (and unmeasured ones) as they were.
  */
 export function spliceTargets(md: string, verdicts: TargetVerdict[]): string {
   const lines = md.split("\n");
@@ -180,8 +180,9 @@ export function spliceTargets(md: string, verdicts: TargetVerdict[]): string {
   while (end < lines.length && !lines[end].startsWith("|")) end++;
   while (end < lines.length && lines[end].startsWith("|")) end++;
   for (const v of verdicts) {
+    if (v.met === null) continue; // not measured in this run: the older figure stays
     const row = targetRow(v);
-    const at = lines.findIndex((l, i) => i > head && i < end && l.startsWith(`| ${v.target} |`));
+    const at = lines.findIndex((l, i) => i > head && i < end && l.split("|")[1]?.trim() === v.target);
     if (at >= 0) lines[at] = row;
     else lines.splice(end++, 0, row);
   }

@@ -341,6 +341,8 @@ export interface H2PathSummary {
   rps: MedianMinMax;
   /** Failed, errored and non-2xx requests over all repeats. */
   errors: number;
+  /** Repeats whose run did not finish in time (absent: none). */
+  unfinishedRuns?: number;
   /** CPU (vCPU) per 1,000 requests/s of the client and server agents on this path. */
   agentCpuPer1kRps?: { client: MedianMinMax; server: MedianMinMax };
 }

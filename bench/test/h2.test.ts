@@ -140,7 +140,8 @@ test("a partial run replaces its target rows and sections and keeps the others",
     "",
     "| target | measured (median) | verdict | note |",
     "|---|---|---|---|",
-    "| two-hop added p50 at 1,000 rps ≤ 0.25 ms | 0.39 ms | **not met** |  |",
+    "| two-hop added p50 at 1,000 rps ≤ 0.25 ms    | 0.39 ms | **not met** |  |",
+    "| agent CPU ≤ 0.15 vCPU per 1,000 rps | client 0.266 | **not met** |  |",
     "| config push p99 ≤ 100 ms at 100 agents | 69 ms | **met** |  |",
     "",
     "## Control plane",
@@ -153,6 +154,10 @@ test("a partial run replaces its target rows and sections and keeps the others",
   const out = renderPartial(md, { ...base, dataPlaneH2: h2 });
   assert.match(out, /\| two-hop added p50 at 1,000 rps ≤ 0\.25 ms \| 0\.20 ms \| \*\*met\*\* \| h2 part/);
   assert.match(out, /\| config push p99 ≤ 100 ms at 100 agents \| 69 ms \| \*\*met\*\* \|/);
+  assert.equal(out.split("\n").filter((l) => l.includes("two-hop added p50")).length, 1); // padded row matched
+  const unmeasured = structuredClone(h2);
+  unmeasured.scenarios[1].paths[1].agentCpuPer1kRps = undefined;
+  assert.match(renderPartial(md, { ...base, dataPlaneH2: unmeasured }), /\| agent CPU ≤ 0\.15 vCPU per 1,000 rps \| client 0\.266 \|/);
   assert.match(out, /\| gRPC unary max throughput .* \| 40% .* \| \*\*not met\*\* \|/);
   // the new rows stay inside the table, the h2 section lands before the notes, the control plane is kept
   const lines = out.split("\n");
