@@ -16,8 +16,18 @@ import type { RetryState } from "../policy/retry-policy.ts";
 import type { EdgeGroup } from "../telemetry/edges.ts";
 import type { TraceContext } from "../telemetry/trace-context.ts";
 import { AttemptRecord } from "./attempt.ts";
-import { grpcErrorHeaders, grpcRequestInfo, grpcStatusIn, grpcStatusOfError as grpcStatusOf, isGrpcFailure, setGrpcTimeout } from "./grpc.ts";
-import { filterResponseHeaders, type RequestHeaderInfo } from "./headers.ts";
+import {
+  endWithGrpcError,
+  grpcErrorHeaders,
+  grpcRequestInfo,
+  grpcStatusIn,
+  grpcStatusOfError as grpcStatusOf,
+  isGrpcFailure,
+  setGrpcTimeout,
+  stageHead,
+  writeTrailersOnly,
+} from "./grpc.ts";
+import { filterResponseHeaders, joinHeaders, type RequestHeaderInfo, trailerObject } from "./headers.ts";
 import { Tunnel, type TunnelEnd } from "./tunnel.ts";
 
 /** Turns an undici/socket error into the proxy error for the layer that owns the connection. */
@@ -67,24 +77,6 @@ function uncork(res: ProxyResponse): void {
 function onClientClose(this: ProxyResponse): void {
   const ex = this.ex;
   if (ex !== null) ex.clientClosed();
-}
-
-/** Trailers as undici (Buffers) or the HTTP/2 client (strings) hand them over, as an object for `addTrailers`. */
-function trailerObject(raw: readonly (Buffer | string)[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString("latin1").toLowerCase();
-    const value = raw[i + 1].toString("latin1");
-    const prev = out[name];
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
-}
-
-function joinHeaders(raw: Buffer[]): string {
-  let out = "";
-  for (let i = 0; i < raw.length; i += 2) out += `${raw[i].toString("latin1")}: ${raw[i + 1].toString("latin1")}\r\n`;
-  return out;
 }
 
 export class Exchange implements RequestHeaderInfo, TunnelEnd {
@@ -227,10 +219,7 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     if (res.headersSent && this.grpc && this.h2) {
       // A gRPC stream already answering: its status still fits in the trailers.
       this.failed = true;
-      this.grpcStatus = grpcStatusOf(err);
-      const t = grpcErrorHeaders(err);
-      res.addTrailers({ [t[2]]: t[3], [t[4]]: t[5], [t[6]]: t[7] });
-      res.end();
+      this.grpcStatus = endWithGrpcError(res, err);
       return;
     }
     if (res.headersSent) {
@@ -243,7 +232,7 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
       // A gRPC caller reads a status, not an HTTP error page: trailers-only (HTTP 200, grpc-status, grpc-message).
       this.status = 200;
       this.grpcStatus = grpcStatusOf(err);
-      this.writeTrailersOnly(200, grpcErrorHeaders(err));
+      writeTrailersOnly(res, this.h2, 200, grpcErrorHeaders(err));
       return;
     }
     this.status = err.status;
@@ -257,24 +246,6 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
       String(Buffer.byteLength(body)),
     ]);
     res.end(body);
-  }
-
-  /**
-   * A response that is only a head ending the stream: over HTTP/2 one HEADERS frame with END_STREAM (gRPC's
-   * trailers-only form: the compatibility API sends the head with the end when nothing was written), over HTTP/1.1 a
-   * head with an empty body.
-   */
-  private writeTrailersOnly(status: number, headers: string[]): void {
-    const res = this.res;
-    if (this.h2) {
-      const r = res as unknown as ProxyH2Response;
-      r.statusCode = status;
-      for (let i = 0; i < headers.length; i += 2) r.appendHeader(headers[i], headers[i + 1]);
-      r.end();
-      return;
-    }
-    res.writeHead(status, [...headers, "content-length", "0"]);
-    res.end();
   }
 
   /** Reads what decoding needs from the forwarded headers of an HTTP/2 request (body, gRPC, deadline). */
@@ -402,9 +373,7 @@ export class Exchange implements RequestHeaderInfo, TunnelEnd {
     this.headAt = performance.now() - this.start;
     if (this.grpcStatus >= 0 && this.h2) {
       // Kept trailers-only: the head leaves with the end of the stream (onComplete), as one HEADERS frame.
-      const r = this.res as unknown as ProxyH2Response;
-      r.statusCode = statusCode;
-      for (let i = 0; i < headers.length; i += 2) r.appendHeader(headers[i], headers[i + 1]);
+      stageHead(this.res as unknown as ProxyH2Response, statusCode, headers);
       return true;
     }
     // Head, body and end usually arrive in one parser pass: cork so they leave in one write.

@@ -129,3 +129,41 @@ export function grpcRequestInfo(flat: readonly string[]): { grpc: boolean; timeo
   }
   return { grpc, timeoutMs };
 }
+
+/** The parts of a server response (HTTP/1.1, or HTTP/2's compatibility API) that gRPC answers are written with. */
+interface GrpcResponse {
+  statusCode: number;
+  appendHeader(name: string, value: string): unknown;
+  writeHead(status: number, headers: string[]): unknown;
+  addTrailers(trailers: Record<string, string>): void;
+  end(): unknown;
+}
+
+/** Sets an HTTP/2 response's head without sending it: it leaves with the end of the stream, as one HEADERS frame. */
+export function stageHead(res: Pick<GrpcResponse, "statusCode" | "appendHeader">, status: number, headers: readonly string[]): void {
+  res.statusCode = status;
+  for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1]);
+}
+
+/**
+ * A response that is only a head ending the stream: over HTTP/2 one HEADERS frame with END_STREAM (gRPC's
+ * trailers-only form: the compatibility API sends the head with the end when nothing was written), over HTTP/1.1 a
+ * head with an empty body.
+ */
+export function writeTrailersOnly(res: GrpcResponse, h2: boolean, status: number, headers: string[]): void {
+  if (h2) {
+    stageHead(res, status, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(status, [...headers, "content-length", "0"]);
+  res.end();
+}
+
+/** A proxy-made error on a gRPC stream already answering: its status goes in the trailers. Returns that status. */
+export function endWithGrpcError(res: Pick<GrpcResponse, "addTrailers" | "end">, err: TrellisError): number {
+  const t = grpcErrorHeaders(err);
+  res.addTrailers({ [t[2]]: t[3], [t[4]]: t[5], [t[6]]: t[7] });
+  res.end();
+  return Number(t[3]);
+}

@@ -176,3 +176,22 @@ export function filterResponseHeaders(raw: Buffer[]): string[] {
   if (nominated !== null) out = dropNominated(out, nominated);
   return out;
 }
+
+/** Trailers as undici (Buffers) or the HTTP/2 client (strings) hand them over, as an object for `addTrailers`. */
+export function trailerObject(raw: readonly (Buffer | string)[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString("latin1").toLowerCase();
+    const value = raw[i + 1].toString("latin1");
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** Raw headers as the lines of an HTTP/1.1 head (the 101 of an upgrade). */
+export function joinHeaders(raw: Buffer[]): string {
+  let out = "";
+  for (let i = 0; i < raw.length; i += 2) out += `${raw[i].toString("latin1")}: ${raw[i + 1].toString("latin1")}\r\n`;
+  return out;
+}
