@@ -9,6 +9,7 @@
  * full jitter). Keys and CSRs are made before the clock starts, as an agent has its key before it connects.
  */
 import { type ConsoleHandle, postgresBinDir, startConsole, tempDir, testDatabase } from "@trellis/testkit";
+import { procStats } from "./lib/procs.ts";
 import type { JoinCase, JoinConfig, JoinResult, Log } from "./lib/results.ts";
 import { messageOf } from "./lib/results.ts";
 import type { SimAgentSpec } from "./lib/sim-agents.ts";
@@ -30,16 +31,22 @@ export function joinSpecs(agents: number, services: number): SimAgentSpec[] {
 interface Timed {
   lastS: number;
   p50S: number;
+  /** The console's CPU seconds over the join. */
+  consoleCpuS: number;
   /** Agents the console counted connected once all had joined (fewer: some were cut after joining, e.g. missed pings). */
   connectedAfter: number;
 }
 
 async function timedJoin(fleet: SimFleet, cons: ConsoleHandle, specs: SimAgentSpec[]): Promise<Timed> {
+  const pid = cons.proc.pid;
+  if (pid === undefined) throw new Error("the console has no pid");
+  const cpu0 = procStats(pid).cpuS;
   const t0 = nowMs();
   const joinedAt = await fleet.joinAtOnce(cons.wsUrl, cons.token, specs);
+  const consoleCpuS = procStats(pid).cpuS - cpu0;
   const secs = joinedAt.map((t) => (t - t0) / 1000).sort((a, b) => a - b);
   const health = (await (await fetch(`${cons.url}/healthz`)).json()) as { agents: number };
-  return { lastS: secs[secs.length - 1], p50S: percentile(secs, 0.5), connectedAfter: health.agents };
+  return { lastS: secs[secs.length - 1], p50S: percentile(secs, 0.5), consoleCpuS, connectedAfter: health.agents };
 }
 
 async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: SimFleet, specs: SimAgentSpec[], log: Log): Promise<JoinCase[]> {
@@ -52,7 +59,7 @@ async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: 
       cons = await startConsole({ dataDir, env: db.env, timeoutMs: 240_000 });
       const cold = await timedJoin(fleet, cons, specs);
       log(
-        `join ${kind} #${r + 1}: cold, ${specs.length} agents in ${cold.lastS.toFixed(2)} s (median agent ${cold.p50S.toFixed(2)} s), ${cold.connectedAfter} connected after`,
+        `join ${kind} #${r + 1}: cold, ${specs.length} agents in ${cold.lastS.toFixed(2)} s (median agent ${cold.p50S.toFixed(2)} s, console CPU ${cold.consoleCpuS.toFixed(2)} s), ${cold.connectedAfter} connected after`,
       );
       // The console restarts under its connected agents; they come back once it listens again.
       await cons.proc.stop();
@@ -60,7 +67,7 @@ async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: 
       cons = await startConsole({ dataDir, env: db.env, timeoutMs: 240_000 });
       const rejoin = await timedJoin(fleet, cons, specs);
       log(
-        `join ${kind} #${r + 1}: rejoin after restart in ${rejoin.lastS.toFixed(2)} s (median agent ${rejoin.p50S.toFixed(2)} s), ${rejoin.connectedAfter} connected after`,
+        `join ${kind} #${r + 1}: rejoin after restart in ${rejoin.lastS.toFixed(2)} s (median agent ${rejoin.p50S.toFixed(2)} s, console CPU ${rejoin.consoleCpuS.toFixed(2)} s), ${rejoin.connectedAfter} connected after`,
       );
       rows.push({ cold, rejoin });
       await fleet.leave();
@@ -75,6 +82,7 @@ async function oneDatabase(cfg: JoinConfig, kind: "sqlite" | "postgres", fleet: 
     agents: specs.length,
     lastS: medianMinMax(rows.map((x) => x[which].lastS)),
     p50S: medianMinMax(rows.map((x) => x[which].p50S)),
+    consoleCpuS: medianMinMax(rows.map((x) => x[which].consoleCpuS)),
     connectedAfter: rows.map((x) => x[which].connectedAfter),
   });
   return [summary("cold"), summary("rejoin")];

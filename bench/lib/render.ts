@@ -135,7 +135,7 @@ export function renderJoin(j: JoinResult, date: string, machine?: Pick<Machine, 
   const L = [
     JOIN_HEADING,
     "",
-    `Measured ${date} (bench/join.ts). ${j.params.agents.toLocaleString("en")} simulated agents (${j.params.simWorkers} worker processes, ${j.params.services} services × 2 versions) connect to one console at once, no backoff or stagger (the burst at its worst): hello with the join token, a CSR of the agent's own ECDSA key answered by a certificate, the first snapshot acked. Time until the last / half of them are joined, from the first connect. **cold**: a fresh console and database; **rejoin**: the same console restarted on its data, its agents back at once, each resuming from the version it held. Median (min–max) over ${j.params.repeats} repeat(s); keys and CSRs are made before the clock starts. The simulated agents run on the same 2 cores as the console.`,
+    `Measured ${date} (bench/join.ts). ${j.params.agents.toLocaleString("en")} simulated agents (${j.params.simWorkers} worker processes, ${j.params.services} services × 2 versions) connect to one console at once, no backoff or stagger (the burst at its worst): hello with the join token, a CSR of the agent's own ECDSA key answered by a certificate, the first snapshot acked. Time until the last / half of them are joined, from the first connect, and the console's CPU seconds over that time. **cold**: a fresh console and database; **rejoin**: the same console restarted on its data, its agents back at once, each resuming from the version it held. Median (min–max) over ${j.params.repeats} repeat(s); keys and CSRs are made before the clock starts. The simulated agents run on the same 2 cores as the console.`,
     ...(machine
       ? [
           "",
@@ -143,12 +143,14 @@ export function renderJoin(j: JoinResult, date: string, machine?: Pick<Machine, 
         ]
       : []),
     "",
-    "| database | case | agents | last joined (s) | half joined (s) | connected after |",
-    "|---|---|---|---|---|---|",
+    "| database | case | agents | last joined (s) | half joined (s) | console CPU (s) | connected after |",
+    "|---|---|---|---|---|---|---|",
   ];
   for (const c of j.cases)
-    L.push(`| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} | ${c.connectedAfter?.join(", ") ?? "—"} |`);
-  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | | |`);
+    L.push(
+      `| ${c.database} | ${c.case} | ${c.agents} | ${mmm(c.lastS, 2)} | ${mmm(c.p50S, 2)} | ${mmm(c.consoleCpuS, 2)} | ${c.connectedAfter?.join(", ") ?? "—"} |`,
+    );
+  for (const e of j.errors) L.push(`| ${e.database} | — | — | failed: ${e.error} | | | |`);
   L.push("", `Target ${t.target}: ${t.measured} — ${mark(t.met)}${t.note ? ` (${t.note})` : ""}.`);
   return L.join("\n");
 }

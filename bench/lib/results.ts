@@ -255,6 +255,11 @@ export interface JoinCase {
   lastS: MedianMinMax;
   /** Seconds until half of them were. */
   p50S: MedianMinMax;
+  /**
+   * CPU seconds the console process spent from the first connect until the last agent joined (absent in older
+   * results): less sensitive to a busy machine than the wall time, which waits on every other process too.
+   */
+  consoleCpuS?: MedianMinMax;
   /** Per repeat: agents the console counted connected once all had joined (absent in older results). */
   connectedAfter?: number[];
 }

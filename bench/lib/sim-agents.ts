@@ -63,6 +63,10 @@ const csrs = new Map<string, string>();
 /** The version each agent acked last before it left: its next hello resumes from it, as an agent's does. */
 const heldVersion = new Map<string, number>();
 const now = () => performance.timeOrigin + performance.now();
+/** Agents told to leave (their close is not a reason to dial again). */
+const closing = new WeakSet<SimAgent>();
+/** How often an agent dialed again after the console closed it before it joined, per close code. */
+const retries = new Map<number, number>();
 
 /**
  * One simulated agent: the kit's FakeAgent (frames parsed with the protocol's schemas, snapshots acked), recording when
@@ -72,8 +76,14 @@ function connectOne(baseUrl: string, token: string, a: SimAgentSpec): Promise<Si
   const csr = csrs.get(a.instanceId);
   return new Promise((resolve, reject) => {
     const t = setTimeout(
-      () => reject(new Error(`${a.instanceId}: not joined within 60 s (${agent.snapshots} snapshots, certificate ${certified})`)),
-      60_000,
+      () =>
+        reject(
+          new Error(
+            `${a.instanceId}: not joined within 180 s (${agent.snapshots} snapshots, certificate ${certified}; closes before joining, by code: ${JSON.stringify([...retries])})`,
+          ),
+        ),
+      // Generous: on a 2-core machine shared with other work a burst of 1,000 can take minutes; the figure is the time.
+      180_000,
     );
     let certified = false;
     const done = () => {
@@ -118,10 +128,26 @@ function connectOne(baseUrl: string, token: string, a: SimAgentSpec): Promise<Si
       },
     });
     const agent: SimAgent = { ...a, fake, acks: [], telemetry: null, timer: null, snapshots: 0, joinedAt: null };
-    agent.fake.connect().catch((e: unknown) => {
-      clearTimeout(t);
-      reject(e);
-    });
+    // Closed by the console before it joined (e.g. its hello waited past the console's hello timeout in the burst): it
+    // dials again after a capped exponential backoff with full jitter, as a real agent does (apps/agent failover.ts).
+    let attempt = 0;
+    const dial = () => {
+      agent.fake.closeCode = null;
+      agent.fake
+        .connect()
+        .then(() => agent.fake.closed(180_000))
+        .then((code) => {
+          if (agent.joinedAt !== null || closing.has(agent)) return;
+          retries.set(code, (retries.get(code) ?? 0) + 1);
+          setTimeout(dial, Math.random() * Math.min(10_000, 250 * 2 ** attempt++));
+        })
+        .catch((e: unknown) => {
+          if (agent.joinedAt !== null) return;
+          clearTimeout(t);
+          reject(e);
+        });
+    };
+    dial();
     agents.push(agent);
   });
 }
@@ -143,6 +169,7 @@ async function join({ url, token, list, concurrency = 50 }: Extract<SimCommand, 
 async function leave(): Promise<number> {
   const left = agents.splice(0);
   for (const a of left) {
+    closing.add(a);
     if (a.timer) clearInterval(a.timer);
     if (a.acks.length) heldVersion.set(a.instanceId, a.acks[a.acks.length - 1][0]);
     a.fake.close();

@@ -4,9 +4,9 @@
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { PrismaLibSQL } from "@prisma/adapter-libsql";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { isPostgresUrl } from "./database-url.ts";
+import { OneConnectionLibSQL, SQLITE_PRAGMAS } from "./db-sqlite.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 
@@ -49,11 +49,9 @@ async function openSqlite(databaseUrl: string): Promise<Db> {
     throw new Error("DATABASE_URL must be file:… (SQLite) or postgres://… (PostgreSQL)");
   }
   mkdirSync(path.dirname(databaseUrl.slice("file:".length)), { recursive: true });
-  const prisma = new PrismaClient({ adapter: new PrismaLibSQL({ url: databaseUrl }) });
+  const prisma = new PrismaClient({ adapter: new OneConnectionLibSQL({ url: databaseUrl }) });
   await prisma.$connect();
-  // WAL lets readers (tRPC) run while the hub writes; busy_timeout rides out short write contention.
-  await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-  await prisma.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  for (const pragma of SQLITE_PRAGMAS) await prisma.$queryRawUnsafe(pragma);
   return prisma;
 }
 

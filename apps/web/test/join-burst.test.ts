@@ -187,4 +187,28 @@ for (const kind of DATABASES)
       }
       assert.ok(hub.currentVersion > held, "versions keep rising above what the agents held");
     });
+
+    test("the fleet comes back where it was: every known row is reconnected by the grouped update", async () => {
+      const held = hub.currentVersion;
+      for (const a of open) a.close();
+      open.splice(0);
+      await until(() => hub.connectedCount === 0, 30_000, "every agent gone");
+      await until(async () => (await repos.instances.countConnected()) === 0, 30_000, "every row marked disconnected");
+      const before = new Map((await repos.instances.list({ limit: 1000 })).map((r) => [r.instanceId, r]));
+      batches.splice(0);
+      const fleet = Array.from({ length: AGENTS }, (_, i) => fleetAgent(i, { port: 50000 + i, configVersion: held }));
+      await joinAll(fleet);
+      const rows = await repos.instances.list({ limit: 1000 });
+      assert.equal(rows.filter((r) => r.instanceId.startsWith("burst-")).length, AGENTS, "no row added");
+      for (let i = 0; i < AGENTS; i++) {
+        const r = rows.find((x) => x.instanceId === `burst-${i}`)!;
+        const was = before.get(r.instanceId)!;
+        assert.equal(r.connected, true, `burst-${i} connected again`);
+        assert.ok(r.lastSeen > was.lastSeen, `burst-${i}'s lastSeen moved on`);
+        assert.equal(r.firstSeen, was.firstSeen);
+        assert.equal(r.address, `127.0.0.1:${50000 + i}`);
+        assert.equal(r.version, versionOf(i));
+      }
+      assert.equal(await repos.instances.countConnected(), AGENTS);
+    });
   });

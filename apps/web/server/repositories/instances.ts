@@ -42,6 +42,22 @@ function helloFields(hello: HelloFrame, ids: { serviceId: string; subsetId: stri
   };
 }
 
+/** The columns that make an instance's endpoint: a known instance whose hello changes none of them is just back. */
+const endpointColumns = {
+  serviceId: true,
+  subsetId: true,
+  address: true,
+  inboundPort: true,
+  outboundPort: true,
+  adminPort: true,
+  appPort: true,
+} as const;
+
+type Endpoint = { [K in keyof typeof endpointColumns]: K extends "serviceId" | "subsetId" | "address" ? string : number };
+
+const endpointKey = (e: Endpoint): string =>
+  [e.serviceId, e.subsetId, e.address, e.inboundPort, e.outboundPort, e.adminPort, e.appPort].join("\u0000");
+
 export class InstanceRepository {
   constructor(
     private readonly db: Db,
@@ -60,18 +76,43 @@ export class InstanceRepository {
 
   /**
    * `registerHello` for a burst of hellos: services and versions ensured together, new instances created in one
-   * statement and known ones updated, all instance writes in one transaction. The last hello of an instance id wins.
-   * Throws when anything conflicts (e.g. a service created meanwhile elsewhere); callers then register one by one.
+   * statement, and known ones updated in a few statements: an agent that comes back where it was (same service,
+   * version, address and ports: a whole fleet after a console restart) shares one `instanceId IN (…)` update with every
+   * agent of the same agent and config version; only instances whose endpoint changed get an update each. All in one
+   * transaction; the last hello of an instance id wins. Throws when anything conflicts (e.g. a service created
+   * meanwhile elsewhere); callers then register one by one.
    */
   async registerHellos(hellos: HelloFrame[], now: Date, replicaId: string): Promise<void> {
     const latest = new Map(hellos.map((h) => [h.instanceId, h]));
     const ids = await this.services.ensureMany([...latest.values()].map((h) => ({ name: h.service, version: h.version })));
-    const known = new Set(
-      (await this.db.instance.findMany({ where: { instanceId: { in: [...latest.keys()] } }, select: { instanceId: true } })).map((r) => r.instanceId),
+    const known = new Map(
+      (
+        await this.db.instance.findMany({
+          where: { instanceId: { in: [...latest.keys()] } },
+          select: { instanceId: true, ...endpointColumns },
+        })
+      ).map((r) => [r.instanceId, endpointKey(r)]),
     );
     const rows = [...latest.values()].map((h) => ({ h, fields: helloFields(h, ids.get(subsetKey(h.service, h.version))!, now, replicaId) }));
     const created = rows.filter((r) => !known.has(r.h.instanceId));
-    await this.db.$transaction([
+    const moved = rows.filter((r) => known.has(r.h.instanceId) && known.get(r.h.instanceId) !== endpointKey(r.fields));
+    const back = new Map<string, { agentVersion: string; ackedVersion: number; ids: string[] }>();
+    for (const { h, fields } of rows) {
+      if (known.get(h.instanceId) !== endpointKey(fields)) continue; // new, or its endpoint moved
+      const key = `${fields.agentVersion}\u0000${fields.ackedVersion}`;
+      const group = back.get(key) ?? { agentVersion: fields.agentVersion, ackedVersion: fields.ackedVersion, ids: [] };
+      group.ids.push(h.instanceId);
+      back.set(key, group);
+    }
+    const groups = [...back.values()];
+    const results = await this.db.$transaction([
+      ...groups.map((g) =>
+        this.db.instance.updateMany({
+          where: { instanceId: { in: g.ids } },
+          data: { agentVersion: g.agentVersion, ackedVersion: g.ackedVersion, connected: true, lastSeen: now, replicaId },
+        }),
+      ),
+      ...moved.map(({ h, fields }) => this.db.instance.update({ where: { instanceId: h.instanceId }, data: fields })),
       ...(created.length > 0
         ? [
             this.db.instance.createMany({
@@ -79,10 +120,10 @@ export class InstanceRepository {
             }),
           ]
         : []),
-      ...rows
-        .filter((r) => known.has(r.h.instanceId))
-        .map(({ h, fields }) => this.db.instance.update({ where: { instanceId: h.instanceId }, data: fields })),
     ]);
+    // A row deleted since it was read (pruned) updates nothing: the batch conflicts, and one-by-one upserts recreate it.
+    const updated = groups.reduce((n, _g, i) => n + (results[i] as { count: number }).count, 0);
+    if (updated !== groups.reduce((n, g) => n + g.ids.length, 0)) throw new Error("instances changed while registering");
   }
 
   /** The socket `replicaId` held closed; a row another replica holds by now (the agent failed over) is left alone. */
